@@ -1,0 +1,177 @@
+// Every table of Latchkey. Migrations in db/migrations are generated from this file by
+// drizzle-kit (`npm run db:generate`) and committed; hand-written SQL (audit triggers) is
+// appended to the generated migration that creates the table it guards.
+import { sql } from 'drizzle-orm';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  username: text('username').notNull().unique(),
+  passwordHash: text('password_hash').notNull(),
+  isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
+  disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
+  createdAt: integer('created_at').notNull().default(now),
+});
+
+/** Lucia sessions. `id` is the SHA-256 of the token in the cookie; the token itself is never stored. */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: integer('expires_at').notNull(), // seconds, as lucia expects
+    createdAt: integer('created_at').notNull(), // ms; the absolute limit counts from here
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+/** Personal access tokens for the JSON API, stored as SHA-256 only. */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: integer('created_at').notNull().default(now),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [index('api_tokens_user_idx').on(t.userId)],
+);
+
+/**
+ * A workspace is either a user's Private workspace (kind 'private', owner set, no slug) or a
+ * team project (kind 'project', slug set). Credentials and toolkits belong to a workspace.
+ */
+export const workspaces = sqliteTable('workspaces', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  kind: text('kind', { enum: ['private', 'project'] }).notNull(),
+  slug: text('slug').unique(),
+  name: text('name').notNull(),
+  ownerUserId: text('owner_user_id')
+    .unique()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  createdAt: integer('created_at').notNull().default(now),
+});
+
+export const memberships = sqliteTable(
+  'memberships',
+  {
+    workspaceId: integer('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['admin', 'editor', 'viewer'] }).notNull(),
+    createdAt: integer('created_at').notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.userId] }), index('memberships_user_idx').on(t.userId)],
+);
+
+/**
+ * Credentials. Secrets live only in `secretBlob`, sealed with the credential's own data key;
+ * `wrappedKey` is that data key wrapped by the master key `keyId` (see src/crypto/envelope.ts).
+ */
+export const credentials = sqliteTable(
+  'credentials',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    workspaceId: integer('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    credentialId: text('credential_id').notNull(),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    fieldsJson: text('fields_json').notNull().default('{}'),
+    secretBlob: blob('secret_blob', { mode: 'buffer' }),
+    wrappedKey: blob('wrapped_key', { mode: 'buffer' }),
+    keyId: text('key_id'),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+    lastUsedAt: integer('last_used_at'),
+    lastTestAt: integer('last_test_at'),
+    lastTestOk: integer('last_test_ok', { mode: 'boolean' }),
+    lastTestMessage: text('last_test_message'),
+  },
+  (t) => [
+    uniqueIndex('credentials_workspace_cid_idx').on(t.workspaceId, t.credentialId),
+    index('credentials_key_idx').on(t.keyId),
+  ],
+);
+
+/**
+ * Toolkits. `credentialScope` 'project' points at a credential row of the same project
+ * (`credentialRowId`, nulled when that credential is deleted); 'private' names the Credential ID
+ * every executing member's own Private credential must have.
+ */
+export const toolkits = sqliteTable(
+  'toolkits',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    workspaceId: integer('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    settingsJson: text('settings_json').notNull().default('{}'),
+    credentialScope: text('credential_scope', { enum: ['project', 'private'] }).notNull(),
+    credentialId: text('credential_id').notNull(),
+    credentialRowId: integer('credential_row_id').references(() => credentials.id, { onDelete: 'set null' }),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: integer('created_at').notNull().default(now),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [index('toolkits_workspace_idx').on(t.workspaceId), index('toolkits_cred_row_idx').on(t.credentialRowId)],
+);
+
+/**
+ * Append-only audit log (triggers refuse UPDATE and DELETE). `hash` chains each event to the
+ * previous one with an HMAC keyed by the audit key; actor and workspace are copied as text so
+ * the record still reads right after a user or project is gone.
+ */
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    actorUserId: text('actor_user_id'),
+    actor: text('actor'),
+    workspaceId: integer('workspace_id'),
+    workspace: text('workspace'),
+    action: text('action').notNull(),
+    target: text('target'),
+    outcome: text('outcome').notNull(),
+    detailsJson: text('details_json').notNull().default('{}'),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [
+    index('audit_at_idx').on(t.at),
+    index('audit_actor_idx').on(t.actorUserId, t.id),
+    index('audit_workspace_idx').on(t.workspaceId, t.id),
+    index('audit_action_idx').on(t.action, t.id),
+  ],
+);
+
+/** Check values of the master keys this database has seen, so a wrong key refuses to start. */
+export const masterKeys = sqliteTable('master_keys', {
+  keyId: text('key_id').primaryKey(),
+  check: text('check').notNull(),
+  createdAt: integer('created_at').notNull().default(now),
+});
+
+/** Instance-wide data keys (the audit HMAC key), wrapped by the master key like a credential's. */
+export const dataKeys = sqliteTable('data_keys', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  purpose: text('purpose').notNull().unique(),
+  wrappedKey: blob('wrapped_key', { mode: 'buffer' }).notNull(),
+  keyId: text('key_id').notNull(),
+});

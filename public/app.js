@@ -1,0 +1,57 @@
+// Small progressive enhancements; every page works without them. No inline scripts (strict CSP).
+(function () {
+  'use strict';
+
+  // Copy buttons: <button data-copy="text">.
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest && event.target.closest('[data-copy]');
+    if (!button) return;
+    var text = button.getAttribute('data-copy');
+    var done = function () {
+      button.classList.add('copied');
+      var label = button.getAttribute('aria-label');
+      button.setAttribute('aria-label', 'Copied');
+      setTimeout(function () {
+        button.classList.remove('copied');
+        if (label) button.setAttribute('aria-label', label);
+      }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, function () {});
+    else {
+      var area = document.createElement('textarea');
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      try { document.execCommand('copy'); done(); } catch (e) { /* ignore */ }
+      area.remove();
+    }
+  });
+
+  // Close an open <details> menu when clicking elsewhere or pressing Escape.
+  document.addEventListener('click', function (event) {
+    document.querySelectorAll('details.menu[open]').forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute('open');
+    });
+  });
+  document.addEventListener('keydown', function (event) {
+    if (event.key !== 'Escape') return;
+    document.querySelectorAll('details.menu[open]').forEach(function (menu) { menu.removeAttribute('open'); });
+  });
+
+  // Dialogs swapped in by htmx open themselves as modals: <dialog data-open-modal>.
+  function openDialogs(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll('dialog[data-open-modal]').forEach(function (d) {
+      if (!d.open) d.showModal();
+      d.removeAttribute('data-open-modal');
+    });
+  }
+  document.addEventListener('DOMContentLoaded', function () { openDialogs(document); });
+  document.addEventListener('htmx:afterSettle', function (event) { openDialogs(event.target); });
+  // <button data-close-dialog> closes its dialog.
+  document.addEventListener('click', function (event) {
+    var closer = event.target.closest && event.target.closest('[data-close-dialog]');
+    if (!closer) return;
+    var dialog = closer.closest('dialog');
+    if (dialog) dialog.close();
+  });
+})();

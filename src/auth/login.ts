@@ -1,0 +1,65 @@
+// Signing in and up: password checks, throttling and the audit events they leave.
+import { recordAudit } from '../data/audit';
+import { createUser, findUserForLogin, hasAnyUser } from '../data/users';
+import { normalizeUsername, validatePassword, validateUsername } from '../domain/names';
+import type { Deps } from '../env';
+import { hashPassword, verifyPassword } from './password';
+
+export type SignInResult =
+  | { ok: true; cookie: string; user: { id: string; username: string } }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'throttled'; retryAfter: number };
+
+/** Checks a username and password (throttled per account and per address); starts a session on success. */
+export async function signIn(deps: Deps, rawUsername: unknown, password: unknown, address: string): Promise<SignInResult> {
+  const username = normalizeUsername(rawUsername);
+  const accountKey = `u:${username}`;
+  const addressKey = `a:${address}`;
+  const wait = Math.max(deps.throttle.account.retryAfter(accountKey), deps.throttle.address.retryAfter(addressKey));
+  if (wait > 0) return { ok: false, reason: 'throttled', retryAfter: wait };
+  const user = username ? await findUserForLogin(deps.store, username) : undefined;
+  const pass = typeof password === 'string' ? password.slice(0, 1024) : '';
+  const valid = (await verifyPassword(user?.passwordHash, pass)) && !!user && !user.disabled;
+  if (!valid || !user) {
+    deps.throttle.account.fail(accountKey);
+    deps.throttle.address.fail(addressKey);
+    await recordAudit(deps.store, {
+      actor: user ? { id: user.id, username: user.username } : null,
+      workspace: null,
+      action: 'user.login_failed',
+      target: `user:${username.slice(0, 64)}`,
+      outcome: 'failure',
+      details: { reason: user?.disabled ? 'disabled' : 'bad_credentials' },
+    });
+    return { ok: false, reason: 'invalid' };
+  }
+  deps.throttle.account.reset(accountKey);
+  const cookie = await deps.auth.createSession(user.id);
+  await recordAudit(deps.store, { actor: { id: user.id, username: user.username }, workspace: null, action: 'user.login', target: `user:${user.username}` });
+  return { ok: true, cookie, user: { id: user.id, username: user.username } };
+}
+
+export type SignUpResult =
+  | { ok: true; cookie: string }
+  | { ok: false; errors: { username?: string; password?: string; form?: string } };
+
+/** Creates an account (the first one becomes instance admin) and starts its session. */
+export async function signUp(deps: Deps, rawUsername: unknown, password: unknown): Promise<SignUpResult> {
+  const username = normalizeUsername(rawUsername);
+  const pass = typeof password === 'string' ? password : '';
+  const errors: { username?: string; password?: string } = {};
+  const usernameError = validateUsername(username);
+  if (usernameError) errors.username = usernameError;
+  const passwordError = validatePassword(pass);
+  if (passwordError) errors.password = passwordError;
+  if (errors.username || errors.password) return { ok: false, errors };
+  const closed = deps.config.signup === 'closed';
+  if (closed && (await hasAnyUser(deps.store))) return { ok: false, errors: { form: 'Sign-up is closed on this instance. Ask an administrator for an account.' } };
+  const result = await createUser(deps.store, { username, passwordHash: await hashPassword(pass), onlyIfFirst: closed }, { actor: null, action: 'user.signup' });
+  if (!result.ok) {
+    return result.reason === 'username_taken'
+      ? { ok: false, errors: { username: 'That username is taken. Pick another one.' } }
+      : { ok: false, errors: { form: 'Sign-up is closed on this instance. Ask an administrator for an account.' } };
+  }
+  return { ok: true, cookie: await deps.auth.createSession(result.user.id) };
+}

@@ -1,0 +1,29 @@
+// The types every sub-app shares: what middleware puts on the context, and the app's dependencies.
+import type { SessionAuth, SessionUser } from './auth/session';
+import type { Config } from './config';
+import type { Store } from './data/store';
+import type { Workspace } from './data/workspaces';
+import type { OutboundClient } from './http/outbound';
+import type { Logger } from './log';
+
+export type Deps = {
+  store: Store;
+  config: Config;
+  log: Logger;
+  auth: SessionAuth;
+  outbound: OutboundClient;
+  throttle: { account: Throttle; address: Throttle };
+};
+
+type Throttle = { retryAfter(key: string): number; fail(key: string): void; reset(key: string): void };
+
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    /** The signed-in user (browser session or API token), or null. */
+    user: SessionUser | null;
+    sessionId: string | null;
+    /** The workspace named in the path, already checked against the user (see loadWorkspace). */
+    ws: Workspace;
+  };
+};

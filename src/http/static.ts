@@ -1,0 +1,37 @@
+// Serves public/ from memory: a handful of small files, read once, with ETags.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Hono } from 'hono';
+
+const PUBLIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../public');
+const TYPES: Record<string, string> = {
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+/** Returns a sub-app serving every file of public/ under /static/. */
+export function staticRoutes() {
+  const files = new Map<string, { body: Buffer; type: string; etag: string }>();
+  for (const name of fs.readdirSync(PUBLIC_DIR)) {
+    const type = TYPES[path.extname(name)];
+    if (!type) continue;
+    const body = fs.readFileSync(path.join(PUBLIC_DIR, name));
+    files.set(name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
+  }
+  const app = new Hono();
+  app.get('/static/:name', (c) => {
+    const f = files.get(c.req.param('name'));
+    if (!f) return c.notFound();
+    c.header('ETag', f.etag);
+    c.header('Cache-Control', 'public, max-age=300');
+    if (c.req.header('If-None-Match') === f.etag) return c.body(null, 304);
+    c.header('Content-Type', f.type);
+    return c.body(new Uint8Array(f.body));
+  });
+  return app;
+}

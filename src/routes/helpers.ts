@@ -1,0 +1,40 @@
+// Small helpers shared by the page routes.
+import type { Context } from 'hono';
+import type { Frame } from '../../views/layout';
+import { listProjects, type Workspace } from '../data/workspaces';
+import type { AppEnv, Deps } from '../env';
+
+/** Returns the string value of a form field ('' when missing or a file). */
+export function formString(body: Record<string, unknown>, key: string): string {
+  const v = body[key];
+  return typeof v === 'string' ? v : '';
+}
+
+/** True when htmx asked for a fragment. Pages that answer both ways also send Vary: HX-Request. */
+export function isHtmx(c: Context<AppEnv>): boolean {
+  c.header('Vary', 'HX-Request', { append: true });
+  return c.req.header('HX-Request') === 'true';
+}
+
+/** Returns the frame (top bar and sidebar data) of a signed-in page. */
+export async function loadFrame(deps: Deps, c: Context<AppEnv>, ws: Workspace | null, section: Frame['section']): Promise<Frame> {
+  const user = c.get('user')!;
+  const projects = await listProjects(deps.store, user.id);
+  return {
+    user: { username: user.username, isAdmin: user.isAdmin },
+    current: ws ? { ref: ws.ref, name: ws.name, kind: ws.kind } : null,
+    projects,
+    section,
+  };
+}
+
+/** Returns the client's address as the socket reports it ('local' for in-process test requests). */
+export function clientAddress(c: Context): string {
+  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  return incoming?.socket?.remoteAddress ?? 'local';
+}
+
+/** Returns a same-site path to go to after sign-in, or '/' for anything else. */
+export function safeNext(next: string): string {
+  return /^\/(?![/\\])[\w\-./?=&%]*$/.test(next) ? next : '/';
+}

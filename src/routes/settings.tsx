@@ -1,0 +1,62 @@
+// The user's Settings page: personal access tokens and password change.
+import { Hono } from 'hono';
+import { SettingsPage, TokensSection, type TokensProps } from '../../views/settings';
+import { hashPassword, verifyPassword } from '../auth/password';
+import { generateApiToken, hashToken } from '../auth/tokens';
+import { insertApiToken, listApiTokens, revokeApiToken } from '../data/tokens';
+import { findUserForLogin, setPassword } from '../data/users';
+import { validatePassword } from '../domain/names';
+import type { AppEnv, Deps } from '../env';
+import { formString, isHtmx, loadFrame } from './helpers';
+import type { Context } from 'hono';
+
+/** Creates a personal access token; returns the token, which is never shown or stored again. */
+export async function createApiToken(deps: Deps, user: { id: string; username: string }, name: string): Promise<string> {
+  const token = generateApiToken();
+  await insertApiToken(deps.store, user, name, hashToken(token));
+  return token;
+}
+
+/** Returns the sub-app for /settings. */
+export function settingsRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+
+  const render = async (c: Context<AppEnv>, tokens: Partial<TokensProps> = {}, status: 200 | 201 | 400 = 200, password?: Parameters<typeof SettingsPage>[0]['password']) => {
+    const props = { tokens: await listApiTokens(deps.store, c.get('user')!.id), ...tokens };
+    c.header('Cache-Control', 'no-store');
+    if (isHtmx(c) && !password) return c.html(<TokensSection {...props} />, status);
+    return c.html(<SettingsPage frame={await loadFrame(deps, c, null, 'settings')} tokens={props} password={password} />, status);
+  };
+
+  app.get('/settings', (c) => render(c, {}, 200, c.req.query('password') === 'changed' ? { done: true } : undefined));
+
+  app.post('/settings/tokens', async (c) => {
+    const name = formString(await c.req.parseBody(), 'name').trim();
+    if (!name || name.length > 80) return render(c, { name, nameError: 'Give the token a name of at most 80 characters.' }, 400);
+    const token = await createApiToken(deps, c.get('user')!, name);
+    return render(c, { created: { name, token } }, 201);
+  });
+
+  app.post('/settings/tokens/:id/revoke', async (c) => {
+    await revokeApiToken(deps.store, c.get('user')!, Number(c.req.param('id')) || 0);
+    return isHtmx(c) ? render(c) : c.redirect('/settings', 303);
+  });
+
+  app.post('/settings/password', async (c) => {
+    const body = await c.req.parseBody();
+    const user = c.get('user')!;
+    const row = await findUserForLogin(deps.store, user.username);
+    if (!(await verifyPassword(row?.passwordHash, formString(body, 'current')))) {
+      return render(c, {}, 400, { errors: { current: 'That is not your current password.' } });
+    }
+    const next = formString(body, 'password');
+    const error = validatePassword(next);
+    if (error) return render(c, {}, 400, { errors: { password: error } });
+    await setPassword(deps.store, user, user.username, await hashPassword(next));
+    // Every session ended with the change; this browser gets a fresh one.
+    c.header('Set-Cookie', await deps.auth.createSession(user.id), { append: true });
+    return c.redirect('/settings?password=changed', 303);
+  });
+
+  return app;
+}

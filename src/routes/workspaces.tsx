@@ -1,0 +1,103 @@
+// Workspaces: the home redirect, creating projects, and a project's members.
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { MembersPage, MembersSection, NewProjectPage, type MembersProps } from '../../views/workspace';
+import { addMember, changeMemberRole, createProject, findWorkspace, listMembers, removeMember, type MemberChange } from '../data/workspaces';
+import { canManageMembers, parseRole } from '../domain/access';
+import { normalizeUsername, validateProjectName } from '../domain/names';
+import type { AppEnv, Deps } from '../env';
+import { formString, isHtmx, loadFrame } from './helpers';
+import { NotFound } from './errors';
+
+/** Puts the workspace named by `:ws` on the context, or answers 404 when the user is not in it. */
+export function loadWorkspace(deps: Deps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const ws = await findWorkspace(deps.store, c.get('user')!.id, c.req.param('ws') ?? '');
+    if (!ws) throw new NotFound();
+    c.set('ws', ws);
+    await next();
+  };
+}
+
+const MEMBER_ERRORS: Record<Exclude<MemberChange, { ok: true }>['reason'], string> = {
+  no_such_user: 'There is no user with that username.',
+  already_member: 'That user is already a member of this project.',
+  not_member: 'That user is not a member of this project.',
+  last_admin: 'A project needs at least one admin. Make someone else admin first.',
+};
+
+/** Returns the sub-app for /, /projects and /w/:ws/members. */
+export function workspaceRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+
+  app.get('/', (c) => c.redirect('/w/private/toolkits', 303));
+
+  app.get('/projects/new', async (c) => c.html(<NewProjectPage frame={await loadFrame(deps, c, null, 'projects')} />));
+
+  app.post('/projects', async (c) => {
+    const name = formString(await c.req.parseBody(), 'name').trim();
+    const error = validateProjectName(name);
+    if (error) return c.html(<NewProjectPage frame={await loadFrame(deps, c, null, 'projects')} name={name} error={error} />, 400);
+    const project = await createProject(deps.store, c.get('user')!, name);
+    return c.redirect(`/w/${project.slug}/members`, 303);
+  });
+
+  app.use('/w/:ws/*', loadWorkspace(deps));
+  app.get('/w/:ws', (c) => c.redirect(`/w/${c.req.param('ws')}/toolkits`, 303));
+
+  const renderMembers = async (c: Context<AppEnv>, extra: Partial<MembersProps> = {}, status: 200 | 400 | 409 = 200) => {
+    const ws = c.get('ws');
+    const props: MembersProps = { frame: await loadFrame(deps, c, ws, 'members'), ws, members: await listMembers(deps.store, ws), me: c.get('user')!.username, ...extra };
+    return isHtmx(c) ? c.html(<MembersSection {...props} />, status) : c.html(<MembersPage {...props} />, status);
+  };
+
+  app.get('/w/:ws/members', async (c) => {
+    if (c.get('ws').kind !== 'project') throw new NotFound();
+    return renderMembers(c);
+  });
+
+  const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const ws = c.get('ws');
+    if (ws.kind !== 'project') throw new NotFound();
+    if (!canManageMembers(ws.role)) return c.html(<p class="error">Only project admins can manage members.</p>, 403);
+    await next();
+  };
+
+  app.post('/w/:ws/members', requireAdmin, async (c) => {
+    const body = await c.req.parseBody();
+    const username = normalizeUsername(formString(body, 'username'));
+    const role = parseRole(formString(body, 'role'));
+    if (!username || !role) {
+      const errors = { username: username ? undefined : 'Enter a username.', role: role ? undefined : 'Choose a role.' };
+      return renderMembers(c, { form: { username, role: role ?? undefined, errors } }, 400);
+    }
+    const result = await addMember(deps.store, c.get('user'), c.get('ws'), username, role);
+    if (!result.ok) return renderMembers(c, { form: { username, role, errors: { username: MEMBER_ERRORS[result.reason] } } }, result.reason === 'already_member' ? 409 : 400);
+    return redirectOrRender(c, { notice: { tone: 'success', text: `${username} was added as ${role}.` } });
+  });
+
+  app.post('/w/:ws/members/:username/role', requireAdmin, async (c) => {
+    const role = parseRole(formString(await c.req.parseBody(), 'role'));
+    if (!role) return renderMembers(c, { notice: { tone: 'danger', text: 'Choose a role.' } }, 400);
+    const username = c.req.param('username');
+    const result = await changeMemberRole(deps.store, c.get('user'), c.get('ws'), username, role);
+    if (!result.ok) return renderMembers(c, { notice: { tone: 'danger', text: MEMBER_ERRORS[result.reason] } }, 409);
+    return redirectOrRender(c, { notice: { tone: 'success', text: `${username} is now ${role}.` } });
+  });
+
+  app.post('/w/:ws/members/:username/remove', requireAdmin, async (c) => {
+    const username = c.req.param('username');
+    const result = await removeMember(deps.store, c.get('user'), c.get('ws'), username);
+    if (!result.ok) return renderMembers(c, { notice: { tone: 'danger', text: MEMBER_ERRORS[result.reason] } }, 409);
+    if (username === c.get('user')!.username) {
+      if (isHtmx(c)) return c.body(null, 200, { 'HX-Redirect': '/' });
+      return c.redirect('/', 303);
+    }
+    return redirectOrRender(c, { notice: { tone: 'success', text: `${username} was removed.` } });
+  });
+
+  // htmx gets the refreshed fragment; a plain form post follows POST-redirect-GET.
+  const redirectOrRender = (c: Context<AppEnv>, extra: Partial<MembersProps>) =>
+    isHtmx(c) ? renderMembers(c, extra) : c.redirect(`/w/${c.get('ws').ref}/members`, 303);
+
+  return app;
+}

@@ -1,0 +1,61 @@
+// The process entry point: the only file that reads process.env. Opens and migrates the
+// database, checks the keys, serves, and shuts down cleanly on SIGTERM.
+import { serve } from '@hono/node-server';
+import { createApp } from './app';
+import { loadConfig } from './config';
+import { loadKeyRing } from './crypto/keyring';
+import { openDatabase } from './data/db';
+import { createLogger } from './log';
+
+function fail(message: string): never {
+  process.stderr.write(`latchkey: ${message}\n`);
+  process.exit(1);
+}
+
+const startedAt = performance.now();
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  fail((err as Error).message);
+}
+const log = createLogger(config.logLevel);
+
+let app: ReturnType<typeof createApp>['app'];
+let deps: ReturnType<typeof createApp>['deps'];
+let db: ReturnType<typeof openDatabase> | undefined;
+try {
+  const keys = loadKeyRing({ secretKeyEnv: config.secretKey, dataDir: config.dataDir });
+  if (keys.created) log.warn('generated a new master key; back it up, without it the stored secrets cannot be read', { keyFile: keys.keyFile });
+  else log.info('master key loaded', { source: keys.source === 'env' ? 'SECRET_KEY' : keys.keyFile, keys: keys.ring.keys.length });
+  db = openDatabase(config.dbFile, { backupBeforeMigrate: true });
+  ({ app, deps } = createApp({ db, config, ring: keys.ring, log }));
+} catch (err) {
+  db?.$client.close();
+  fail((err as Error).message);
+}
+
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  log.info('listening', { url: `http://${config.host}:${info.port}`, startupMs: Math.round(performance.now() - startedAt) });
+});
+
+let stopping = false;
+function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info('shutting down', { signal });
+  // Stop accepting connections; requests in flight finish, idle keep-alive sockets close.
+  server.close(async () => {
+    await deps.outbound.close().catch(() => {});
+    db!.$client.close();
+    log.info('stopped');
+    process.exit(0);
+  });
+  (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  setTimeout(() => {
+    log.error('requests still running after 25 s; exiting');
+    process.exit(1);
+  }, 25_000).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

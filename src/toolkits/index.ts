@@ -1,0 +1,37 @@
+// The catalog of toolkit types. Adding a toolkit type = adding one file and
+// one entry here.
+
+import { confluenceToolkit } from './confluence';
+import { githubToolkit } from './github';
+import { gitlabToolkit } from './gitlab';
+import { httpToolkit } from './http';
+import { jiraToolkit } from './jira';
+import { slackToolkit } from './slack';
+import type { ToolDef, ToolkitType } from './types';
+
+export * from './types';
+
+export const TOOLKIT_TYPES: ToolkitType[] = [
+  githubToolkit,
+  gitlabToolkit,
+  jiraToolkit,
+  confluenceToolkit,
+  slackToolkit,
+  httpToolkit,
+];
+
+const BY_TYPE = new Map(TOOLKIT_TYPES.map((t) => [t.type, t]));
+
+export function getToolkitType(type: string): ToolkitType | undefined {
+  return BY_TYPE.get(type);
+}
+
+export function getTool(toolkitType: ToolkitType | string, name: string): ToolDef | undefined {
+  const t = typeof toolkitType === 'string' ? getToolkitType(toolkitType) : toolkitType;
+  return t?.tools.find((tool) => tool.name === name);
+}
+
+/** Toolkit types that can run with a credential of the given credential type. */
+export function toolkitTypesForCredentialType(credentialType: string): ToolkitType[] {
+  return TOOLKIT_TYPES.filter((t) => t.credentialTypes.includes(credentialType));
+}
