@@ -1,0 +1,92 @@
+// A fresh Latchkey app on a temporary SQLite file, migrated with the real migrations, plus
+// small helpers to act as a browser (cookies, same-origin form posts) or an API client.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config';
+import { generateKey, parseKeyRing, type KeyRing } from '../../src/crypto/keyring';
+import { openDatabase } from '../../src/data/db';
+import { createLogger } from '../../src/log';
+import { createApiToken } from '../../src/routes/settings';
+
+export const ORIGIN = 'http://localhost';
+export const PASSWORD = 'correct horse battery staple';
+
+export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+
+/** Returns a new app on a temp database; `logs` collects every log line it writes. */
+export async function createTestApp(opts: { env?: Record<string, string>; ring?: KeyRing; now?: () => number; dir?: string } = {}) {
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-test-'));
+  const config: Config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'debug', ...opts.env });
+  const db = openDatabase(config.dbFile);
+  const ring = opts.ring ?? parseKeyRing(generateKey());
+  const logs: string[] = [];
+  const { app, deps } = createApp({ db, config, ring, log: createLogger('debug', (l) => logs.push(l)), clock: opts.now ? { now: opts.now } : undefined });
+
+  /** Sends a request as a browser on this origin would (Origin header, cookies, form bodies). */
+  async function browser(method: string, url: string, o: { cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.cookie) headers.Cookie = o.cookie;
+    let body: string | undefined;
+    if (method !== 'GET' && method !== 'HEAD') {
+      headers.Origin ??= ORIGIN;
+      headers['Sec-Fetch-Site'] ??= 'same-origin';
+      if (o.form) {
+        headers['Content-Type'] ??= 'application/x-www-form-urlencoded';
+        body = new URLSearchParams(o.form).toString();
+      }
+    }
+    return app.request(`${ORIGIN}${url}`, { method, headers, body });
+  }
+
+  /** Signs up (or in, if the user exists) through the real pages; returns the session cookie. */
+  async function session(username: string, password = PASSWORD): Promise<string> {
+    let res = await browser('POST', '/signup', { form: { username, password } });
+    if (res.status !== 303) res = await browser('POST', '/login', { form: { username, password } });
+    const cookie = cookieFrom(res);
+    if (!cookie) throw new Error(`could not sign in ${username}: ${res.status}`);
+    return cookie;
+  }
+
+  /** Creates a user with a session and a personal access token. */
+  async function user(username: string) {
+    const cookie = await session(username);
+    const me = (await deps.store.db.query.users.findFirst({ where: (u, { eq }) => eq(u.username, username) }))!;
+    const token = await createApiToken(deps, { id: me.id, username }, 'test');
+    return { username, id: me.id, cookie, token };
+  }
+
+  /** Calls the JSON API with a bearer token. */
+  async function api(method: string, url: string, token: string | null, body?: unknown) {
+    const headers: Record<string, string> = {};
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const res = await app.request(`${ORIGIN}/api/v1${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let json: any = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON */
+    }
+    return { status: res.status, json, text, headers: res.headers };
+  }
+
+  async function close() {
+    await deps.outbound.close().catch(() => {});
+    db.$client.close();
+    if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  return { app, deps, db, dir, config, ring, logs, browser, session, user, api, close };
+}
+
+/** Returns "name=value" of the session cookie a response sets, or ''. */
+export function cookieFrom(res: Response): string {
+  for (const line of res.headers.getSetCookie()) {
+    const [pair] = line.split(';');
+    if (/session=/.test(pair) && !/=$/.test(pair)) return pair;
+  }
+  return '';
+}
