@@ -19,7 +19,8 @@ import { apiFallback, apiRoutes } from './routes/api';
 import { authRoutes } from './routes/auth';
 import { errorHandler, notFound } from './routes/errors';
 import { settingsRoutes } from './routes/settings';
-import { workspaceRoutes } from './routes/workspaces';
+import { loadWorkspace, workspaceRoutes } from './routes/workspaces';
+import { credentialRoutes } from './routes/credentials';
 
 export type AppOptions = {
   db: Db;
@@ -94,7 +95,9 @@ export function createApp(opts: AppOptions) {
   });
   pages.route('/', authRoutes(deps));
   pages.use('*', requireUser());
+  pages.use('/w/:ws/*', loadWorkspace(deps));
   pages.route('/', workspaceRoutes(deps));
+  pages.route('/', credentialRoutes(deps));
   pages.route('/', settingsRoutes(deps));
   app.route('/', pages);
 

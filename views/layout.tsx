@@ -13,7 +13,20 @@ export type Frame = {
   section: 'credentials' | 'toolkits' | 'members' | 'settings' | 'audit' | 'users' | 'projects';
 };
 
-const HTMX_CONFIG = JSON.stringify({ includeIndicatorStyles: false, allowEval: false, allowScriptTags: false, selfRequestsOnly: true });
+// Strict CSP: no eval, no injected indicator styles. Validation answers (400/409/422) carry
+// the re-rendered form, so htmx swaps them like successes.
+const HTMX_CONFIG = JSON.stringify({
+  includeIndicatorStyles: false,
+  allowEval: false,
+  allowScriptTags: false,
+  selfRequestsOnly: true,
+  responseHandling: [
+    { code: '204', swap: false },
+    { code: '[23]..', swap: true },
+    { code: '(400|403|409|422|429)', swap: true, error: false },
+    { code: '...', swap: false, error: true },
+  ],
+});
 
 /** A bare HTML document (sign-in pages use it directly). */
 export function Document(props: PropsWithChildren<{ title: string; bodyClass?: string }>) {

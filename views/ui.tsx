@@ -187,11 +187,11 @@ export function Time(props: { at: number | null | undefined; empty?: string }) {
   );
 }
 
-/** Returns a short UTC date and time, e.g. "27 Nov 2026, 09:14". */
+/** Returns a short UTC date and time, e.g. "27 Nov 2026 09:14" (the tooltip has the exact ISO time). */
 export function formatDate(d: Date): string {
   const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+  return `${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
 }
 
 /** A small role or status pill. */

@@ -38,3 +38,12 @@ export function clientAddress(c: Context): string {
 export function safeNext(next: string): string {
   return /^\/(?![/\\])[\w\-./?=&%]*$/.test(next) ? next : '/';
 }
+
+/** Redirects after a successful form post: HX-Redirect for htmx, 303 otherwise (POST-redirect-GET). */
+export function redirectTo(c: Context<AppEnv>, url: string) {
+  if (c.req.header('HX-Request') === 'true') {
+    c.header('HX-Redirect', url);
+    return c.body(null, 200);
+  }
+  return c.redirect(url, 303);
+}

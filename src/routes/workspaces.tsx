@@ -25,7 +25,7 @@ const MEMBER_ERRORS: Record<Exclude<MemberChange, { ok: true }>['reason'], strin
   last_admin: 'A project needs at least one admin. Make someone else admin first.',
 };
 
-/** Returns the sub-app for /, /projects and /w/:ws/members. */
+/** Returns the sub-app for /, /projects and /w/:ws/members (the workspace is loaded by loadWorkspace). */
 export function workspaceRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
@@ -41,7 +41,6 @@ export function workspaceRoutes(deps: Deps) {
     return c.redirect(`/w/${project.slug}/members`, 303);
   });
 
-  app.use('/w/:ws/*', loadWorkspace(deps));
   app.get('/w/:ws', (c) => c.redirect(`/w/${c.req.param('ws')}/toolkits`, 303));
 
   const renderMembers = async (c: Context<AppEnv>, extra: Partial<MembersProps> = {}, status: 200 | 400 | 409 = 200) => {
@@ -50,8 +49,7 @@ export function workspaceRoutes(deps: Deps) {
     return isHtmx(c) ? c.html(<MembersSection {...props} />, status) : c.html(<MembersPage {...props} />, status);
   };
 
-  // Filled in by the credentials and toolkits areas; until then a friendly empty page.
-  app.get('/w/:ws/credentials', async (c) => c.html(<ComingSoon frame={await loadFrame(deps, c, c.get('ws'), 'credentials')} title="Credentials" />));
+  // Filled in by the toolkits area; until then a friendly empty page.
   app.get('/w/:ws/toolkits', async (c) => c.html(<ComingSoon frame={await loadFrame(deps, c, c.get('ws'), 'toolkits')} title="Toolkits" />));
 
   app.get('/w/:ws/members', async (c) => {

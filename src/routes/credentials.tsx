@@ -1,0 +1,314 @@
+// The Credentials pages of a workspace (/w/:ws/credentials). Save flow as everywhere: parse the
+// form, validate, re-render the same form with the input and the errors, or write and redirect.
+import { Hono, type Context } from 'hono';
+import {
+  CredentialFormPage,
+  CredentialForm,
+  CredentialIdField,
+  CredentialList,
+  CredentialsPage,
+  DeleteCredential,
+  DeleteCredentialPage,
+  LastTestCell,
+  TestResult,
+  TypeFields,
+  type FormState,
+} from '../../views/credentials';
+import {
+  createCredential,
+  credentialIdsInUse,
+  deleteCredential,
+  getCredential,
+  listCredentials,
+  loadCredentialForUse,
+  recordConnectionTest,
+  toolkitsUsingCredential,
+  updateCredential,
+  type CredentialMeta,
+} from '../data/credentials';
+import type { Workspace } from '../data/workspaces';
+import { canEdit } from '../domain/access';
+import { credentialIdFromName, suggestFreeCredentialId, validateCredentialId } from '../domain/credential-id';
+import { CREDENTIAL_TYPES, getCredentialType, validateCredentialInput, type CredentialType } from '../domain/credential-types';
+import type { AppEnv, Deps } from '../env';
+import { testConnection } from '../http/service-call';
+import { NotFound } from './errors';
+import { formString, isHtmx, loadFrame, redirectTo, safeNext } from './helpers';
+
+type FormBody = Record<string, unknown>;
+
+/** Splits a posted form into the type's plain fields and secrets (ignoring names the type lacks). */
+function splitTypeFields(type: CredentialType, body: FormBody) {
+  const fields: Record<string, string> = {};
+  const secrets: Record<string, string> = {};
+  for (const f of type.fields) {
+    const v = formString(body, f.secret ? `secret_${f.name}` : `field_${f.name}`);
+    if (f.secret) {
+      if (v !== '') secrets[f.name] = v;
+    } else fields[f.name] = v;
+  }
+  return { fields, secrets };
+}
+
+/** Returns the form state a posted create/edit form describes (before validation). */
+function stateFromBody(body: FormBody, mode: FormState['mode'], original?: CredentialMeta): FormState {
+  const type = getCredentialType(original?.type ?? formString(body, 'type')) ?? CREDENTIAL_TYPES[0];
+  const name = formString(body, 'name').trim();
+  const idMode = formString(body, 'id_mode') === 'manual' || mode === 'edit' ? 'manual' : 'auto';
+  const credentialId = idMode === 'auto' ? (credentialIdFromName(name) ?? '') : formString(body, 'credential_id').trim();
+  return {
+    mode,
+    type: type.type,
+    name,
+    credentialId,
+    idMode,
+    fields: splitTypeFields(type, body).fields,
+    errors: {},
+    returnTo: safeReturn(formString(body, 'return')),
+    requiredBy: formString(body, 'required_by') || undefined,
+    original,
+  };
+}
+
+function safeReturn(value: string): string | undefined {
+  return value && safeNext(value) === value ? value : undefined;
+}
+
+/** Validates a form state; returns the errors (empty when it may be saved) and the clean input. */
+function validateForm(state: FormState, body: FormBody) {
+  const type = getCredentialType(state.type)!;
+  const errors: Record<string, string> = {};
+  if (!state.name) errors.name = 'Give the credential a name.';
+  else if (state.name.length > 120) errors.name = 'Use at most 120 characters.';
+  if (!state.credentialId) {
+    errors.credential_id = state.idMode === 'auto' && state.name ? 'This name has no letters or digits to make an ID from. Type a Credential ID.' : 'Enter a Credential ID.';
+  } else {
+    const idError = validateCredentialId(state.credentialId);
+    if (idError) errors.credential_id = idError;
+  }
+  const { fields, secrets } = splitTypeFields(type, body);
+  const checked = validateCredentialInput(type, fields, secrets, state.mode === 'create' ? 'create' : 'update');
+  if (!checked.ok) {
+    for (const [k, v] of Object.entries(checked.errors)) {
+      const isSecret = type.fields.find((f) => f.name === k)?.secret;
+      errors[isSecret ? `secrets.${k}` : `fields.${k}`] = v;
+    }
+  }
+  return { errors, input: checked.ok ? checked : null };
+}
+
+/** Returns the sub-app for /w/:ws/credentials (mounted after the workspace is loaded). */
+export function credentialRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  const base = (ws: Workspace) => `/w/${ws.ref}/credentials`;
+
+  const requireEditor = (c: Context<AppEnv>) => {
+    if (!canEdit(c.get('ws').role)) return c.html(<p class="error">Only project editors and admins can change project credentials.</p>, 403);
+    return null;
+  };
+
+  const findOr404 = async (c: Context<AppEnv>) => {
+    const cred = await getCredential(deps.store, c.get('ws'), c.req.param('cid') ?? '');
+    if (!cred) throw new NotFound();
+    return cred;
+  };
+
+  const renderForm = async (c: Context<AppEnv>, state: FormState, status: 200 | 400 | 409 = 200) => {
+    const ws = c.get('ws');
+    if (isHtmx(c)) return c.html(<CredentialForm ws={ws} state={state} />, status);
+    return c.html(<CredentialFormPage frame={await loadFrame(deps, c, ws, 'credentials')} ws={ws} state={state} />, status);
+  };
+
+  app.get('/w/:ws/credentials', async (c) => {
+    const ws = c.get('ws');
+    const filter = { type: c.req.query('type') || undefined, q: c.req.query('q')?.trim() || undefined };
+    const all = await listCredentials(deps.store, ws);
+    const shown = filter.type || filter.q ? await listCredentials(deps.store, ws, filter) : all;
+    const created = c.req.query('saved');
+    const props = {
+      frame: await loadFrame(deps, c, ws, 'credentials'),
+      ws,
+      credentials: shown,
+      total: all.length,
+      filter,
+      canEdit: canEdit(ws.role),
+      notice: created ? `Credential ${created} saved. Its secrets are encrypted and will not be shown again.` : c.req.query('deleted') ? `Credential ${c.req.query('deleted')} deleted.` : undefined,
+    };
+    if (isHtmx(c) && c.req.header('HX-Target') === 'credential-list') return c.html(<CredentialList {...props} />);
+    return c.html(<CredentialsPage {...props} />);
+  });
+
+  app.get('/w/:ws/credentials/new', async (c) => {
+    const denied = requireEditor(c);
+    if (denied) return denied;
+    const type = getCredentialType(c.req.query('type') ?? '') ?? CREDENTIAL_TYPES[0];
+    const presetId = c.req.query('credential_id') ?? '';
+    const state: FormState = {
+      mode: 'create',
+      type: type.type,
+      name: c.req.query('name') ?? '',
+      credentialId: presetId || credentialIdFromName(c.req.query('name') ?? '') || '',
+      idMode: presetId ? 'manual' : 'auto',
+      fields: {},
+      errors: {},
+      returnTo: safeReturn(c.req.query('return') ?? ''),
+      requiredBy: c.req.query('required_by') || undefined,
+    };
+    return renderForm(c, state);
+  });
+
+  // Live Credential ID while the name is typed (htmx); answers just the ID field.
+  app.post('/w/:ws/credentials/id-preview', async (c) => {
+    const state = stateFromBody(await c.req.parseBody(), 'create');
+    return c.html(<CredentialIdField ws={c.get('ws')} state={state} />);
+  });
+
+  // The type's own fields, when the type select changes (htmx).
+  app.get('/w/:ws/credentials/new/fields', (c) => {
+    const state: FormState = { mode: 'create', type: c.req.query('type') ?? '', name: '', credentialId: '', idMode: 'auto', fields: {}, errors: {} };
+    return c.html(<TypeFields state={state} />);
+  });
+
+  app.post('/w/:ws/credentials', async (c) => {
+    const denied = requireEditor(c);
+    if (denied) return denied;
+    const ws = c.get('ws');
+    const body = await c.req.parseBody();
+    const state = stateFromBody(body, 'create');
+    const { errors, input } = validateForm(state, body);
+    if (Object.keys(errors).length || !input) {
+      if (errors.credential_id) state.idMode = 'manual';
+      return renderForm(c, { ...state, errors }, 400);
+    }
+    const result = await createCredential(deps.store, c.get('user')!, ws, { name: state.name, credentialId: state.credentialId, type: state.type, fields: input.fields, secrets: input.secrets });
+    if (!result.ok) {
+      const suggestion = suggestFreeCredentialId(state.credentialId, await credentialIdsInUse(deps.store, ws));
+      return renderForm(
+        c,
+        {
+          ...state,
+          idMode: 'manual',
+          credentialId: suggestion,
+          conflict: { takenId: state.credentialId, suggestion },
+          errors: { credential_id: `Credential ID ${state.credentialId} is already in use in this workspace. Choose another one.` },
+        },
+        409,
+      );
+    }
+    return redirectTo(c, state.returnTo ?? `${base(ws)}?saved=${encodeURIComponent(state.credentialId)}`);
+  });
+
+  // Test connection before saving: the typed values, nothing stored.
+  app.post('/w/:ws/credentials/test', async (c) => {
+    const denied = requireEditor(c);
+    if (denied) return denied;
+    const body = await c.req.parseBody();
+    const state = stateFromBody(body, 'create');
+    const type = getCredentialType(state.type)!;
+    const { fields, secrets } = splitTypeFields(type, body);
+    const checked = validateCredentialInput(type, fields, secrets, 'create');
+    const result = checked.ok
+      ? await testConnection(deps.outbound, type, checked.fields, checked.secrets)
+      : { ok: false, message: `Fill in ${Object.keys(checked.errors).map((k) => type.fields.find((f) => f.name === k)?.label ?? k).join(', ')} first.` };
+    if (isHtmx(c)) return c.html(<TestResult result={result} />);
+    return renderForm(c, { ...state, test: result });
+  });
+
+  app.get('/w/:ws/credentials/:cid', async (c) => {
+    const denied = requireEditor(c);
+    const cred = await findOr404(c);
+    if (denied) return denied;
+    const ws = c.get('ws');
+    return renderForm(c, {
+      mode: 'edit',
+      type: cred.type,
+      name: cred.name,
+      credentialId: cred.credentialId,
+      idMode: 'manual',
+      fields: cred.fields,
+      errors: {},
+      original: cred,
+      usedBy: await toolkitsUsingCredential(deps.store, ws, cred),
+      returnTo: safeReturn(c.req.query('return') ?? ''),
+    });
+  });
+
+  app.post('/w/:ws/credentials/:cid', async (c) => {
+    const cred = await findOr404(c);
+    const denied = requireEditor(c);
+    if (denied) return denied;
+    const ws = c.get('ws');
+    const body = await c.req.parseBody();
+    const state = { ...stateFromBody(body, 'edit', cred), usedBy: await toolkitsUsingCredential(deps.store, ws, cred) };
+    const { errors, input } = validateForm(state, body);
+    if (Object.keys(errors).length || !input) return renderForm(c, { ...state, errors }, 400);
+    const result = await updateCredential(deps.store, c.get('user'), ws, cred.credentialId, { name: state.name, credentialId: state.credentialId, fields: input.fields, secrets: input.secrets });
+    if (!result.ok && result.reason === 'not_found') throw new NotFound();
+    if (!result.ok) {
+      const suggestion = suggestFreeCredentialId(state.credentialId, await credentialIdsInUse(deps.store, ws));
+      return renderForm(c, { ...state, conflict: { takenId: state.credentialId, suggestion }, errors: { credential_id: `Credential ID ${state.credentialId} is already in use in this workspace. Choose another one.` } }, 409);
+    }
+    return redirectTo(c, state.returnTo ?? `${base(ws)}?saved=${encodeURIComponent(state.credentialId)}`);
+  });
+
+  // Test a saved credential, or the edit form's values with blank secrets kept.
+  app.post('/w/:ws/credentials/:cid/test', async (c) => {
+    const cred = await findOr404(c);
+    const ws = c.get('ws');
+    const loaded = (await loadCredentialForUse(deps.store, ws, cred.credentialId))!;
+    const type = getCredentialType(cred.type)!;
+    const body = await c.req.parseBody();
+    const fromForm = body.name !== undefined;
+    if (fromForm && !canEdit(ws.role)) return requireEditor(c)!;
+    let fields = loaded.fields;
+    let secrets = loaded.secrets;
+    if (fromForm) {
+      const posted = splitTypeFields(type, body);
+      const checked = validateCredentialInput(type, posted.fields, posted.secrets, 'update');
+      if (checked.ok) {
+        fields = checked.fields;
+        secrets = { ...secrets, ...checked.secrets };
+      }
+    }
+    const result = await testConnection(deps.outbound, type, fields, secrets);
+    if (!fromForm) await recordConnectionTest(deps.store, ws, cred.rowId, result);
+    if (fromForm) {
+      if (isHtmx(c)) return c.html(<TestResult result={result} />);
+      return renderForm(c, { ...stateFromBody(body, 'edit', cred), test: result });
+    }
+    if (isHtmx(c)) {
+      const updated = (await getCredential(deps.store, ws, cred.credentialId))!;
+      return c.html(<LastTestCell ws={ws} cred={updated} canEdit={canEdit(ws.role)} />);
+    }
+    return c.redirect(base(ws), 303);
+  });
+
+  app.get('/w/:ws/credentials/:cid/delete', async (c) => {
+    const cred = await findOr404(c);
+    const denied = requireEditor(c);
+    if (denied) return denied;
+    const ws = c.get('ws');
+    const usedBy = await toolkitsUsingCredential(deps.store, ws, cred);
+    if (isHtmx(c)) return c.html(<DeleteCredential ws={ws} cred={cred} usedBy={usedBy} asDialog />);
+    return c.html(<DeleteCredentialPage frame={await loadFrame(deps, c, ws, 'credentials')} ws={ws} cred={cred} usedBy={usedBy} />);
+  });
+
+  app.post('/w/:ws/credentials/:cid/delete', async (c) => {
+    const cred = await findOr404(c);
+    const denied = requireEditor(c);
+    if (denied) return denied;
+    const ws = c.get('ws');
+    const confirm = formString(await c.req.parseBody(), 'confirm').trim();
+    if (confirm !== cred.credentialId) {
+      const usedBy = await toolkitsUsingCredential(deps.store, ws, cred);
+      return c.html(
+        <DeleteCredentialPage frame={await loadFrame(deps, c, ws, 'credentials')} ws={ws} cred={cred} usedBy={usedBy} error={`Type ${cred.credentialId} exactly to confirm.`} />,
+        400,
+      );
+    }
+    await deleteCredential(deps.store, c.get('user'), ws, cred.credentialId);
+    return c.redirect(`${base(ws)}?deleted=${encodeURIComponent(cred.credentialId)}`, 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,459 @@
+// The Credentials area: the list, the create/edit form with its live Credential ID, the
+// connection test result, and the delete confirmation. Secrets are never rendered: secret
+// inputs are always empty.
+import type { CredentialMeta, ToolkitRef } from '../src/data/credentials';
+import { CREDENTIAL_TYPES, getCredentialType, type CredentialType } from '../src/domain/credential-types';
+import type { Workspace } from '../src/data/workspaces';
+import type { ConnectionTest } from '../src/http/service-call';
+import { AppPage, type Frame } from './layout';
+import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pill, ScopeIcon, Time } from './ui';
+
+export function typeLabel(type: string): string {
+  return getCredentialType(type)?.label ?? type;
+}
+
+const base = (ws: Workspace) => `/w/${ws.ref}/credentials`;
+
+/** The result of a connection test, as a small status line. */
+export function TestResult(props: { result: ConnectionTest | null; id?: string }) {
+  const id = props.id ?? 'test-result';
+  if (!props.result) return <div id={id} class="test-result" aria-live="polite"></div>;
+  return (
+    <div id={id} class={`test-result ${props.result.ok ? 'ok' : 'failed'}`} aria-live="polite">
+      <Icon name={props.result.ok ? 'check' : 'alert'} />
+      <span>{props.result.message}</span>
+    </div>
+  );
+}
+
+/** The "last test" cell of a saved credential, swapped after a test from the list. */
+export function LastTestCell(props: { ws: Workspace; cred: CredentialMeta; canEdit: boolean }) {
+  const t = props.cred.lastTest;
+  return (
+    <td id={`test-${props.cred.credentialId}`} class="last-test">
+      {t ? (
+        <span class="test-line" title={t.message}>
+          <Pill tone={t.ok ? 'success' : 'danger'}>{t.ok ? 'Verified' : 'Failed'}</Pill>
+          <span class="test-when">
+            <Time at={t.at} />
+          </span>
+          <span class="test-msg">{t.message}</span>
+        </span>
+      ) : (
+        <span class="muted">Not tested</span>
+      )}
+      <form method="post" action={`${base(props.ws)}/${props.cred.credentialId}/test`} hx-post={`${base(props.ws)}/${props.cred.credentialId}/test`} hx-target={`#test-${props.cred.credentialId}`} hx-swap="outerHTML" class="inline">
+        <button class="btn btn-sm link-btn" type="submit">
+          Test connection
+        </button>
+      </form>
+    </td>
+  );
+}
+
+export type ListProps = {
+  frame: Frame;
+  ws: Workspace;
+  credentials: CredentialMeta[];
+  total: number;
+  filter: { type?: string; q?: string };
+  canEdit: boolean;
+  notice?: string;
+};
+
+/** The table of credentials (the fragment the filters swap). */
+export function CredentialList(props: ListProps) {
+  const { ws, credentials } = props;
+  if (props.total === 0) {
+    return (
+      <div id="credential-list">
+        <div class="card">
+          <EmptyState
+            icon="key"
+            title={ws.kind === 'project' ? 'No project credentials yet' : 'No private credentials yet'}
+            text={
+              ws.kind === 'project'
+                ? 'A project credential is shared: every member’s toolkit runs act as this one account. Prefer private credentials when people should act as themselves.'
+                : 'Store your own tokens here under the Credential ID your team agreed on. Toolkits in your projects then run as you.'
+            }
+          >
+            {props.canEdit ? (
+              <a class="btn btn-primary" href={`${base(ws)}/new`}>
+                <Icon name="plus" /> Create
+              </a>
+            ) : null}
+          </EmptyState>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div id="credential-list">
+      {credentials.length === 0 ? (
+        <div class="card">
+          <EmptyState icon="list" title="No matches" text="No credential matches this filter." />
+        </div>
+      ) : (
+        <div class="card table-card">
+          <table class="table credentials-table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Credential ID</th>
+                <th scope="col">Type</th>
+                <th scope="col">Created by</th>
+                <th scope="col">Updated</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Connection</th>
+                {props.canEdit ? (
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
+                ) : null}
+              </tr>
+            </thead>
+            <tbody>
+              {credentials.map((cr) => (
+                <tr id={`cred-${cr.credentialId}`}>
+                  <td>
+                    <span class="name-cell">
+                      <ScopeIcon scope={cr.scope} />
+                      <strong>{cr.name}</strong>
+                    </span>
+                  </td>
+                  <td>
+                    <CredentialIdTag id={cr.credentialId} />
+                  </td>
+                  <td>
+                    <Pill>{typeLabel(cr.type)}</Pill>
+                  </td>
+                  <td>{cr.createdBy ?? <span class="muted">deleted user</span>}</td>
+                  <td>
+                    <Time at={cr.updatedAt} />
+                  </td>
+                  <td>
+                    <Time at={cr.lastUsedAt} />
+                  </td>
+                  <LastTestCell ws={ws} cred={cr} canEdit={props.canEdit} />
+                  {props.canEdit ? (
+                    <td class="actions">
+                      <a class="btn btn-sm" href={`${base(ws)}/${cr.credentialId}`}>
+                        Edit
+                      </a>
+                      <a class="btn btn-sm btn-ghost-danger" href={`${base(ws)}/${cr.credentialId}/delete`} hx-get={`${base(ws)}/${cr.credentialId}/delete`} hx-target="#dialog-slot">
+                        Delete
+                      </a>
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The Credentials page of a workspace. */
+export function CredentialsPage(props: ListProps) {
+  const { ws } = props;
+  return (
+    <AppPage title={`Credentials · ${ws.name}`} frame={props.frame}>
+      <PageHeader
+        title="Credentials"
+        subtitle={
+          ws.kind === 'project' ? (
+            <>
+              Project credentials of <strong>{ws.name}</strong>, shared by its toolkits. Their secrets are never shown again after saving.
+            </>
+          ) : (
+            'Your private credentials. Only you can see or use them; toolkits in your projects find them by Credential ID.'
+          )
+        }
+      >
+        {props.canEdit ? (
+          <a class="btn btn-primary" href={`${base(ws)}/new`}>
+            <Icon name="plus" /> Create
+          </a>
+        ) : null}
+      </PageHeader>
+      {props.notice ? <Banner tone="success">{props.notice}</Banner> : null}
+      {props.total > 0 ? (
+        <form class="filters" method="get" action={base(ws)} hx-get={base(ws)} hx-target="#credential-list" hx-swap="outerHTML" hx-trigger="input changed delay:250ms from:#cred-search, change from:#cred-type, submit" hx-push-url="true" role="search">
+          <label class="sr-only" for="cred-search">
+            Search by name or Credential ID
+          </label>
+          <input id="cred-search" type="search" name="q" value={props.filter.q ?? ''} placeholder="Search by name or Credential ID" />
+          <label class="sr-only" for="cred-type">
+            Filter by type
+          </label>
+          <select id="cred-type" name="type">
+            <option value="">All types</option>
+            {CREDENTIAL_TYPES.map((t) => (
+              <option value={t.type} selected={props.filter.type === t.type}>
+                {t.label}
+              </option>
+            ))}
+          </select>
+          <noscript>
+            <button class="btn" type="submit">
+              Filter
+            </button>
+          </noscript>
+        </form>
+      ) : null}
+      <CredentialList {...props} />
+    </AppPage>
+  );
+}
+
+export type FormState = {
+  mode: 'create' | 'edit';
+  type: string;
+  name: string;
+  credentialId: string;
+  /** 'auto': the ID follows the name (read-only); 'manual': the user types it. */
+  idMode: 'auto' | 'manual';
+  fields: Record<string, string>;
+  errors: Record<string, string>;
+  conflict?: { takenId: string; suggestion: string };
+  returnTo?: string;
+  /** Set when the ID was handed over by a toolkit ("Create my credential"). */
+  requiredBy?: string;
+  original?: CredentialMeta;
+  usedBy?: ToolkitRef[];
+  test?: ConnectionTest | null;
+};
+
+/** The Credential ID field: read-only while it follows the name, editable after a conflict. */
+export function CredentialIdField(props: { ws: Workspace; state: FormState }) {
+  const { state } = props;
+  const error = state.errors.credential_id;
+  const help =
+    state.mode === 'edit' ? (
+      'Toolkits find this credential by its ID. Changing it is allowed; see the warning below.'
+    ) : state.idMode === 'auto' ? (
+      'Made from the name. Toolkits find credentials by this ID.'
+    ) : state.requiredBy ? (
+      <>
+        The ID the toolkit <strong>{state.requiredBy}</strong> expects. Keep it exactly so the toolkit finds your credential.
+      </>
+    ) : (
+      'Lowercase letters, digits and _ (1 to 64), starting with a letter or digit.'
+    );
+  return (
+    <div id="credential-id-field">
+      <Field label="Credential ID" name="credential_id" error={error} help={help}>
+        <input
+          id="f-credential_id"
+          name="credential_id"
+          class="mono"
+          value={state.credentialId}
+          readonly={state.idMode === 'auto' && state.mode === 'create'}
+          aria-describedby="f-credential_id-help"
+          autocomplete="off"
+          spellcheck={false}
+        />
+      </Field>
+      <input type="hidden" name="id_mode" value={state.idMode} />
+      {state.conflict ? (
+        <p class="suggestion">
+          Suggested free ID: <code>{state.conflict.suggestion}</code>
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** The type-specific fields (swapped when the type changes). Secret inputs are always empty. */
+export function TypeFields(props: { state: FormState }) {
+  const type = getCredentialType(props.state.type) ?? CREDENTIAL_TYPES[0];
+  const editing = props.state.mode === 'edit';
+  return (
+    <div id="type-fields" class="stack">
+      {type.fields.map((f) => {
+        const key = f.secret ? `secret_${f.name}` : `field_${f.name}`;
+        const error = props.state.errors[f.secret ? `secrets.${f.name}` : `fields.${f.name}`];
+        const help = f.secret && editing ? 'Leave blank to keep the current value.' : f.help;
+        return (
+          <Field label={f.label} name={key} error={error} help={help}>
+            {f.secret ? (
+              <input id={`f-${key}`} name={key} type="password" hx-preserve="true" autocomplete="new-password" required={f.required && !editing} placeholder={editing ? '•••••••• (saved)' : f.placeholder} spellcheck={false} />
+            ) : (
+              <input id={`f-${key}`} name={key} value={props.state.fields[f.name] ?? (editing ? '' : f.default ?? '')} required={f.required} placeholder={f.placeholder} spellcheck={false} autocomplete="off" />
+            )}
+          </Field>
+        );
+      })}
+    </div>
+  );
+}
+
+/** The create/edit form. */
+export function CredentialForm(props: { ws: Workspace; state: FormState }) {
+  const { ws, state } = props;
+  const action = state.mode === 'create' ? base(ws) : `${base(ws)}/${state.original!.credentialId}`;
+  const testAction = state.mode === 'create' ? `${base(ws)}/test` : `${base(ws)}/${state.original!.credentialId}/test`;
+  const type: CredentialType = getCredentialType(state.type) ?? CREDENTIAL_TYPES[0];
+  return (
+    <form id="credential-form" method="post" action={action} class="card form-card stack" hx-post={action} hx-target="#credential-form" hx-swap="outerHTML" hx-select="#credential-form">
+      {state.conflict ? (
+        <Banner tone="warning" title={`Credential ID ${state.conflict.takenId} is already in use in this workspace`}>
+          Choose another ID below; everything else you typed is kept.
+        </Banner>
+      ) : null}
+      {state.errors._form ? <Banner tone="danger">{state.errors._form}</Banner> : null}
+      <input type="hidden" name="return" value={state.returnTo ?? ''} />
+      <input type="hidden" name="required_by" value={state.requiredBy ?? ''} />
+      <div class="scope-note">
+        <ScopeIcon scope={ws.kind === 'project' ? 'project' : 'private'} showLabel />
+        <span class="muted">{ws.kind === 'project' ? `in ${ws.name}: members run toolkits as this account` : 'visible only to you'}</span>
+      </div>
+      <Field label="Credential Name" name="name" error={state.errors.name} help="A name people recognise, e.g. “GitHub Integration Token”.">
+        <input
+          id="f-name"
+          name="name"
+          value={state.name}
+          required
+          maxlength={120}
+          autocomplete="off"
+          {...(state.mode === 'create' && state.idMode === 'auto'
+            ? { 'hx-post': `${base(ws)}/id-preview`, 'hx-trigger': 'input changed delay:150ms', 'hx-target': '#credential-id-field', 'hx-swap': 'outerHTML', 'hx-select': '#credential-id-field' }
+            : {})}
+        />
+      </Field>
+      <CredentialIdField ws={ws} state={state} />
+      {state.mode === 'edit' && state.usedBy && state.usedBy.length ? (
+        <Banner tone="warning" title="Changing the Credential ID affects these toolkits">
+          <ul class="plain-list">
+            {state.usedBy.map((t) => (
+              <li>
+                <strong>{t.name}</strong> <span class="muted">in {t.workspaceName}</span>
+              </li>
+            ))}
+          </ul>
+          {ws.kind === 'project' ? 'They keep pointing at this credential and show the new ID.' : 'They look for the old ID and will ask you to set up a credential again.'}
+        </Banner>
+      ) : null}
+      <Field label="Type" name="type" error={state.errors.type}>
+        {state.mode === 'create' ? (
+          <select id="f-type" name="type" hx-get={`${base(ws)}/new/fields`} hx-target="#type-fields" hx-swap="outerHTML" hx-trigger="change" hx-include="this">
+            {CREDENTIAL_TYPES.map((t) => (
+              <option value={t.type} selected={t.type === type.type}>
+                {t.label}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <>
+            <input id="f-type" value={type.label} readonly />
+            <input type="hidden" name="type" value={type.type} />
+          </>
+        )}
+      </Field>
+      <TypeFields state={state} />
+      <div class="form-footer">
+        <div class="test-area">
+          <button class="btn" type="submit" formaction={testAction} hx-post={testAction} hx-target="#test-result" hx-swap="outerHTML" hx-include="#credential-form" hx-select="#test-result">
+            Test connection
+          </button>
+          <TestResult result={state.test ?? null} />
+        </div>
+        <div class="form-actions">
+          <a class="btn" href={state.returnTo || base(ws)}>
+            Cancel
+          </a>
+          <button class="btn btn-primary" type="submit">
+            {state.mode === 'create' ? 'Save credential' : 'Save changes'}
+          </button>
+        </div>
+      </div>
+    </form>
+  );
+}
+
+/** The page around the form. */
+export function CredentialFormPage(props: { frame: Frame; ws: Workspace; state: FormState }) {
+  const { ws, state } = props;
+  const title = state.mode === 'create' ? (ws.kind === 'project' ? 'New project credential' : 'New private credential') : `Edit ${state.original!.name}`;
+  return (
+    <AppPage title={title} frame={props.frame}>
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <a href={base(ws)}>Credentials</a> <span aria-hidden="true">/</span> <span>{state.mode === 'create' ? 'New' : state.original!.credentialId}</span>
+      </nav>
+      <PageHeader
+        title={title}
+        subtitle={
+          state.mode === 'create'
+            ? 'Secrets are encrypted when you save and never shown again, not even to you.'
+            : 'Secrets are never shown. Type a new value only to replace one.'
+        }
+      />
+      <CredentialForm ws={ws} state={state} />
+    </AppPage>
+  );
+}
+
+/** The delete confirmation, as a dialog (htmx) or a page. */
+export function DeleteCredential(props: { ws: Workspace; cred: CredentialMeta; usedBy: ToolkitRef[]; error?: string; asDialog: boolean }) {
+  const { ws, cred } = props;
+  const body = (
+    <form method="post" action={`${base(ws)}/${cred.credentialId}/delete`} class="stack">
+      <div class={props.asDialog ? 'dialog-body stack' : 'stack'}>
+        <h2>Delete {cred.name}?</h2>
+        <p>
+          This removes the credential and its secrets for good. Type its Credential ID <code>{cred.credentialId}</code> to confirm.
+        </p>
+        {props.usedBy.length ? (
+          <Banner tone="warning" title={ws.kind === 'project' ? 'These toolkits will stop working' : 'These toolkits will ask you to set up this credential again'}>
+            <ul class="plain-list">
+              {props.usedBy.map((t) => (
+                <li>
+                  <strong>{t.name}</strong> <span class="muted">in {t.workspaceName}</span>
+                </li>
+              ))}
+            </ul>
+          </Banner>
+        ) : (
+          <p class="muted">No toolkit uses this credential.</p>
+        )}
+        <Field label="Credential ID" name="confirm" id="confirm-id" error={props.error}>
+          <input id="confirm-id" name="confirm" class="mono" autocomplete="off" required spellcheck={false} />
+        </Field>
+      </div>
+      <div class={props.asDialog ? 'dialog-actions' : 'form-actions'}>
+        {props.asDialog ? (
+          <button class="btn" type="button" data-close-dialog>
+            Cancel
+          </button>
+        ) : (
+          <a class="btn" href={base(ws)}>
+            Cancel
+          </a>
+        )}
+        <button class="btn btn-danger" type="submit">
+          <Icon name="trash" /> Delete credential
+        </button>
+      </div>
+    </form>
+  );
+  return props.asDialog ? (
+    <dialog data-open-modal aria-labelledby="delete-title" id="delete-dialog">
+      {body}
+    </dialog>
+  ) : (
+    body
+  );
+}
+
+/** The delete confirmation as a whole page (without JavaScript). */
+export function DeleteCredentialPage(props: { frame: Frame; ws: Workspace; cred: CredentialMeta; usedBy: ToolkitRef[]; error?: string }) {
+  return (
+    <AppPage title={`Delete ${props.cred.name}`} frame={props.frame}>
+      <div class="card form-card">
+        <DeleteCredential {...props} asDialog={false} />
+      </div>
+    </AppPage>
+  );
+}
