@@ -1,0 +1,232 @@
+// Credentials: metadata in the clear, secrets sealed with a per-credential data key that is
+// wrapped by the master key (src/crypto/envelope.ts). Every function takes the workspace it acts
+// in, already checked against the caller, and filters by it in the same query.
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import { credentials, memberships, toolkits, users, workspaces } from '../../db/schema';
+import { createDataKey, openSecrets, sealSecrets, unwrapDataKey, wrapDataKey } from '../crypto/envelope';
+import { appendAudit, type AuditActor } from './audit';
+import { credentialBinding } from './keys';
+import { writeTx, type Store, type Tx } from './store';
+import type { Workspace } from './workspaces';
+
+type Row = typeof credentials.$inferSelect;
+
+/** What anyone allowed to see a credential may see: never a secret. */
+export type CredentialMeta = {
+  rowId: number;
+  credentialId: string;
+  name: string;
+  type: string;
+  scope: 'project' | 'private';
+  fields: Record<string, string>;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+  lastUsedAt: number | null;
+  lastTest: { at: number; ok: boolean; message: string } | null;
+};
+
+function toMeta(r: Row, ws: Pick<Workspace, 'kind'>, createdBy: string | null): CredentialMeta {
+  return {
+    rowId: r.id,
+    credentialId: r.credentialId,
+    name: r.name,
+    type: r.type,
+    scope: ws.kind === 'project' ? 'project' : 'private',
+    fields: JSON.parse(r.fieldsJson),
+    createdBy,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    lastUsedAt: r.lastUsedAt,
+    lastTest: r.lastTestAt ? { at: r.lastTestAt, ok: !!r.lastTestOk, message: r.lastTestMessage ?? '' } : null,
+  };
+}
+
+const withCreator = { c: credentials, createdBy: users.username };
+
+/** Returns the workspace's credentials, by name, optionally filtered by type and a search text. */
+export async function listCredentials(store: Store, ws: Workspace, filter: { type?: string; q?: string } = {}): Promise<CredentialMeta[]> {
+  const conds = [eq(credentials.workspaceId, ws.id)];
+  if (filter.type) conds.push(eq(credentials.type, filter.type));
+  if (filter.q) {
+    const pattern = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    conds.push(or(sql`lower(${credentials.name}) LIKE ${pattern} ESCAPE '\\'`, sql`${credentials.credentialId} LIKE ${pattern} ESCAPE '\\'`)!);
+  }
+  return store.db
+    .select(withCreator)
+    .from(credentials)
+    .leftJoin(users, eq(users.id, credentials.createdBy))
+    .where(and(...conds))
+    .orderBy(asc(sql`lower(${credentials.name})`))
+    .all()
+    .map((r) => toMeta(r.c, ws, r.createdBy));
+}
+
+/** Returns one credential of the workspace by its Credential ID, or null. */
+export async function getCredential(store: Store, ws: Workspace, credentialId: string): Promise<CredentialMeta | null> {
+  const r = store.db
+    .select(withCreator)
+    .from(credentials)
+    .leftJoin(users, eq(users.id, credentials.createdBy))
+    .where(and(eq(credentials.workspaceId, ws.id), eq(credentials.credentialId, credentialId)))
+    .get();
+  return r ? toMeta(r.c, ws, r.createdBy) : null;
+}
+
+/** Returns the Credential IDs already used in the workspace. */
+export async function credentialIdsInUse(store: Store, ws: Workspace): Promise<Set<string>> {
+  return new Set(store.db.select({ id: credentials.credentialId }).from(credentials).where(eq(credentials.workspaceId, ws.id)).all().map((r) => r.id));
+}
+
+function seal(store: Store, tx: Tx, ws: Workspace, rowId: number, secrets: Record<string, string>) {
+  const binding = credentialBinding(rowId, ws);
+  const dataKey = createDataKey();
+  tx.update(credentials)
+    .set({ wrappedKey: wrapDataKey(store.ring, dataKey, binding), secretBlob: sealSecrets(dataKey, secrets, binding), keyId: store.ring.active.id })
+    .where(eq(credentials.id, rowId))
+    .run();
+}
+
+/** Returns the decrypted secrets of a credential row (only for an outbound call, never for display). */
+export function openCredentialSecrets(store: Store, row: Pick<Row, 'id' | 'wrappedKey' | 'secretBlob'>, ws: Pick<Workspace, 'kind' | 'id' | 'ownerUserId'>): Record<string, string> {
+  if (!row.wrappedKey || !row.secretBlob) return {};
+  const binding = credentialBinding(row.id, ws);
+  return openSecrets(unwrapDataKey(store.ring, row.wrappedKey, binding), row.secretBlob, binding);
+}
+
+export type CredentialInput = { name: string; credentialId: string; type: string; fields: Record<string, string>; secrets: Record<string, string> };
+export type CredentialWrite = { ok: true; credential: CredentialMeta } | { ok: false; reason: 'credential_id_taken' | 'not_found' };
+
+function idTaken(tx: Tx, ws: Workspace, credentialId: string): boolean {
+  return !!tx.select({ id: credentials.id }).from(credentials).where(and(eq(credentials.workspaceId, ws.id), eq(credentials.credentialId, credentialId))).get();
+}
+
+/** Stores a new credential with its secrets sealed; the audit event holds field names only. */
+export async function createCredential(store: Store, actor: { id: string; username: string }, ws: Workspace, input: CredentialInput): Promise<CredentialWrite> {
+  return writeTx(store, (tx) => {
+    if (idTaken(tx, ws, input.credentialId)) return { ok: false, reason: 'credential_id_taken' } as const;
+    const row = tx
+      .insert(credentials)
+      .values({ workspaceId: ws.id, credentialId: input.credentialId, name: input.name, type: input.type, fieldsJson: JSON.stringify(input.fields), createdBy: actor.id })
+      .returning()
+      .get();
+    seal(store, tx, ws, row.id, input.secrets);
+    appendAudit(store, tx, {
+      actor,
+      workspace: { id: ws.id, ref: ws.ref },
+      action: 'credential.create',
+      target: `credential:${input.credentialId}`,
+      details: { scope: ws.kind === 'project' ? 'project' : 'private', type: input.type, name: input.name, fields: Object.keys(input.fields), secrets: Object.keys(input.secrets) },
+    });
+    return { ok: true, credential: toMeta(row, ws, actor.username) } as const;
+  });
+}
+
+export type CredentialPatch = { name?: string; credentialId?: string; fields?: Record<string, string>; secrets?: Record<string, string> };
+
+/**
+ * Updates a credential. Secrets not given keep their value (a blank form field means "keep");
+ * given ones are merged in and everything is sealed again under a fresh data key.
+ */
+export async function updateCredential(store: Store, actor: AuditActor, ws: Workspace, credentialId: string, patch: CredentialPatch): Promise<CredentialWrite> {
+  return writeTx(store, (tx) => {
+    const row = tx.select().from(credentials).where(and(eq(credentials.workspaceId, ws.id), eq(credentials.credentialId, credentialId))).get();
+    if (!row) return { ok: false, reason: 'not_found' } as const;
+    const changed: string[] = [];
+    const set: Partial<Row> = {};
+    if (patch.name !== undefined && patch.name !== row.name) {
+      set.name = patch.name;
+      changed.push('name');
+    }
+    if (patch.credentialId !== undefined && patch.credentialId !== row.credentialId) {
+      if (idTaken(tx, ws, patch.credentialId)) return { ok: false, reason: 'credential_id_taken' } as const;
+      set.credentialId = patch.credentialId;
+      changed.push('credential_id');
+      // Project toolkits point at the row; keep the ID they display in step.
+      tx.update(toolkits).set({ credentialId: patch.credentialId }).where(eq(toolkits.credentialRowId, row.id)).run();
+    }
+    if (patch.fields) {
+      const before = JSON.parse(row.fieldsJson) as Record<string, string>;
+      for (const k of new Set([...Object.keys(before), ...Object.keys(patch.fields)])) if (before[k] !== patch.fields[k]) changed.push(`fields.${k}`);
+      set.fieldsJson = JSON.stringify(patch.fields);
+    }
+    const newSecrets = patch.secrets && Object.keys(patch.secrets).length ? patch.secrets : null;
+    if (newSecrets) for (const k of Object.keys(newSecrets)) changed.push(`secrets.${k}`);
+    const now = store.clock.now();
+    if (changed.length) {
+      tx.update(credentials).set({ ...set, updatedAt: now }).where(eq(credentials.id, row.id)).run();
+      if (newSecrets) seal(store, tx, ws, row.id, { ...openCredentialSecrets(store, row, ws), ...newSecrets });
+      appendAudit(store, tx, {
+        actor,
+        workspace: { id: ws.id, ref: ws.ref },
+        action: 'credential.update',
+        target: `credential:${set.credentialId ?? row.credentialId}`,
+        details: { scope: ws.kind === 'project' ? 'project' : 'private', changed, ...(set.credentialId ? { previous_credential_id: row.credentialId } : {}) },
+      });
+    }
+    const updated = tx.select().from(credentials).where(eq(credentials.id, row.id)).get()!;
+    const creator = row.createdBy ? tx.select({ u: users.username }).from(users).where(eq(users.id, row.createdBy)).get()?.u ?? null : null;
+    return { ok: true, credential: toMeta(updated, ws, creator) } as const;
+  });
+}
+
+/** Deletes a credential (secure_delete overwrites its bytes); false when it does not exist here. */
+export async function deleteCredential(store: Store, actor: AuditActor, ws: Workspace, credentialId: string): Promise<boolean> {
+  return writeTx(store, (tx) => {
+    const row = tx.select().from(credentials).where(and(eq(credentials.workspaceId, ws.id), eq(credentials.credentialId, credentialId))).get();
+    if (!row) return false;
+    tx.delete(credentials).where(eq(credentials.id, row.id)).run();
+    appendAudit(store, tx, {
+      actor,
+      workspace: { id: ws.id, ref: ws.ref },
+      action: 'credential.delete',
+      target: `credential:${credentialId}`,
+      details: { scope: ws.kind === 'project' ? 'project' : 'private', type: row.type, name: row.name },
+    });
+    return true;
+  });
+}
+
+/** Returns a credential of the workspace with its secrets, for a connection test or an execute. */
+export async function loadCredentialForUse(store: Store, ws: Workspace, credentialId: string) {
+  const row = store.db.select().from(credentials).where(and(eq(credentials.workspaceId, ws.id), eq(credentials.credentialId, credentialId))).get();
+  if (!row) return null;
+  return { row, fields: JSON.parse(row.fieldsJson) as Record<string, string>, secrets: openCredentialSecrets(store, row, ws) };
+}
+
+/** Keeps the outcome of the last connection test (the message is already scrubbed of secrets). */
+export async function recordConnectionTest(store: Store, ws: Workspace, rowId: number, result: { ok: boolean; message: string }): Promise<void> {
+  store.db
+    .update(credentials)
+    .set({ lastTestAt: store.clock.now(), lastTestOk: result.ok, lastTestMessage: result.message.slice(0, 500) })
+    .where(and(eq(credentials.id, rowId), eq(credentials.workspaceId, ws.id)))
+    .run();
+}
+
+export type ToolkitRef = { id: number; name: string; workspace: string; workspaceName: string };
+
+/**
+ * Returns the toolkits that resolve to this credential: for a project credential, the project's
+ * toolkits pointing at it; for a private one, every toolkit naming its ID in the owner's Private
+ * workspace or in a project the owner belongs to.
+ */
+export async function toolkitsUsingCredential(store: Store, ws: Workspace, cred: Pick<CredentialMeta, 'rowId' | 'credentialId'>): Promise<ToolkitRef[]> {
+  if (ws.kind === 'project') {
+    return store.db
+      .select({ id: toolkits.id, name: toolkits.name, workspace: sql<string>`${ws.ref}`, workspaceName: sql<string>`${ws.name}` })
+      .from(toolkits)
+      .where(and(eq(toolkits.workspaceId, ws.id), eq(toolkits.credentialRowId, cred.rowId)))
+      .orderBy(asc(toolkits.name))
+      .all();
+  }
+  const userId = ws.ownerUserId!;
+  const projectIds = store.db.select({ id: memberships.workspaceId }).from(memberships).where(eq(memberships.userId, userId)).all().map((r) => r.id);
+  return store.db
+    .select({ id: toolkits.id, name: toolkits.name, workspace: sql<string>`coalesce(${workspaces.slug}, 'private')`, workspaceName: workspaces.name })
+    .from(toolkits)
+    .innerJoin(workspaces, eq(workspaces.id, toolkits.workspaceId))
+    .where(and(eq(toolkits.credentialScope, 'private'), eq(toolkits.credentialId, cred.credentialId), inArray(toolkits.workspaceId, [ws.id, ...projectIds])))
+    .orderBy(asc(workspaces.name), asc(toolkits.name))
+    .all();
+}
+

@@ -1,0 +1,65 @@
+// Master key checks and instance data keys (the audit key), kept in the database.
+import { eq, isNotNull, sql } from 'drizzle-orm';
+import { credentials, dataKeys, masterKeys } from '../../db/schema';
+import { createDataKey, unwrapDataKey, wrapDataKey, type Binding } from '../crypto/envelope';
+import { keyCheck, type KeyRing } from '../crypto/keyring';
+import type { Db } from './db';
+
+/** Thrown when the configured key ring cannot serve this database; start must stop. */
+export class KeyMismatchError extends Error {
+  override name = 'KeyMismatchError';
+}
+
+export const AUDIT_KEY_BINDING: Binding = { purpose: 'audit', rowId: 0, scope: 'instance', ownerId: 'instance' };
+
+/** Returns the ids of master keys that wrapped data in this database still uses, with counts. */
+export function keyUsage(db: Db): Map<string, number> {
+  const usage = new Map<string, number>();
+  const rows = [
+    ...db.select({ keyId: credentials.keyId, n: sql<number>`count(*)` }).from(credentials).where(isNotNull(credentials.keyId)).groupBy(credentials.keyId).all(),
+    ...db.select({ keyId: dataKeys.keyId, n: sql<number>`count(*)` }).from(dataKeys).groupBy(dataKeys.keyId).all(),
+  ];
+  for (const r of rows) if (r.keyId) usage.set(r.keyId, (usage.get(r.keyId) ?? 0) + r.n);
+  return usage;
+}
+
+/**
+ * Checks the key ring against the check values stored in the database and records new keys.
+ * Throws KeyMismatchError (touching nothing) when the ring holds no key this database knows, or
+ * lacks a key that wrapped data still needs. Never silently starts over with a new key.
+ */
+export function checkKeyRing(db: Db, ring: KeyRing): void {
+  const known = new Map(db.select().from(masterKeys).all().map((r) => [r.keyId, r.check]));
+  for (const k of ring.keys) {
+    const stored = known.get(k.id);
+    if (stored !== undefined && stored !== keyCheck(k)) throw new KeyMismatchError(`master key ${k.id} does not match the check value stored in the database`);
+  }
+  if (known.size > 0 && !ring.keys.some((k) => known.has(k.id))) {
+    throw new KeyMismatchError('the master key does not match this database (check SECRET_KEY or DATA_DIR/secret.key); refusing to start');
+  }
+  for (const [id, n] of keyUsage(db)) {
+    if (!ring.keys.some((k) => k.id === id)) throw new KeyMismatchError(`master key ${id} is still needed for ${n} wrapped data key(s) but is not in the key ring`);
+  }
+  db.transaction((tx) => {
+    for (const k of ring.keys) if (!known.has(k.id)) tx.insert(masterKeys).values({ keyId: k.id, check: keyCheck(k) }).run();
+  });
+}
+
+/** Returns the audit HMAC key, creating and storing it (wrapped) the first time. */
+export function loadAuditKey(db: Db, ring: KeyRing): Buffer {
+  const row = db.select().from(dataKeys).where(eq(dataKeys.purpose, 'audit')).get();
+  if (row) return unwrapDataKey(ring, row.wrappedKey, AUDIT_KEY_BINDING);
+  const key = createDataKey();
+  db.insert(dataKeys).values({ purpose: 'audit', wrappedKey: wrapDataKey(ring, key, AUDIT_KEY_BINDING), keyId: ring.active.id }).run();
+  return key;
+}
+
+/**
+ * Returns the binding of a credential's wrapped key and sealed secrets: its row, its scope, and
+ * its owner (the user for a private credential, the project for a project credential).
+ */
+export function credentialBinding(rowId: number, ws: { kind: 'private' | 'project'; id: number; ownerUserId: string | null }): Binding {
+  return ws.kind === 'private'
+    ? { purpose: 'credential', rowId, scope: 'private', ownerId: ws.ownerUserId! }
+    : { purpose: 'credential', rowId, scope: 'project', ownerId: ws.id };
+}

@@ -1,0 +1,98 @@
+// Users and their Private workspaces.
+import { randomBytes } from 'node:crypto';
+import { asc, count, eq } from 'drizzle-orm';
+import { apiTokens, sessions, users, workspaces } from '../../db/schema';
+import { appendAudit, type AuditActor } from './audit';
+import { writeTx, type Store } from './store';
+
+export type UserRow = typeof users.$inferSelect;
+export type PublicUser = { id: string; username: string; isAdmin: boolean; disabled: boolean; createdAt: number };
+
+function toPublic(u: UserRow): PublicUser {
+  return { id: u.id, username: u.username, isAdmin: u.isAdmin, disabled: u.disabled, createdAt: u.createdAt };
+}
+
+export type CreateUserResult =
+  | { ok: true; user: PublicUser }
+  | { ok: false; reason: 'username_taken' | 'signup_closed' };
+
+/**
+ * Creates a user and their Private workspace in one transaction. The first user ever is made
+ * instance admin; with `onlyIfFirst` (closed sign-up) a non-first user is refused.
+ */
+export async function createUser(
+  store: Store,
+  input: { username: string; passwordHash: string; isAdmin?: boolean; onlyIfFirst?: boolean },
+  audit: { actor: AuditActor; action: 'user.signup' | 'user.create' },
+): Promise<CreateUserResult> {
+  return writeTx(store, (tx) => {
+    const total = tx.select({ n: count() }).from(users).get()!.n;
+    if (input.onlyIfFirst && total > 0) return { ok: false, reason: 'signup_closed' } as const;
+    if (tx.select({ id: users.id }).from(users).where(eq(users.username, input.username)).get()) {
+      return { ok: false, reason: 'username_taken' } as const;
+    }
+    const id = randomBytes(12).toString('hex');
+    const row = tx
+      .insert(users)
+      .values({ id, username: input.username, passwordHash: input.passwordHash, isAdmin: total === 0 || !!input.isAdmin })
+      .returning()
+      .get();
+    tx.insert(workspaces).values({ kind: 'private', name: 'Private', ownerUserId: id }).run();
+    appendAudit(store, tx, {
+      actor: audit.actor ?? { id, username: input.username },
+      workspace: null,
+      action: audit.action,
+      target: `user:${input.username}`,
+      details: { is_admin: row.isAdmin },
+    });
+    return { ok: true, user: toPublic(row) } as const;
+  });
+}
+
+/** Returns the user with this username (passwordHash included, for sign-in), or undefined. */
+export async function findUserForLogin(store: Store, username: string): Promise<UserRow | undefined> {
+  return store.db.select().from(users).where(eq(users.username, username)).get();
+}
+
+/** Returns the user with this id, or undefined. */
+export async function getUser(store: Store, id: string): Promise<PublicUser | undefined> {
+  const u = store.db.select().from(users).where(eq(users.id, id)).get();
+  return u ? toPublic(u) : undefined;
+}
+
+/** Returns every user, oldest first (instance admin pages). */
+export async function listUsers(store: Store): Promise<PublicUser[]> {
+  return store.db.select().from(users).orderBy(asc(users.createdAt)).all().map(toPublic);
+}
+
+/** Returns true when at least one user exists (the first sign-up is always allowed). */
+export async function hasAnyUser(store: Store): Promise<boolean> {
+  return !!store.db.select({ id: users.id }).from(users).limit(1).get();
+}
+
+/** Sets a new password hash and ends every session of that user; false when no such user. */
+export async function setPassword(store: Store, actor: AuditActor, username: string, passwordHash: string): Promise<boolean> {
+  return writeTx(store, (tx) => {
+    const u = tx.select({ id: users.id }).from(users).where(eq(users.username, username)).get();
+    if (!u) return false;
+    tx.update(users).set({ passwordHash }).where(eq(users.id, u.id)).run();
+    tx.delete(sessions).where(eq(sessions.userId, u.id)).run();
+    appendAudit(store, tx, { actor, workspace: null, action: 'user.password_change', target: `user:${username}` });
+    return true;
+  });
+}
+
+/** Disables or enables a user; disabling ends their sessions and revokes their API tokens. */
+export async function setUserDisabled(store: Store, actor: AuditActor, userId: string, disabled: boolean): Promise<boolean> {
+  return writeTx(store, (tx) => {
+    const u = tx.select().from(users).where(eq(users.id, userId)).get();
+    if (!u) return false;
+    tx.update(users).set({ disabled }).where(eq(users.id, userId)).run();
+    if (disabled) {
+      tx.delete(sessions).where(eq(sessions.userId, userId)).run();
+      tx.delete(apiTokens).where(eq(apiTokens.userId, userId)).run();
+    }
+    appendAudit(store, tx, { actor, workspace: null, action: disabled ? 'user.disable' : 'user.enable', target: `user:${u.username}` });
+    return true;
+  });
+}

@@ -1,0 +1,146 @@
+// Workspaces (each user's Private one and team projects) and project membership.
+import { and, asc, count, eq } from 'drizzle-orm';
+import { memberships, users, workspaces } from '../../db/schema';
+import type { ProjectRole, WorkspaceRole } from '../domain/access';
+import { pickFreeSlug, slugFromName } from '../domain/names';
+import { appendAudit, type AuditActor } from './audit';
+import { writeTx, type Store, type Tx } from './store';
+
+/** A workspace as the current user may see it, with their role in it. */
+export type Workspace = {
+  id: number;
+  kind: 'private' | 'project';
+  /** 'private' for the caller's Private workspace, else the project's slug. */
+  ref: string;
+  name: string;
+  role: WorkspaceRole;
+  /** The owner of a Private workspace (the caller); null for projects. */
+  ownerUserId: string | null;
+};
+
+export type ProjectSummary = { id: number; slug: string; name: string; role: ProjectRole };
+
+/** Returns the caller's Private workspace. */
+export async function getPrivateWorkspace(store: Store, userId: string): Promise<Workspace> {
+  const w = store.db.select().from(workspaces).where(eq(workspaces.ownerUserId, userId)).get();
+  if (!w) throw new Error('user has no Private workspace');
+  return { id: w.id, kind: 'private', ref: 'private', name: 'Private', role: 'owner', ownerUserId: userId };
+}
+
+/**
+ * Returns the workspace `ref` names ('private' or a slug) if the user may see it, else null.
+ * Membership is checked in the same query, so a project the user is not in looks absent.
+ */
+export async function findWorkspace(store: Store, userId: string, ref: string): Promise<Workspace | null> {
+  if (ref === 'private') return getPrivateWorkspace(store, userId);
+  const row = store.db
+    .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name, role: memberships.role })
+    .from(workspaces)
+    .innerJoin(memberships, and(eq(memberships.workspaceId, workspaces.id), eq(memberships.userId, userId)))
+    .where(and(eq(workspaces.slug, ref), eq(workspaces.kind, 'project')))
+    .get();
+  return row ? { id: row.id, kind: 'project', ref: row.slug!, name: row.name, role: row.role, ownerUserId: null } : null;
+}
+
+/** Returns the projects the user belongs to, by name. */
+export async function listProjects(store: Store, userId: string): Promise<ProjectSummary[]> {
+  return store.db
+    .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name, role: memberships.role })
+    .from(memberships)
+    .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+    .where(eq(memberships.userId, userId))
+    .orderBy(asc(workspaces.name))
+    .all() as ProjectSummary[];
+}
+
+/** Creates a project with the creator as its admin; returns it with its new slug. */
+export async function createProject(store: Store, actor: { id: string; username: string }, name: string): Promise<ProjectSummary> {
+  return writeTx(store, (tx) => {
+    const slug = pickFreeSlug(slugFromName(name), (s) => !!tx.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.slug, s)).get());
+    const w = tx.insert(workspaces).values({ kind: 'project', slug, name }).returning().get();
+    tx.insert(memberships).values({ workspaceId: w.id, userId: actor.id, role: 'admin' }).run();
+    appendAudit(store, tx, { actor, workspace: { id: w.id, ref: slug }, action: 'project.create', target: `project:${slug}`, details: { name } });
+    return { id: w.id, slug, name, role: 'admin' as const };
+  });
+}
+
+export type Member = { userId: string; username: string; role: ProjectRole; since: number };
+
+/** Returns the members of a project the caller already has access to, by username. */
+export async function listMembers(store: Store, ws: Workspace): Promise<Member[]> {
+  if (ws.kind !== 'project') return [];
+  return store.db
+    .select({ userId: users.id, username: users.username, role: memberships.role, since: memberships.createdAt })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(eq(memberships.workspaceId, ws.id))
+    .orderBy(asc(users.username))
+    .all();
+}
+
+export type MemberChange =
+  | { ok: true; member: Member }
+  | { ok: false; reason: 'no_such_user' | 'already_member' | 'not_member' | 'last_admin' };
+
+/** Adds an existing user to the project with a role. */
+export async function addMember(store: Store, actor: AuditActor, ws: Workspace, username: string, role: ProjectRole): Promise<MemberChange> {
+  return writeTx(store, (tx) => {
+    const u = tx.select().from(users).where(eq(users.username, username)).get();
+    if (!u || u.disabled) return { ok: false, reason: 'no_such_user' } as const;
+    const existing = tx.select().from(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, u.id))).get();
+    if (existing) return { ok: false, reason: 'already_member' } as const;
+    const m = tx.insert(memberships).values({ workspaceId: ws.id, userId: u.id, role }).returning().get();
+    appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'member.add', target: `user:${username}`, details: { role } });
+    return { ok: true, member: { userId: u.id, username, role, since: m.createdAt } } as const;
+  });
+}
+
+function adminCount(tx: Tx, workspaceId: number): number {
+  return tx
+    .select({ n: count() })
+    .from(memberships)
+    .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.role, 'admin')))
+    .get()!.n;
+}
+
+/** Changes a member's role; the last admin cannot be demoted. */
+export async function changeMemberRole(store: Store, actor: AuditActor, ws: Workspace, username: string, role: ProjectRole): Promise<MemberChange> {
+  return writeTx(store, (tx) => {
+    const row = tx
+      .select({ userId: users.id, role: memberships.role, since: memberships.createdAt })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(and(eq(memberships.workspaceId, ws.id), eq(users.username, username)))
+      .get();
+    if (!row) return { ok: false, reason: 'not_member' } as const;
+    if (row.role === 'admin' && role !== 'admin' && adminCount(tx, ws.id) <= 1) return { ok: false, reason: 'last_admin' } as const;
+    if (row.role !== role) {
+      tx.update(memberships).set({ role }).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, row.userId))).run();
+      appendAudit(store, tx, {
+        actor,
+        workspace: { id: ws.id, ref: ws.ref },
+        action: 'member.role_change',
+        target: `user:${username}`,
+        details: { from: row.role, to: role },
+      });
+    }
+    return { ok: true, member: { userId: row.userId, username, role, since: row.since } } as const;
+  });
+}
+
+/** Removes a member; the last admin cannot be removed. */
+export async function removeMember(store: Store, actor: AuditActor, ws: Workspace, username: string): Promise<MemberChange> {
+  return writeTx(store, (tx) => {
+    const row = tx
+      .select({ userId: users.id, role: memberships.role, since: memberships.createdAt })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(and(eq(memberships.workspaceId, ws.id), eq(users.username, username)))
+      .get();
+    if (!row) return { ok: false, reason: 'not_member' } as const;
+    if (row.role === 'admin' && adminCount(tx, ws.id) <= 1) return { ok: false, reason: 'last_admin' } as const;
+    tx.delete(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, row.userId))).run();
+    appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'member.remove', target: `user:${username}`, details: { role: row.role } });
+    return { ok: true, member: { userId: row.userId, username, role: row.role, since: row.since } } as const;
+  });
+}
