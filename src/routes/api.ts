@@ -1,38 +1,14 @@
 // The JSON API (/api/v1) for scripts and agents, authenticated by personal access token.
 import { Hono, type Context } from 'hono';
-import { addMember, changeMemberRole, createProject, findWorkspace, listMembers, listProjects, removeMember } from '../data/workspaces';
+import { addMember, changeMemberRole, createProject, listMembers, listProjects, removeMember } from '../data/workspaces';
+import { apiError, apiWorkspace, invalidInput, jsonBody } from './api-helpers';
 import { canManageMembers, parseRole } from '../domain/access';
 import { normalizeUsername, validateProjectName } from '../domain/names';
 import type { AppEnv, Deps } from '../env';
 import { requireApiToken } from '../auth/guards';
 import { NotFound } from './errors';
-
-/** Answers with the contract's error shape. */
-export function apiError(c: Context, status: 400 | 401 | 403 | 404 | 409 | 415 | 422 | 429 | 502, error: string, message: string, extra: Record<string, unknown> = {}) {
-  return c.json({ error, message, ...extra }, status);
-}
-
-/** Answers 400 invalid_input with a message per field. */
-export function invalidInput(c: Context, fields: Record<string, string>) {
-  return apiError(c, 400, 'invalid_input', 'Some fields are not valid.', { fields });
-}
-
-/** Returns the parsed JSON object body, or null when the body is not a JSON object. */
-export async function jsonBody(c: Context): Promise<Record<string, unknown> | null> {
-  try {
-    const v = await c.req.json();
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Returns the workspace named by `:ws` for the caller, or throws NotFound. */
-export async function apiWorkspace(deps: Deps, c: Context<AppEnv>) {
-  const ws = await findWorkspace(deps.store, c.get('user')!.id, c.req.param('ws') ?? c.req.param('slug') ?? '');
-  if (!ws) throw new NotFound();
-  return ws;
-}
+import { credentialApiRoutes } from './api-credentials';
+import { toolkitApiRoutes } from './api-toolkits';
 
 const MEMBER_ANSWERS = {
   no_such_user: [404, 'user_not_found', 'There is no user with that username.'],
@@ -52,6 +28,9 @@ export function apiRoutes(deps: Deps) {
     }
     await next();
   });
+
+  app.route('/', credentialApiRoutes(deps));
+  app.route('/', toolkitApiRoutes(deps));
 
   app.get('/me', (c) => {
     const u = c.get('user')!;

@@ -1,0 +1,258 @@
+// Toolkits and the credential lookups that resolution needs. Every function takes the workspace
+// (already checked against the caller) and filters by it in the same query.
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { credentials, memberships, toolkits, users, workspaces } from '../../db/schema';
+import type { Candidate, CredentialScope } from '../domain/resolution';
+import { appendAudit, type AuditActor } from './audit';
+import { openCredentialSecrets } from './credentials';
+import { writeTx, type Store } from './store';
+import type { Workspace } from './workspaces';
+
+type Row = typeof toolkits.$inferSelect;
+
+export type Toolkit = {
+  id: number;
+  name: string;
+  type: string;
+  settings: Record<string, string>;
+  credential: { scope: CredentialScope; credentialId: string; rowId: number | null };
+  createdAt: number;
+  updatedAt: number;
+};
+
+function toToolkit(r: Row): Toolkit {
+  return {
+    id: r.id,
+    name: r.name,
+    type: r.type,
+    settings: JSON.parse(r.settingsJson),
+    credential: { scope: r.credentialScope, credentialId: r.credentialId, rowId: r.credentialRowId },
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
+}
+
+/** Returns the workspace's toolkits, by name. */
+export async function listToolkits(store: Store, ws: Workspace): Promise<Toolkit[]> {
+  return store.db.select().from(toolkits).where(eq(toolkits.workspaceId, ws.id)).orderBy(asc(sql`lower(${toolkits.name})`), asc(toolkits.id)).all().map(toToolkit);
+}
+
+/** Returns one toolkit of the workspace, or null. */
+export async function getToolkit(store: Store, ws: Workspace, id: number): Promise<Toolkit | null> {
+  const r = store.db.select().from(toolkits).where(and(eq(toolkits.id, id), eq(toolkits.workspaceId, ws.id))).get();
+  return r ? toToolkit(r) : null;
+}
+
+/** Returns the workspace's project credentials of the given types, as resolution candidates. */
+export async function projectCandidates(store: Store, ws: Workspace, types?: string[]): Promise<Candidate[]> {
+  if (ws.kind !== 'project') return [];
+  return store.db
+    .select({ rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type })
+    .from(credentials)
+    .where(types ? and(eq(credentials.workspaceId, ws.id), inArray(credentials.type, types)) : eq(credentials.workspaceId, ws.id))
+    .orderBy(asc(sql`lower(${credentials.name})`))
+    .all();
+}
+
+/** Returns the user's own private credentials, as resolution candidates. */
+export async function privateCandidates(store: Store, userId: string): Promise<Candidate[]> {
+  return store.db
+    .select({ rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type })
+    .from(credentials)
+    .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
+    .where(eq(workspaces.ownerUserId, userId))
+    .orderBy(asc(credentials.credentialId))
+    .all();
+}
+
+export type ToolkitInput = {
+  name: string;
+  type: string;
+  settings: Record<string, string>;
+  credential: { scope: CredentialScope; credentialId: string; rowId: number | null };
+};
+
+function credentialDetails(c: ToolkitInput['credential']) {
+  return { scope: c.scope, credential_id: c.credentialId };
+}
+
+/** Creates a toolkit and records it. */
+export async function createToolkit(store: Store, actor: { id: string; username: string }, ws: Workspace, input: ToolkitInput): Promise<Toolkit> {
+  return writeTx(store, (tx) => {
+    const row = tx
+      .insert(toolkits)
+      .values({
+        workspaceId: ws.id,
+        name: input.name,
+        type: input.type,
+        settingsJson: JSON.stringify(input.settings),
+        credentialScope: input.credential.scope,
+        credentialId: input.credential.credentialId,
+        credentialRowId: input.credential.rowId,
+        createdBy: actor.id,
+      })
+      .returning()
+      .get();
+    appendAudit(store, tx, {
+      actor,
+      workspace: { id: ws.id, ref: ws.ref },
+      action: 'toolkit.create',
+      target: `toolkit:${row.id}`,
+      details: { name: input.name, type: input.type, credential: credentialDetails(input.credential) },
+    });
+    return toToolkit(row);
+  });
+}
+
+/** True when two credential references name different credentials. */
+export function credentialChanged(a: Toolkit['credential'], b: ToolkitInput['credential']): boolean {
+  return a.scope !== b.scope || a.credentialId !== b.credentialId || (a.scope === 'project' && a.rowId !== b.rowId);
+}
+
+/**
+ * Updates a toolkit; a changed credential is recorded as its own event
+ * (toolkit.credential_change) next to toolkit.update for the other fields.
+ */
+export async function updateToolkit(store: Store, actor: AuditActor, ws: Workspace, id: number, input: ToolkitInput): Promise<Toolkit | null> {
+  return writeTx(store, (tx) => {
+    const before = tx.select().from(toolkits).where(and(eq(toolkits.id, id), eq(toolkits.workspaceId, ws.id))).get();
+    if (!before) return null;
+    const old = toToolkit(before);
+    const changed: string[] = [];
+    if (old.name !== input.name) changed.push('name');
+    if (JSON.stringify(old.settings) !== JSON.stringify(input.settings)) changed.push('settings');
+    const credChanged = credentialChanged(old.credential, input.credential);
+    if (!changed.length && !credChanged) return old;
+    const row = tx
+      .update(toolkits)
+      .set({
+        name: input.name,
+        settingsJson: JSON.stringify(input.settings),
+        credentialScope: input.credential.scope,
+        credentialId: input.credential.credentialId,
+        credentialRowId: input.credential.rowId,
+        updatedAt: store.clock.now(),
+      })
+      .where(eq(toolkits.id, id))
+      .returning()
+      .get();
+    const workspace = { id: ws.id, ref: ws.ref };
+    if (changed.length) appendAudit(store, tx, { actor, workspace, action: 'toolkit.update', target: `toolkit:${id}`, details: { name: input.name, changed } });
+    if (credChanged) {
+      appendAudit(store, tx, {
+        actor,
+        workspace,
+        action: 'toolkit.credential_change',
+        target: `toolkit:${id}`,
+        details: { name: input.name, from: credentialDetails(old.credential), to: credentialDetails(input.credential) },
+      });
+    }
+    return toToolkit(row);
+  });
+}
+
+/** Deletes a toolkit; false when it is not in this workspace. */
+export async function deleteToolkit(store: Store, actor: AuditActor, ws: Workspace, id: number): Promise<boolean> {
+  return writeTx(store, (tx) => {
+    const gone = tx.delete(toolkits).where(and(eq(toolkits.id, id), eq(toolkits.workspaceId, ws.id))).returning().get();
+    if (!gone) return false;
+    appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'toolkit.delete', target: `toolkit:${id}`, details: { name: gone.name, type: gone.type } });
+    return true;
+  });
+}
+
+export type MemberCredentialState = { username: string; role: string; credential: Candidate | null };
+
+/**
+ * For each member of the project, their own private credential with this Credential ID (or
+ * null): one query, names and types only, for readiness views and the change dialog.
+ */
+export async function memberCredentials(store: Store, ws: Workspace, credentialId: string): Promise<MemberCredentialState[]> {
+  if (ws.kind !== 'project') return [];
+  const priv = sql`(SELECT id FROM workspaces pw WHERE pw.owner_user_id = ${memberships.userId})`;
+  const rows = store.db
+    .select({
+      username: users.username,
+      role: memberships.role,
+      rowId: credentials.id,
+      credentialId: credentials.credentialId,
+      name: credentials.name,
+      type: credentials.type,
+    })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .leftJoin(credentials, and(sql`${credentials.workspaceId} = ${priv}`, eq(credentials.credentialId, credentialId)))
+    .where(eq(memberships.workspaceId, ws.id))
+    .orderBy(asc(users.username))
+    .all();
+  return rows.map((r) => ({
+    username: r.username,
+    role: r.role,
+    credential: r.rowId ? { rowId: r.rowId, credentialId: r.credentialId!, name: r.name!, type: r.type! } : null,
+  }));
+}
+
+export type ResolvedSecrets = { fields: Record<string, string>; secrets: Record<string, string>; type: string; ownerRef: string };
+
+/**
+ * Looks up the credential a run uses, by the only keys allowed: the project's own credential row,
+ * or the executing user's Private credential with the toolkit's Credential ID.
+ */
+export async function findResolutionCandidates(store: Store, ws: Workspace, toolkit: Toolkit, executingUserId: string): Promise<{ projectCredential: Candidate | null; privateCredential: Candidate | null }> {
+  if (toolkit.credential.scope === 'project') {
+    const r = toolkit.credential.rowId
+      ? store.db
+          .select({ rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type })
+          .from(credentials)
+          .where(and(eq(credentials.id, toolkit.credential.rowId), eq(credentials.workspaceId, ws.id)))
+          .get()
+      : undefined;
+    return { projectCredential: r ?? null, privateCredential: null };
+  }
+  const r = store.db
+    .select({ rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type })
+    .from(credentials)
+    .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
+    .where(and(eq(workspaces.ownerUserId, executingUserId), eq(credentials.credentialId, toolkit.credential.credentialId)))
+    .get();
+  return { projectCredential: null, privateCredential: r ?? null };
+}
+
+/** Decrypts a resolved credential for the outbound call. `scope` says whose it is. */
+export async function openResolvedCredential(store: Store, ws: Workspace, scope: CredentialScope, rowId: number, executingUserId: string) {
+  const owner: Pick<Workspace, 'kind' | 'id' | 'ownerUserId'> =
+    scope === 'project'
+      ? { kind: 'project', id: ws.id, ownerUserId: null }
+      : { kind: 'private', id: store.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.ownerUserId, executingUserId)).get()!.id, ownerUserId: executingUserId };
+  const row = store.db
+    .select()
+    .from(credentials)
+    .where(and(eq(credentials.id, rowId), eq(credentials.workspaceId, owner.id)))
+    .get();
+  if (!row) return null;
+  return { fields: JSON.parse(row.fieldsJson) as Record<string, string>, secrets: openCredentialSecrets(store, row, owner), type: row.type };
+}
+
+export type ExecutionRecord = {
+  actor: { id: string; username: string };
+  toolkit: Toolkit;
+  tool: string;
+  outcome: 'success' | 'failure';
+  details: Record<string, unknown>;
+  credentialRowId: number | null;
+};
+
+/** Records an execution and the credential's last use, in one transaction. */
+export async function recordExecution(store: Store, ws: Workspace, rec: ExecutionRecord): Promise<void> {
+  writeTx(store, (tx) => {
+    if (rec.credentialRowId) tx.update(credentials).set({ lastUsedAt: store.clock.now() }).where(eq(credentials.id, rec.credentialRowId)).run();
+    appendAudit(store, tx, {
+      actor: rec.actor,
+      workspace: { id: ws.id, ref: ws.ref },
+      action: 'toolkit.execute',
+      target: `toolkit:${rec.toolkit.id}`,
+      outcome: rec.outcome,
+      details: { toolkit: rec.toolkit.name, toolkit_type: rec.toolkit.type, tool: rec.tool, ...rec.details },
+    });
+  });
+}

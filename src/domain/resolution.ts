@@ -1,0 +1,59 @@
+// Which credential a toolkit run uses. Pure: the caller looks the candidates up by the only
+// keys allowed (this project's credential row, or the executing user's own Private credential
+// with the agreed Credential ID) and hands them in; nothing here can reach anyone else's.
+import { isNearMiss } from './credential-id';
+
+export type CredentialScope = 'project' | 'private';
+export type ToolkitCredential = { scope: CredentialScope; credentialId: string };
+export type Candidate = { rowId: number; credentialId: string; name: string; type: string };
+
+export type Resolution =
+  | { ok: true; scope: CredentialScope; credential: Candidate }
+  | { ok: false; reason: 'setup_required'; credentialId: string; credentialType: string; acceptedTypes: string[] }
+  | { ok: false; reason: 'type_mismatch'; credentialId: string; expectedType: string; actualType: string; acceptedTypes: string[] }
+  | { ok: false; reason: 'credential_missing'; credentialId: string };
+
+export type ToolkitStatus = 'ready' | 'setup_required' | 'type_mismatch' | 'credential_missing';
+
+/**
+ * Resolves a toolkit's credential for one executing user. `projectCredential` is the project's
+ * credential row the toolkit points at (null when deleted); `privateCredential` is the user's own
+ * Private credential with the toolkit's Credential ID (null when they have none).
+ */
+export function resolveCredential(
+  ref: ToolkitCredential,
+  acceptedTypes: string[],
+  found: { projectCredential?: Candidate | null; privateCredential?: Candidate | null },
+): Resolution {
+  const candidate = ref.scope === 'project' ? found.projectCredential : found.privateCredential;
+  if (!candidate) {
+    return ref.scope === 'project'
+      ? { ok: false, reason: 'credential_missing', credentialId: ref.credentialId }
+      : { ok: false, reason: 'setup_required', credentialId: ref.credentialId, credentialType: acceptedTypes[0], acceptedTypes };
+  }
+  if (!acceptedTypes.includes(candidate.type)) {
+    return { ok: false, reason: 'type_mismatch', credentialId: candidate.credentialId, expectedType: acceptedTypes[0], actualType: candidate.type, acceptedTypes };
+  }
+  return { ok: true, scope: ref.scope, credential: candidate };
+}
+
+/** Returns the status word of a resolution ('ready' when it resolved). */
+export function statusOf(r: Resolution): ToolkitStatus {
+  return r.ok ? 'ready' : r.reason;
+}
+
+/**
+ * Returns the user's private credentials that look meant for this toolkit but carry another ID:
+ * an accepted type, and a name that makes the required ID or an ID that differs by a suffix
+ * (the "toolkit not recognizing private credentials" case).
+ */
+export function findNearMisses(requiredId: string, acceptedTypes: string[], own: Candidate[]): Candidate[] {
+  return own.filter((c) => c.credentialId !== requiredId && acceptedTypes.includes(c.type) && isNearMiss(requiredId, { credentialId: c.credentialId, name: c.name }));
+}
+
+export const STATUS_LABELS: Record<ToolkitStatus, string> = {
+  ready: 'Ready',
+  setup_required: 'Credential setup required',
+  type_mismatch: 'Type mismatch',
+  credential_missing: 'Credential missing',
+};
