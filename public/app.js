@@ -55,3 +55,35 @@
     if (dialog) dialog.close();
   });
 })();
+
+// Toolkit form: show the Private Credential ID only when "Private credential" is chosen, and
+// "Discard changes" in the Credential Configuration Change dialog puts back only the credential.
+(function () {
+  'use strict';
+  function syncPrivate(root) {
+    root.querySelectorAll('[data-toggle-private]').forEach(function (select) {
+      var form = select.closest('form');
+      var box = form && form.querySelector('[data-private-only]');
+      if (box) box.hidden = select.value !== 'private';
+    });
+  }
+  document.addEventListener('change', function (event) {
+    if (event.target.matches && event.target.matches('[data-toggle-private]')) syncPrivate(document);
+  });
+  document.addEventListener('DOMContentLoaded', function () { syncPrivate(document); });
+  document.addEventListener('htmx:afterSettle', function () { syncPrivate(document); });
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest && event.target.closest('[data-discard-credential]');
+    if (!button) return;
+    var form = button.closest('form');
+    form.querySelectorAll('#credential-field [data-original]').forEach(function (input) {
+      var original = input.getAttribute('data-original');
+      if (input.tagName === 'SELECT') {
+        if (original) input.value = original;
+      } else input.value = original;
+    });
+    syncPrivate(document);
+    var dialog = button.closest('dialog');
+    if (dialog) dialog.close();
+  });
+})();

@@ -21,6 +21,7 @@ import { errorHandler, notFound } from './routes/errors';
 import { settingsRoutes } from './routes/settings';
 import { loadWorkspace, workspaceRoutes } from './routes/workspaces';
 import { credentialRoutes } from './routes/credentials';
+import { toolkitRoutes } from './routes/toolkits';
 
 export type AppOptions = {
   db: Db;
@@ -98,6 +99,7 @@ export function createApp(opts: AppOptions) {
   pages.use('/w/:ws/*', loadWorkspace(deps));
   pages.route('/', workspaceRoutes(deps));
   pages.route('/', credentialRoutes(deps));
+  pages.route('/', toolkitRoutes(deps));
   pages.route('/', settingsRoutes(deps));
   app.route('/', pages);
 

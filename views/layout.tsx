@@ -1,5 +1,6 @@
 // The frame of every page: head, top bar with the workspace selector and user menu, sidebar.
 import type { Child, PropsWithChildren } from 'hono/jsx';
+import { raw } from 'hono/html';
 import { Icon } from './ui';
 
 export type NavUser = { username: string; isAdmin: boolean };
@@ -30,8 +31,11 @@ const HTMX_CONFIG = JSON.stringify({
 
 /** A bare HTML document (sign-in pages use it directly). */
 export function Document(props: PropsWithChildren<{ title: string; bodyClass?: string }>) {
+  // The doctype keeps browsers out of quirks mode (where tables would not inherit font sizes).
   return (
-    <html lang="en">
+    <>
+      {raw('<!DOCTYPE html>')}
+      <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -43,7 +47,8 @@ export function Document(props: PropsWithChildren<{ title: string; bodyClass?: s
         <script src="/static/app.js" defer></script>
       </head>
       <body class={props.bodyClass}>{props.children}</body>
-    </html>
+      </html>
+    </>
   );
 }
 

@@ -2,7 +2,7 @@
 import type { Member, Workspace } from '../src/data/workspaces';
 import { ROLE_LABELS, type ProjectRole } from '../src/domain/access';
 import { AppPage, type Frame } from './layout';
-import { Banner, EmptyState, Field, Icon, PageHeader, Pill, Time } from './ui';
+import { Banner, Field, Icon, PageHeader, Pill, Time } from './ui';
 
 /** The new-project form. */
 export function NewProjectPage(props: { frame: Frame; name?: string; error?: string }) {
@@ -140,16 +140,6 @@ export function MembersPage(props: MembersProps) {
         }
       />
       <MembersSection {...props} />
-    </AppPage>
-  );
-}
-
-/** A placeholder section before the area has its own page. */
-export function ComingSoon(props: { frame: Frame; title: string }) {
-  return (
-    <AppPage title={props.title} frame={props.frame}>
-      <PageHeader title={props.title} />
-      <EmptyState icon="toolbox" title={`No ${props.title.toLowerCase()} yet`} text="Nothing here yet." />
     </AppPage>
   );
 }

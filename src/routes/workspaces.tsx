@@ -1,6 +1,6 @@
 // Workspaces: the home redirect, creating projects, and a project's members.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { ComingSoon, MembersPage, MembersSection, NewProjectPage, type MembersProps } from '../../views/workspace';
+import { MembersPage, MembersSection, NewProjectPage, type MembersProps } from '../../views/workspace';
 import { addMember, changeMemberRole, createProject, findWorkspace, listMembers, removeMember, type MemberChange } from '../data/workspaces';
 import { canManageMembers, parseRole } from '../domain/access';
 import { normalizeUsername, validateProjectName } from '../domain/names';
@@ -48,9 +48,6 @@ export function workspaceRoutes(deps: Deps) {
     const props: MembersProps = { frame: await loadFrame(deps, c, ws, 'members'), ws, members: await listMembers(deps.store, ws), me: c.get('user')!.username, ...extra };
     return isHtmx(c) ? c.html(<MembersSection {...props} />, status) : c.html(<MembersPage {...props} />, status);
   };
-
-  // Filled in by the toolkits area; until then a friendly empty page.
-  app.get('/w/:ws/toolkits', async (c) => c.html(<ComingSoon frame={await loadFrame(deps, c, c.get('ws'), 'toolkits')} title="Toolkits" />));
 
   app.get('/w/:ws/members', async (c) => {
     if (c.get('ws').kind !== 'project') throw new NotFound();

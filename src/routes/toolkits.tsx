@@ -1,0 +1,250 @@
+// The Toolkits pages of a workspace (/w/:ws/toolkits): list, create/edit with the Credential
+// Configuration Change dialog, a toolkit's page with its credential banner, and runs.
+import { Hono, type Context } from 'hono';
+import {
+  RunOutcome,
+  ToolkitForm,
+  ToolkitFormPage,
+  ToolkitPage,
+  ToolkitsPage,
+  type CredentialOptions,
+  type ToolkitFormState,
+} from '../../views/toolkits';
+import { updateCredential } from '../data/credentials';
+import {
+  createToolkit,
+  credentialChanged,
+  deleteToolkit,
+  findResolutionCandidates,
+  getToolkit,
+  listToolkits,
+  memberCredentials,
+  privateCandidates,
+  projectCandidates,
+  type Toolkit,
+} from '../data/toolkits';
+import { getPrivateWorkspace, type Workspace } from '../data/workspaces';
+import { canEdit } from '../domain/access';
+import { findNearMisses, resolveCredential, statusOf } from '../domain/resolution';
+import type { AppEnv, Deps } from '../env';
+import { getToolkitType, TOOLKIT_TYPES } from '../toolkits';
+import { runTool } from '../toolkits/execute';
+import { membersWithoutCredential } from './api-toolkits';
+import { NotFound } from './errors';
+import { formString, isHtmx, loadFrame, redirectTo } from './helpers';
+import { parseToolkitInput, updateToolkitChecked } from './toolkit-input';
+
+type FormBody = Record<string, unknown>;
+
+/** Returns the form state a posted toolkit form describes. */
+function stateFromForm(body: FormBody, mode: ToolkitFormState['mode'], original?: Toolkit): ToolkitFormState {
+  const type = original?.type ?? (getToolkitType(formString(body, 'type')) ?? TOOLKIT_TYPES[0]).type;
+  const kind = getToolkitType(type)!;
+  const settings: Record<string, string> = {};
+  for (const s of kind.settings) settings[s.name] = formString(body, `setting_${s.name}`).trim();
+  const choice = formString(body, 'credential_choice') || 'private';
+  const scope = choice.startsWith('project:') ? 'project' : 'private';
+  return {
+    mode,
+    name: formString(body, 'name').trim(),
+    type,
+    settings,
+    scope,
+    credentialId: scope === 'project' ? choice.slice('project:'.length) : formString(body, 'private_credential_id').trim(),
+    errors: {},
+    original,
+  };
+}
+
+/** The JSON-shaped input parseToolkitInput checks (blank settings are left out). */
+function inputFromState(s: ToolkitFormState) {
+  const settings = Object.fromEntries(Object.entries(s.settings).filter(([, v]) => v));
+  return { name: s.name, type: s.type, settings, credential: { scope: s.scope, credential_id: s.credentialId } };
+}
+
+/** Returns the sub-app for /w/:ws/toolkits (mounted after the workspace is loaded). */
+export function toolkitRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  const base = (ws: Workspace) => `/w/${ws.ref}/toolkits`;
+
+  const options = async (c: Context<AppEnv>): Promise<CredentialOptions> => ({
+    project: await projectCandidates(deps.store, c.get('ws')),
+    ownPrivate: await privateCandidates(deps.store, c.get('user')!.id),
+  });
+
+  const requireEditor = (c: Context<AppEnv>) =>
+    canEdit(c.get('ws').role) ? null : c.html(<p class="error">Only project editors and admins can change toolkits.</p>, 403);
+
+  const toolkitOr404 = async (c: Context<AppEnv>) => {
+    const t = await getToolkit(deps.store, c.get('ws'), Number(c.req.param('id')) || 0);
+    if (!t) throw new NotFound();
+    return t;
+  };
+
+  const renderForm = async (c: Context<AppEnv>, state: ToolkitFormState, status: 200 | 400 = 200) => {
+    const ws = c.get('ws');
+    if (isHtmx(c)) return c.html(<ToolkitForm ws={ws} state={state} options={await options(c)} />, status);
+    return c.html(<ToolkitFormPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} state={state} options={await options(c)} />, status);
+  };
+
+  app.get('/w/:ws/toolkits', async (c) => {
+    const ws = c.get('ws');
+    const user = c.get('user')!;
+    const [list, project, own] = await Promise.all([listToolkits(deps.store, ws), projectCandidates(deps.store, ws), privateCandidates(deps.store, user.id)]);
+    // Resolve every row in memory from two queries, instead of two queries per toolkit.
+    const byRow = new Map(project.map((p) => [p.rowId, p]));
+    const byId = new Map(own.map((p) => [p.credentialId, p]));
+    const rows = list.map((toolkit) => {
+      const kind = getToolkitType(toolkit.type);
+      const found = { projectCredential: toolkit.credential.rowId ? (byRow.get(toolkit.credential.rowId) ?? null) : null, privateCredential: byId.get(toolkit.credential.credentialId) ?? null };
+      return { toolkit, status: kind ? statusOf(resolveCredential(toolkit.credential, kind.credentialTypes, found)) : ('credential_missing' as const) };
+    });
+    const deleted = c.req.query('deleted');
+    return c.html(<ToolkitsPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} rows={rows} canEdit={canEdit(ws.role)} notice={deleted ? `Toolkit ${deleted} deleted.` : undefined} />);
+  });
+
+  app.get('/w/:ws/toolkits/new', async (c) => {
+    const denied = requireEditor(c);
+    if (denied) return denied;
+    const kind = getToolkitType(c.req.query('type') ?? '') ?? TOOLKIT_TYPES[0];
+    return renderForm(c, { mode: 'create', name: '', type: kind.type, settings: {}, scope: 'private', credentialId: c.req.query('credential_id') ?? '', errors: {} });
+  });
+
+  // htmx helpers of the form: a new type re-renders the form; "Refresh list" re-renders the credential field.
+  app.post('/w/:ws/toolkits/form/:part', async (c) => {
+    const denied = requireEditor(c);
+    if (denied) return denied;
+    const body = await c.req.parseBody();
+    const id = Number(formString(body, 'toolkit_id')) || 0;
+    const original = id ? ((await getToolkit(deps.store, c.get('ws'), id)) ?? undefined) : undefined;
+    return renderForm(c, stateFromForm(body, original ? 'edit' : 'create', original));
+  });
+
+  app.post('/w/:ws/toolkits', async (c) => {
+    const denied = requireEditor(c);
+    if (denied) return denied;
+    const ws = c.get('ws');
+    const state = stateFromForm(await c.req.parseBody(), 'create');
+    const parsed = await parseToolkitInput(deps, ws, inputFromState(state), null);
+    if (!parsed.ok) return renderForm(c, { ...state, errors: parsed.errors }, 400);
+    const t = await createToolkit(deps.store, c.get('user')!, ws, parsed.input);
+    return redirectTo(c, `${base(ws)}/${t.id}?created=1`);
+  });
+
+  app.get('/w/:ws/toolkits/:id', async (c) => {
+    const ws = c.get('ws');
+    const toolkit = await toolkitOr404(c);
+    return c.html(await toolkitPage(c, toolkit));
+  });
+
+  const toolkitPage = async (c: Context<AppEnv>, toolkit: Toolkit, extra: { runResult?: Parameters<typeof ToolkitPage>[0]['runResult']; notice?: string } = {}) => {
+    const ws = c.get('ws');
+    const user = c.get('user')!;
+    const kind = getToolkitType(toolkit.type)!;
+    const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, await findResolutionCandidates(deps.store, ws, toolkit, user.id));
+    const nearMisses = !resolution.ok && resolution.reason === 'setup_required' ? findNearMisses(toolkit.credential.credentialId, kind.credentialTypes, await privateCandidates(deps.store, user.id)) : [];
+    const showReadiness = ws.kind === 'project' && toolkit.credential.scope === 'private' && canEdit(ws.role);
+    const notice =
+      extra.notice ??
+      (c.req.query('created') ? 'Toolkit created.' : c.req.query('saved') ? 'Changes saved.' : c.req.query('adopted') ? `Your credential now has the Credential ID ${toolkit.credential.credentialId}.` : undefined);
+    return (
+      <ToolkitPage
+        frame={await loadFrame(deps, c, ws, 'toolkits')}
+        ws={ws}
+        toolkit={toolkit}
+        resolution={resolution}
+        nearMisses={nearMisses}
+        readiness={showReadiness ? await memberCredentials(deps.store, ws, toolkit.credential.credentialId) : null}
+        canEdit={canEdit(ws.role)}
+        notice={notice}
+        runResult={extra.runResult}
+      />
+    );
+  };
+
+  app.get('/w/:ws/toolkits/:id/edit', async (c) => {
+    const toolkit = await toolkitOr404(c);
+    const denied = requireEditor(c);
+    if (denied) return denied;
+    return renderForm(c, {
+      mode: 'edit',
+      name: toolkit.name,
+      type: toolkit.type,
+      settings: toolkit.settings,
+      scope: toolkit.credential.scope,
+      credentialId: toolkit.credential.credentialId,
+      errors: {},
+      original: toolkit,
+    });
+  });
+
+  app.post('/w/:ws/toolkits/:id', async (c) => {
+    const toolkit = await toolkitOr404(c);
+    const denied = requireEditor(c);
+    if (denied) return denied;
+    const ws = c.get('ws');
+    const body = await c.req.parseBody();
+    let state = stateFromForm(body, 'edit', toolkit);
+    if (formString(body, 'discard_credential')) {
+      // "Discard changes" without JavaScript: put back only the credential, keep the rest.
+      state = { ...state, scope: toolkit.credential.scope, credentialId: toolkit.credential.credentialId };
+      return renderForm(c, state);
+    }
+    const parsed = await parseToolkitInput(deps, ws, inputFromState(state), toolkit);
+    if (!parsed.ok) return renderForm(c, { ...state, errors: parsed.errors }, 400);
+    const changes = credentialChanged(toolkit.credential, parsed.input.credential);
+    if (changes && ws.kind === 'project' && !formString(body, 'confirm_change')) {
+      const preview: Toolkit = { ...toolkit, credential: parsed.input.credential };
+      const affected = await membersWithoutCredential(deps, ws, preview);
+      const total = (await memberCredentials(deps.store, ws, '')).length;
+      const pending = { ...state, change: { affected, total } };
+      if (isHtmx(c)) return c.html(<ToolkitForm ws={ws} state={pending} options={await options(c)} />);
+      return c.html(<ToolkitFormPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} state={pending} options={await options(c)} confirmPage />);
+    }
+    await updateToolkitChecked(deps, c.get('user'), ws, toolkit, parsed.input);
+    return redirectTo(c, `${base(ws)}/${toolkit.id}?saved=1`);
+  });
+
+  app.post('/w/:ws/toolkits/:id/delete', async (c) => {
+    const toolkit = await toolkitOr404(c);
+    const denied = requireEditor(c);
+    if (denied) return denied;
+    await deleteToolkit(deps.store, c.get('user'), c.get('ws'), toolkit.id);
+    return redirectTo(c, `${base(c.get('ws'))}?deleted=${encodeURIComponent(toolkit.name)}`);
+  });
+
+  app.post('/w/:ws/toolkits/:id/run/:tool', async (c) => {
+    const toolkit = await toolkitOr404(c);
+    const ws = c.get('ws');
+    const toolName = c.req.param('tool');
+    const tool = getToolkitType(toolkit.type)?.tools.find((t) => t.name === toolName);
+    if (!tool) throw new NotFound();
+    const body = await c.req.parseBody();
+    const input: Record<string, unknown> = {};
+    for (const i of tool.input) {
+      const v = formString(body, `in_${i.name}`);
+      if (i.type === 'boolean') input[i.name] = v === 'on' || v === 'true';
+      else if (v.trim() !== '') input[i.name] = v;
+    }
+    const result = await runTool(deps, c.get('user')!, ws, toolkit, toolName, input);
+    if (isHtmx(c)) return c.html(<RunOutcome ws={ws} toolkit={toolkit} toolName={toolName} result={result} />);
+    return c.html(await toolkitPage(c, toolkit, { runResult: { tool: toolName, result } }));
+  });
+
+  // Near miss fixed in one step: give the member's own credential the ID the toolkit expects.
+  app.post('/w/:ws/toolkits/:id/adopt-credential', async (c) => {
+    const toolkit = await toolkitOr404(c);
+    if (toolkit.credential.scope !== 'private') throw new NotFound();
+    const user = c.get('user')!;
+    const from = formString(await c.req.parseBody(), 'from');
+    const own = await getPrivateWorkspace(deps.store, user.id);
+    const result = await updateCredential(deps.store, user, own, from, { credentialId: toolkit.credential.credentialId });
+    if (!result.ok && result.reason === 'not_found') throw new NotFound();
+    if (!result.ok) {
+      return c.html(await toolkitPage(c, toolkit, { notice: undefined }), 409);
+    }
+    return redirectTo(c, `${base(c.get('ws'))}/${toolkit.id}?adopted=1`);
+  });
+
+  return app;
+}

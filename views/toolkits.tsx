@@ -1,0 +1,684 @@
+// The Toolkits area: the list with each toolkit's status for me, the create/edit form with its
+// credential field and the Credential Configuration Change dialog, and a toolkit's page with its
+// credential banner, team readiness and one run panel per tool.
+import type { Child } from 'hono/jsx';
+import type { Toolkit, MemberCredentialState } from '../src/data/toolkits';
+import type { Workspace } from '../src/data/workspaces';
+import { getCredentialType } from '../src/domain/credential-types';
+import { STATUS_LABELS, type Candidate, type Resolution, type ToolkitStatus } from '../src/domain/resolution';
+import type { ToolDef, ToolkitType } from '../src/toolkits';
+import { TOOLKIT_TYPES, getToolkitType } from '../src/toolkits';
+import type { RunResult } from '../src/toolkits/execute';
+import { AppPage, type Frame } from './layout';
+import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pill, ScopeIcon } from './ui';
+
+const base = (ws: Workspace) => `/w/${ws.ref}/toolkits`;
+const credTypeLabel = (t: string) => getCredentialType(t)?.label ?? t;
+const typesText = (types: string[]) => types.map(credTypeLabel).join(' or ');
+
+const STATUS_TONE: Record<ToolkitStatus, 'success' | 'warning' | 'danger'> = {
+  ready: 'success',
+  setup_required: 'warning',
+  type_mismatch: 'danger',
+  credential_missing: 'danger',
+};
+
+/** A status pill: Ready, Credential setup required, Type mismatch or Credential missing. */
+export function StatusPill(props: { status: ToolkitStatus }) {
+  return <Pill tone={STATUS_TONE[props.status]}>{STATUS_LABELS[props.status]}</Pill>;
+}
+
+/** The scope icon and Credential ID a toolkit uses. */
+export function CredentialRef(props: { credential: Toolkit['credential'] }) {
+  return (
+    <span class="cred-ref">
+      <ScopeIcon scope={props.credential.scope} />
+      <CredentialIdTag id={props.credential.credentialId} />
+    </span>
+  );
+}
+
+export type ToolkitRow = { toolkit: Toolkit; status: ToolkitStatus };
+
+/** The Toolkits page of a workspace. */
+export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: ToolkitRow[]; canEdit: boolean; notice?: string }) {
+  const { ws } = props;
+  return (
+    <AppPage title={`Toolkits · ${ws.name}`} frame={props.frame}>
+      <PageHeader
+        title="Toolkits"
+        subtitle={
+          ws.kind === 'project' ? (
+            <>
+              Integrations shared in <strong>{ws.name}</strong>. Toolkits with a private credential run as each member, with their own account.
+            </>
+          ) : (
+            'Your own toolkits. They run with your private credentials.'
+          )
+        }
+      >
+        {props.canEdit ? (
+          <a class="btn btn-primary" href={`${base(ws)}/new`}>
+            <Icon name="plus" /> Create
+          </a>
+        ) : null}
+      </PageHeader>
+      {props.notice ? <Banner tone="success">{props.notice}</Banner> : null}
+      {props.rows.length === 0 ? (
+        <div class="card">
+          <EmptyState
+            icon="toolbox"
+            title="No toolkits yet"
+            text={
+              props.canEdit
+                ? 'A toolkit connects a service — GitHub, GitLab, Jira, Confluence, Slack or any HTTP API — with a credential. Agree on a Credential ID with your team and each member runs it as themselves.'
+                : 'Editors and admins of this project create toolkits. Once they do, you run them here with your own credentials.'
+            }
+          >
+            {props.canEdit ? (
+              <a class="btn btn-primary" href={`${base(ws)}/new`}>
+                <Icon name="plus" /> Create
+              </a>
+            ) : null}
+          </EmptyState>
+        </div>
+      ) : (
+        <div class="card table-card">
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">Credential</th>
+                <th scope="col">Status for you</th>
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.rows.map(({ toolkit, status }) => (
+                <tr id={`toolkit-${toolkit.id}`}>
+                  <td>
+                    <a class="row-title" href={`${base(ws)}/${toolkit.id}`}>
+                      {toolkit.name}
+                    </a>
+                  </td>
+                  <td>
+                    <Pill>{getToolkitType(toolkit.type)?.label ?? toolkit.type}</Pill>
+                  </td>
+                  <td>
+                    <CredentialRef credential={toolkit.credential} />
+                  </td>
+                  <td>
+                    <StatusPill status={status} />
+                  </td>
+                  <td class="actions">
+                    <a class="btn btn-sm" href={`${base(ws)}/${toolkit.id}`}>
+                      {status === 'ready' ? 'Open' : status === 'setup_required' ? 'Set up' : 'Open'}
+                    </a>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </AppPage>
+  );
+}
+
+export type ToolkitFormState = {
+  mode: 'create' | 'edit';
+  name: string;
+  type: string;
+  settings: Record<string, string>;
+  /** 'private' or 'project'. */
+  scope: 'private' | 'project';
+  /** The agreed ID (private) or the chosen project credential's ID (project). */
+  credentialId: string;
+  errors: Record<string, string>;
+  original?: Toolkit;
+  /** Set when saving would change the credential of a saved toolkit: the dialog's content. */
+  change?: { affected: string[]; total: number };
+};
+
+export type CredentialOptions = { project: Candidate[]; ownPrivate: Candidate[] };
+
+/** The credential field: a choice filtered to the types the toolkit accepts, with ways to create one. */
+export function CredentialField(props: { ws: Workspace; state: ToolkitFormState; options: CredentialOptions; kind: ToolkitType }) {
+  const { ws, state, kind, options } = props;
+  const accepted = kind.credentialTypes;
+  const projectOptions = options.project.filter((c) => accepted.includes(c.type));
+  const ownIds = options.ownPrivate.filter((c) => accepted.includes(c.type));
+  const original = state.original?.credential;
+  const choice = state.scope === 'project' ? `project:${state.credentialId}` : 'private';
+  const originalChoice = original ? (original.scope === 'project' ? `project:${original.credentialId}` : 'private') : '';
+  const returnTo = state.original ? `${base(ws)}/${state.original.id}/edit` : `${base(ws)}/new`;
+  return (
+    <fieldset id="credential-field" class="stack">
+      <legend>Credential</legend>
+      <p class="muted">
+        Accepts {typesText(accepted)} credentials.{' '}
+        {ws.kind === 'project' ? 'A private credential runs as each member with their own account; a project credential runs everyone as one account.' : 'Toolkits in your Private workspace use your private credentials.'}
+      </p>
+      {ws.kind === 'project' ? (
+        <Field label="Use" name="credential_choice" error={state.errors['credential.scope']}>
+          <select id="f-credential_choice" name="credential_choice" data-original={originalChoice} data-toggle-private>
+            <option value="private" selected={choice === 'private'}>
+              Private credential — each member’s own, by Credential ID
+            </option>
+            {projectOptions.length ? (
+              <optgroup label="Project credentials (shared account)">
+                {projectOptions.map((c) => (
+                  <option value={`project:${c.credentialId}`} selected={choice === `project:${c.credentialId}`}>
+                    {c.name} ({c.credentialId})
+                  </option>
+                ))}
+              </optgroup>
+            ) : null}
+          </select>
+        </Field>
+      ) : (
+        <input type="hidden" name="credential_choice" value="private" />
+      )}
+      <div class="private-id" data-private-only>
+        <Field
+          label="Private Credential ID"
+          name="private_credential_id"
+          error={state.errors['credential.credential_id']}
+          help="The ID every member’s own private credential must have. Agree on it with your team, e.g. github_token."
+        >
+          <input
+            id="f-private_credential_id"
+            name="private_credential_id"
+            class="mono"
+            list="own-credential-ids"
+            value={state.scope === 'private' ? state.credentialId : ''}
+            data-original={original?.scope === 'private' ? original.credentialId : ''}
+            autocomplete="off"
+            spellcheck={false}
+          />
+        </Field>
+        <datalist id="own-credential-ids">
+          {ownIds.map((c) => (
+            <option value={c.credentialId}>{c.name}</option>
+          ))}
+        </datalist>
+        {ownIds.length ? (
+          <p class="help">
+            Your private {typesText(accepted)} IDs:{' '}
+            {ownIds.map((c, i) => (
+              <>
+                {i ? ', ' : ''}
+                <code>{c.credentialId}</code>
+              </>
+            ))}
+          </p>
+        ) : null}
+      </div>
+      <div class="create-links">
+        <span class="muted">Need a credential?</span>
+        <a href={`/w/private/credentials/new?type=${accepted[0]}&return=${encodeURIComponent(returnTo)}`} target="_blank" rel="noopener">
+          <Icon name="person" /> Create a private credential
+        </a>
+        {ws.kind === 'project' ? (
+          <a href={`/w/${ws.ref}/credentials/new?type=${accepted[0]}&return=${encodeURIComponent(returnTo)}`} target="_blank" rel="noopener">
+            <Icon name="briefcase" /> Create a project credential
+          </a>
+        ) : null}
+        <button class="btn btn-sm" type="submit" formaction={`${base(ws)}/form/credential-field`} hx-post={`${base(ws)}/form/credential-field`} hx-target="#credential-field" hx-swap="outerHTML" hx-select="#credential-field" formnovalidate>
+          Refresh list
+        </button>
+      </div>
+      <p class="help">Creating opens in a new tab, so nothing you typed here is lost. Come back and refresh the list.</p>
+    </fieldset>
+  );
+}
+
+/** The settings of a toolkit type (never secrets). */
+export function SettingsFields(props: { kind: ToolkitType; state: ToolkitFormState }) {
+  if (!props.kind.settings.length) return <div id="settings-fields"></div>;
+  return (
+    <div id="settings-fields" class="stack">
+      {props.kind.settings.map((s) => (
+        <Field label={s.label} name={`setting_${s.name}`} error={props.state.errors[`settings.${s.name}`]} help={s.help}>
+          <input id={`f-setting_${s.name}`} name={`setting_${s.name}`} value={props.state.settings[s.name] ?? ''} placeholder={s.placeholder} required={s.required} autocomplete="off" />
+        </Field>
+      ))}
+    </div>
+  );
+}
+
+/** The Credential Configuration Change dialog, shown before saving a changed credential. */
+export function CredentialChangeDialog(props: { state: ToolkitFormState; ws: Workspace; asPage?: boolean }) {
+  const change = props.state.change!;
+  const n = change.affected.length;
+  const body = (
+    <>
+      <div class="dialog-body stack">
+        <h2 id="credential-change-title">Credential Configuration Change</h2>
+        <p>
+          You are changing this toolkit’s credential
+          {props.state.original ? (
+            <>
+              {' '}
+              from <code>{props.state.original.credential.credentialId}</code>
+            </>
+          ) : null}{' '}
+          to {props.state.scope === 'project' ? 'the project credential' : 'the private Credential ID'} <code>{props.state.credentialId}</code>.
+        </p>
+        {n ? (
+          <Banner tone="warning" title={`${n} of ${change.total} members will see Credential setup required: ${change.affected.join(', ')}`}>
+            {props.state.scope === 'private'
+              ? `They need a private credential with Credential ID ${props.state.credentialId} before they can run this toolkit.`
+              : 'The chosen credential cannot serve this toolkit.'}
+          </Banner>
+        ) : (
+          <Banner tone="success" title={`All ${change.total} members are ready`}>
+            Everyone already has a matching credential.
+          </Banner>
+        )}
+      </div>
+      <div class="dialog-actions">
+        {props.asPage ? (
+          <button class="btn" type="submit" name="discard_credential" value="1" formnovalidate>
+            Discard changes
+          </button>
+        ) : (
+          <button class="btn" type="button" data-discard-credential>
+            Discard changes
+          </button>
+        )}
+        <button class="btn btn-primary" type="submit" name="confirm_change" value="1">
+          Confirm changes
+        </button>
+      </div>
+    </>
+  );
+  if (props.asPage) return <div class="card confirm-card">{body}</div>;
+  return (
+    <dialog id="credential-change-dialog" data-open-modal aria-labelledby="credential-change-title">
+      {body}
+    </dialog>
+  );
+}
+
+/** The create/edit form (the fragment htmx swaps). */
+export function ToolkitForm(props: { ws: Workspace; state: ToolkitFormState; options: CredentialOptions }) {
+  const { ws, state } = props;
+  const kind = getToolkitType(state.type) ?? TOOLKIT_TYPES[0];
+  const action = state.mode === 'create' ? base(ws) : `${base(ws)}/${state.original!.id}`;
+  return (
+    <form id="toolkit-form" method="post" action={action} class="card form-card stack" hx-post={action} hx-target="#toolkit-form" hx-select="#toolkit-form" hx-swap="outerHTML">
+      {state.errors._form ? <Banner tone="danger">{state.errors._form}</Banner> : null}
+      {state.original ? <input type="hidden" name="toolkit_id" value={String(state.original.id)} /> : null}
+      <Field label="Name" name="name" error={state.errors.name} help="What your team calls this integration, e.g. “GitHub — platform repos”.">
+        <input id="f-name" name="name" value={state.name} required maxlength={120} autocomplete="off" />
+      </Field>
+      <Field label="Type" name="type" error={state.errors.type}>
+        {state.mode === 'create' ? (
+          <select id="f-type" name="type" hx-post={`${base(ws)}/form/type`} hx-trigger="change" hx-target="#toolkit-form" hx-select="#toolkit-form" hx-swap="outerHTML">
+            {TOOLKIT_TYPES.map((t) => (
+              <option value={t.type} selected={t.type === kind.type}>
+                {t.label}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <>
+            <input id="f-type" value={kind.label} readonly />
+            <input type="hidden" name="type" value={kind.type} />
+          </>
+        )}
+      </Field>
+      <p class="muted type-desc">{kind.description}</p>
+      <SettingsFields kind={kind} state={state} />
+      <CredentialField ws={ws} state={state} options={props.options} kind={kind} />
+      {state.change ? <CredentialChangeDialog state={state} ws={ws} /> : null}
+      <div class="form-actions">
+        <a class="btn" href={state.original ? `${base(ws)}/${state.original.id}` : base(ws)}>
+          Cancel
+        </a>
+        <button class="btn btn-primary" type="submit">
+          {state.mode === 'create' ? 'Create toolkit' : 'Save changes'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** The page around the form; without JavaScript a pending credential change is a confirmation page. */
+export function ToolkitFormPage(props: { frame: Frame; ws: Workspace; state: ToolkitFormState; options: CredentialOptions; confirmPage?: boolean }) {
+  const { ws, state } = props;
+  const title = state.mode === 'create' ? 'New toolkit' : `Edit ${state.original!.name}`;
+  return (
+    <AppPage title={title} frame={props.frame}>
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <a href={base(ws)}>Toolkits</a> <span aria-hidden="true">/</span> <span>{state.mode === 'create' ? 'New' : state.original!.name}</span>
+      </nav>
+      <PageHeader title={title} subtitle="Settings are never secrets; secrets live only in credentials." />
+      {props.confirmPage ? (
+        <form method="post" action={`${base(ws)}/${state.original!.id}`} class="confirm-page">
+          <HiddenToolkitFields state={state} />
+          <CredentialChangeDialog state={state} ws={ws} asPage />
+        </form>
+      ) : (
+        <ToolkitForm ws={ws} state={state} options={props.options} />
+      )}
+    </AppPage>
+  );
+}
+
+function HiddenToolkitFields(props: { state: ToolkitFormState }) {
+  const s = props.state;
+  return (
+    <>
+      <input type="hidden" name="name" value={s.name} />
+      <input type="hidden" name="type" value={s.type} />
+      {Object.entries(s.settings).map(([k, v]) => (
+        <input type="hidden" name={`setting_${k}`} value={v} />
+      ))}
+      <input type="hidden" name="credential_choice" value={s.scope === 'project' ? `project:${s.credentialId}` : 'private'} />
+      <input type="hidden" name="private_credential_id" value={s.scope === 'private' ? s.credentialId : ''} />
+    </>
+  );
+}
+
+/** The credential banner of a toolkit for the current member, with the way to fix what is wrong. */
+export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resolution: Resolution; nearMisses: Candidate[]; kind: ToolkitType }) {
+  const { ws, toolkit, resolution: r, kind } = props;
+  const id = toolkit.credential.credentialId;
+  const back = `${base(ws)}/${toolkit.id}`;
+  const createUrl = `/w/private/credentials/new?credential_id=${encodeURIComponent(id)}&type=${kind.credentialTypes[0]}&required_by=${encodeURIComponent(toolkit.name)}&return=${encodeURIComponent(back)}`;
+  let banner: Child = null;
+  if (r.ok) {
+    banner = (
+      <Banner tone="success" title="Ready">
+        Runs with {r.scope === 'private' ? <>your private credential</> : <>the project credential</>} <code>{r.credential.credentialId}</code> ({r.credential.name}).
+      </Banner>
+    );
+  } else if (r.reason === 'setup_required') {
+    banner = (
+      <Banner tone="warning" title="Credential setup required" id="setup-required">
+        <p>
+          This toolkit runs with your own private credential with Credential ID <code class="strong-id">{id}</code> of type <strong>{credTypeLabel(r.credentialType)}</strong>
+          {r.acceptedTypes.length > 1 ? ` (or ${typesText(r.acceptedTypes.slice(1))})` : ''}. You don’t have one yet.
+        </p>
+        {props.nearMisses.length ? (
+          <div class="near-miss">
+            {props.nearMisses.map((c) => (
+              <form method="post" action={`${back}/adopt-credential`} class="near-miss-row">
+                <input type="hidden" name="from" value={c.credentialId} />
+                <span>
+                  You have <strong>{c.name}</strong> with ID <code>{c.credentialId}</code>, which looks meant for this toolkit.
+                </span>
+                <button class="btn btn-sm" type="submit">
+                  Change its ID to {id}
+                </button>
+              </form>
+            ))}
+          </div>
+        ) : null}
+        <a class="btn btn-primary" href={createUrl}>
+          <Icon name="plus" /> Create my credential
+        </a>
+      </Banner>
+    );
+  } else if (r.reason === 'type_mismatch') {
+    banner = (
+      <Banner tone="danger" title="Type mismatch" id="type-mismatch">
+        <p>
+          Your credential <code>{r.credentialId}</code> is a <strong>{credTypeLabel(r.actualType)}</strong> credential, but this toolkit needs <strong>{typesText(r.acceptedTypes)}</strong>.
+          Replace it with a {credTypeLabel(r.expectedType)} credential under the same ID.
+        </p>
+        <a class="btn" href={`/w/private/credentials/${encodeURIComponent(r.credentialId)}`}>
+          Open my credential
+        </a>
+      </Banner>
+    );
+  } else {
+    banner = (
+      <Banner tone="danger" title="Credential missing" id="credential-missing">
+        The project credential <code>{r.credentialId}</code> this toolkit used was deleted. An editor can choose another one.
+      </Banner>
+    );
+  }
+  return (
+    <section class="card" id="credential-status">
+      <div class="section-head">
+        <h2>Credential</h2>
+        <CredentialRef credential={toolkit.credential} />
+      </div>
+      {banner}
+    </section>
+  );
+}
+
+/** Who in the project is ready to run a toolkit with a private credential (names only). */
+export function TeamReadiness(props: { members: MemberCredentialState[]; kind: ToolkitType; credentialId: string }) {
+  const rows = props.members.map((m) => ({
+    username: m.username,
+    state: !m.credential ? 'missing' : props.kind.credentialTypes.includes(m.credential.type) ? 'ready' : 'mismatch',
+  }));
+  const ready = rows.filter((r) => r.state === 'ready').length;
+  return (
+    <section class="card" id="team-readiness">
+      <div class="section-head">
+        <h2>Team readiness</h2>
+        <span class="muted">
+          {ready} of {rows.length} members ready
+        </span>
+      </div>
+      <div class="meter" role="img" aria-label={`${ready} of ${rows.length} members ready`}>
+        <svg viewBox="0 0 100 6" preserveAspectRatio="none" width="100%" height="6" aria-hidden="true">
+          <rect width="100" height="6" rx="3" fill="#e2e6ec" />
+          <rect width={rows.length ? (100 * ready) / rows.length : 0} height="6" rx="3" fill="#1f7a4d" />
+        </svg>
+      </div>
+      <ul class="readiness">
+        {rows.map((r) => (
+          <li>
+            <span class="avatar avatar-sm" aria-hidden="true">
+              {r.username.slice(0, 1).toUpperCase()}
+            </span>
+            <span>{r.username}</span>
+            <Pill tone={r.state === 'ready' ? 'success' : r.state === 'missing' ? 'warning' : 'danger'}>{r.state === 'ready' ? 'Ready' : r.state === 'missing' ? `No ${props.credentialId}` : 'Type mismatch'}</Pill>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function ToolInputField(props: { tool: ToolDef; input: ToolDef['input'][number]; error?: string; value?: string }) {
+  const { tool, input } = props;
+  const id = `in-${tool.name}-${input.name}`;
+  const name = `in_${input.name}`;
+  const long = input.type === 'object' || ['body', 'description', 'text', 'jql', 'cql'].includes(input.name);
+  return (
+    <Field label={`${input.label}${input.required ? '' : ' (optional)'}`} name={name} id={id} error={props.error} help={input.help}>
+      {input.options ? (
+        <select id={id} name={name}>
+          {input.required ? null : <option value="">—</option>}
+          {input.options.map((o) => (
+            <option value={o} selected={props.value === o}>
+              {o}
+            </option>
+          ))}
+        </select>
+      ) : input.type === 'boolean' ? (
+        <input id={id} name={name} type="checkbox" />
+      ) : long ? (
+        <textarea id={id} name={name} rows={input.type === 'object' ? 4 : 3} placeholder={input.type === 'object' ? '{ "key": "value" }' : undefined}>
+          {props.value ?? ''}
+        </textarea>
+      ) : (
+        <input id={id} name={name} type={input.type === 'number' ? 'number' : 'text'} value={props.value ?? ''} required={input.required} autocomplete="off" />
+      )}
+    </Field>
+  );
+}
+
+/** The outcome of a run: the service's status and body, and whose credential was used. */
+export function RunOutcome(props: { ws: Workspace; toolkit: Toolkit; toolName: string; result: RunResult | null }) {
+  const r = props.result;
+  const id = `run-${props.toolName}-result`;
+  if (!r) return <div id={id} class="run-result" aria-live="polite"></div>;
+  if (r.ok) {
+    const tone = r.result.status < 300 ? 'success' : r.result.status < 400 ? 'accent' : 'warning';
+    return (
+      <div id={id} class="run-result" aria-live="polite">
+        <div class="run-meta">
+          <Pill tone={tone}>HTTP {r.result.status}</Pill>
+          <span class="ran-as">
+            Ran with <ScopeIcon scope={r.credential.scope} /> <code>{r.credential.credentialId}</code>{' '}
+            {r.credential.scope === 'private' ? <strong>(yours)</strong> : <strong>(project {props.ws.name})</strong>}
+          </span>
+          <span class="muted">{r.durationMs} ms</span>
+        </div>
+        <pre class="run-body">{typeof r.result.body === 'string' ? r.result.body : JSON.stringify(r.result.body, null, 2)}</pre>
+      </div>
+    );
+  }
+  const message: Child =
+    r.reason === 'invalid_input' ? (
+      <ul class="plain-list">
+        {Object.entries(r.errors).map(([k, v]) => (
+          <li>{k === '_form' ? v : `${k}: ${v}`}</li>
+        ))}
+      </ul>
+    ) : r.reason === 'setup_required' ? (
+      <>
+        Credential setup required: create a private credential with Credential ID <code>{r.credentialId}</code>.
+      </>
+    ) : r.reason === 'type_mismatch' ? (
+      <>
+        Your credential <code>{r.credentialId}</code> is {credTypeLabel(r.actualType)}; this toolkit needs {typesText(r.acceptedTypes)}.
+      </>
+    ) : r.reason === 'credential_missing' ? (
+      <>
+        The project credential <code>{r.credentialId}</code> was deleted.
+      </>
+    ) : r.reason === 'destination_not_allowed' ? (
+      <>Latchkey may not call {r.host}: it is a private or loopback address. An administrator can allow it with OUTBOUND_ALLOW_HOSTS.</>
+    ) : r.reason === 'upstream_error' ? (
+      <>The service failed with HTTP {r.status}.</>
+    ) : r.reason === 'upstream_unreachable' ? (
+      <>Could not reach the service: {r.message}</>
+    ) : (
+      <>This toolkit has no such tool.</>
+    );
+  return (
+    <div id={id} class="run-result" aria-live="polite">
+      <Banner tone={r.reason === 'invalid_input' ? 'warning' : 'danger'} title={r.reason === 'invalid_input' ? 'Check the inputs' : 'The run did not reach the service'}>
+        {message}
+      </Banner>
+    </div>
+  );
+}
+
+/** One tool's run panel. */
+export function RunPanel(props: { ws: Workspace; toolkit: Toolkit; tool: ToolDef; disabled: boolean }) {
+  const { ws, toolkit, tool } = props;
+  const action = `${base(ws)}/${toolkit.id}/run/${tool.name}`;
+  return (
+    <section class="card run-panel" id={`tool-${tool.name}`}>
+      <div class="section-head">
+        <div>
+          <h3>{tool.label}</h3>
+          <p class="muted tool-desc">
+            {tool.description} <code class="tool-name">{tool.name}</code>
+          </p>
+        </div>
+      </div>
+      <form method="post" action={action} hx-post={action} hx-target={`#run-${tool.name}-result`} hx-swap="outerHTML" class="stack">
+        {tool.input.length ? (
+          <div class="run-inputs">
+            {tool.input.map((i) => (
+              <ToolInputField tool={tool} input={i} />
+            ))}
+          </div>
+        ) : null}
+        <div>
+          <button class="btn btn-primary" type="submit" disabled={props.disabled}>
+            <Icon name="play" /> Run
+          </button>
+        </div>
+      </form>
+      <RunOutcome ws={ws} toolkit={toolkit} toolName={tool.name} result={null} />
+    </section>
+  );
+}
+
+/** A toolkit's own page. */
+export function ToolkitPage(props: {
+  frame: Frame;
+  ws: Workspace;
+  toolkit: Toolkit;
+  resolution: Resolution;
+  nearMisses: Candidate[];
+  readiness: MemberCredentialState[] | null;
+  canEdit: boolean;
+  notice?: string;
+  runResult?: { tool: string; result: RunResult };
+}) {
+  const { ws, toolkit } = props;
+  const kind = getToolkitType(toolkit.type)!;
+  const settings = Object.entries(toolkit.settings).filter(([, v]) => v);
+  return (
+    <AppPage title={`${toolkit.name} · ${ws.name}`} frame={props.frame}>
+      <nav class="crumbs" aria-label="Breadcrumb">
+        <a href={base(ws)}>Toolkits</a> <span aria-hidden="true">/</span> <span>{toolkit.name}</span>
+      </nav>
+      <PageHeader
+        title={toolkit.name}
+        subtitle={
+          <>
+            <Pill>{kind.label}</Pill> <StatusPill status={props.resolution.ok ? 'ready' : props.resolution.reason} />{' '}
+            {settings.map(([k, v]) => (
+              <span class="setting-chip">
+                {kind.settings.find((s) => s.name === k)?.label ?? k}: <code>{v}</code>
+              </span>
+            ))}
+          </>
+        }
+      >
+        {props.canEdit ? (
+          <>
+            <a class="btn" href={`${base(ws)}/${toolkit.id}/edit`}>
+              Edit
+            </a>
+            <form method="post" action={`${base(ws)}/${toolkit.id}/delete`} class="inline" hx-confirm={`Delete the toolkit ${toolkit.name}? Credentials are not affected.`}>
+              <button class="btn btn-ghost-danger" type="submit">
+                Delete
+              </button>
+            </form>
+          </>
+        ) : null}
+      </PageHeader>
+      {props.notice ? <Banner tone="success">{props.notice}</Banner> : null}
+      <div class="toolkit-grid">
+        <div class="stack-lg">
+          <CredentialStatus ws={ws} toolkit={toolkit} resolution={props.resolution} nearMisses={props.nearMisses} kind={kind} />
+          {kind.tools.map((tool) =>
+            props.runResult && props.runResult.tool === tool.name ? (
+              <section class="card run-panel" id={`tool-${tool.name}`}>
+                <h3>{tool.label}</h3>
+                <RunOutcome ws={ws} toolkit={toolkit} toolName={tool.name} result={props.runResult.result} />
+                <a href={`${base(ws)}/${toolkit.id}`}>Run again</a>
+              </section>
+            ) : (
+              <RunPanel ws={ws} toolkit={toolkit} tool={tool} disabled={!props.resolution.ok} />
+            ),
+          )}
+        </div>
+        {props.readiness ? (
+          <aside>
+            <TeamReadiness members={props.readiness} kind={kind} credentialId={toolkit.credential.credentialId} />
+          </aside>
+        ) : null}
+      </div>
+    </AppPage>
+  );
+}
