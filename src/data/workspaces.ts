@@ -103,15 +103,19 @@ function adminCount(tx: Tx, workspaceId: number): number {
     .get()!.n;
 }
 
+function findMembership(tx: Tx, ws: Workspace, username: string) {
+  return tx
+    .select({ userId: users.id, role: memberships.role, since: memberships.createdAt })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(eq(memberships.workspaceId, ws.id), eq(users.username, username)))
+    .get();
+}
+
 /** Changes a member's role; the last admin cannot be demoted. */
 export async function changeMemberRole(store: Store, actor: AuditActor, ws: Workspace, username: string, role: ProjectRole): Promise<MemberChange> {
   return writeTx(store, (tx) => {
-    const row = tx
-      .select({ userId: users.id, role: memberships.role, since: memberships.createdAt })
-      .from(memberships)
-      .innerJoin(users, eq(users.id, memberships.userId))
-      .where(and(eq(memberships.workspaceId, ws.id), eq(users.username, username)))
-      .get();
+    const row = findMembership(tx, ws, username);
     if (!row) return { ok: false, reason: 'not_member' } as const;
     if (row.role === 'admin' && role !== 'admin' && adminCount(tx, ws.id) <= 1) return { ok: false, reason: 'last_admin' } as const;
     if (row.role !== role) {
@@ -131,12 +135,7 @@ export async function changeMemberRole(store: Store, actor: AuditActor, ws: Work
 /** Removes a member; the last admin cannot be removed. */
 export async function removeMember(store: Store, actor: AuditActor, ws: Workspace, username: string): Promise<MemberChange> {
   return writeTx(store, (tx) => {
-    const row = tx
-      .select({ userId: users.id, role: memberships.role, since: memberships.createdAt })
-      .from(memberships)
-      .innerJoin(users, eq(users.id, memberships.userId))
-      .where(and(eq(memberships.workspaceId, ws.id), eq(users.username, username)))
-      .get();
+    const row = findMembership(tx, ws, username);
     if (!row) return { ok: false, reason: 'not_member' } as const;
     if (row.role === 'admin' && adminCount(tx, ws.id) <= 1) return { ok: false, reason: 'last_admin' } as const;
     tx.delete(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, row.userId))).run();
