@@ -8,8 +8,7 @@ import { createSessionAuth } from './auth/session';
 import { createThrottle } from './auth/throttle';
 import type { Config } from './config';
 import type { Db } from './data/db';
-import { checkKeyRing, loadAuditKey } from './data/keys';
-import type { Clock, Store } from './data/store';
+import { createStore, type Clock } from './data/store';
 import type { KeyRing } from './crypto/keyring';
 import type { AppEnv, Deps } from './env';
 import { createOutboundClient, type OutboundClient } from './http/outbound';
@@ -47,8 +46,7 @@ const CSP = {
 /** Returns the Hono app and the dependencies it was built with (tests reach into deps). */
 export function createApp(opts: AppOptions) {
   const clock = opts.clock ?? { now: () => Date.now() };
-  checkKeyRing(opts.db, opts.ring);
-  const store: Store = { db: opts.db, clock, ring: opts.ring, auditKey: loadAuditKey(opts.db, opts.ring) };
+  const store = createStore(opts.db, opts.ring, clock);
   const log = opts.log ?? createLogger(opts.config.logLevel);
   const deps: Deps = {
     store,

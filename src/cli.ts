@@ -13,9 +13,9 @@ import { loadConfig, type Config } from './config';
 import { generateKey, loadKeyRing, parseKeyRing, writeKeyFile } from './crypto/keyring';
 import { recordAudit, verifyAuditChain } from './data/audit';
 import { openDatabase, type Db } from './data/db';
-import { checkKeyRing, loadAuditKey } from './data/keys';
+import { checkKeyRing } from './data/keys';
 import { backupDatabase, olderKeysInUse, rotateDataKeys } from './data/maintenance';
-import type { Store } from './data/store';
+import { createStore, type Store } from './data/store';
 import { insertApiToken } from './data/tokens';
 import { createUser, findUserForLogin, setPassword } from './data/users';
 import { normalizeUsername, validatePassword, validateUsername } from './domain/names';
@@ -67,8 +67,7 @@ function open(config: Config): Opened {
   if (keys.created) warn(`generated a new master key in ${keys.keyFile}; back it up, without it the stored secrets cannot be read`);
   const db = openDatabase(config.dbFile, { backupBeforeMigrate: true });
   try {
-    checkKeyRing(db, keys.ring);
-    const store: Store = { db, clock: { now: () => Date.now() }, ring: keys.ring, auditKey: loadAuditKey(db, keys.ring) };
+    const store = createStore(db, keys.ring);
     return { config, db, store, keys, close: () => db.$client.close() };
   } catch (err) {
     db.$client.close();

@@ -242,9 +242,12 @@ export type ExecutionRecord = {
   credentialRowId: number | null;
 };
 
-/** Records an execution and the credential's last use, in one transaction. */
+/**
+ * Records an execution and the credential's last use, together, through the group committer:
+ * resolves once the commit holding them is durable.
+ */
 export async function recordExecution(store: Store, ws: Workspace, rec: ExecutionRecord): Promise<void> {
-  writeTx(store, (tx) => {
+  await store.groupCommit.run((tx) => {
     if (rec.credentialRowId) tx.update(credentials).set({ lastUsedAt: store.clock.now() }).where(eq(credentials.id, rec.credentialRowId)).run();
     appendAudit(store, tx, {
       actor: rec.actor,
