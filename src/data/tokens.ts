@@ -1,7 +1,8 @@
 // Personal access tokens: only their SHA-256 is stored; the token is shown once.
-import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { apiTokens, users } from '../../db/schema';
 import { appendAudit } from './audit';
+import { prepared } from './prepared';
 import { writeTx, type Store } from './store';
 
 export type ApiTokenInfo = { id: number; name: string; createdAt: number; lastUsedAt: number | null };
@@ -39,12 +40,14 @@ const TOUCH_EVERY_MS = 60_000;
 
 /** Returns the enabled user a token hash belongs to, noting when it was last used (at most once a minute). */
 export async function findUserByTokenHash(store: Store, tokenHash: string): Promise<{ id: string; username: string; isAdmin: boolean } | null> {
-  const row = store.db
-    .select({ tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt, id: users.id, username: users.username, isAdmin: users.isAdmin, disabled: users.disabled })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(eq(apiTokens.tokenHash, tokenHash))
-    .get();
+  const row = prepared(store.db, 'userByTokenHash', () =>
+    store.db
+      .select({ tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt, id: users.id, username: users.username, isAdmin: users.isAdmin, disabled: users.disabled })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      .where(eq(apiTokens.tokenHash, sql.placeholder('hash')))
+      .prepare(),
+  ).get({ hash: tokenHash });
   if (!row || row.disabled) return null;
   const now = store.clock.now();
   if (row.lastUsedAt === null || now - row.lastUsedAt > TOUCH_EVERY_MS) {

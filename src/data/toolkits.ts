@@ -4,6 +4,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { credentials, memberships, toolkits, users, workspaces } from '../../db/schema';
 import type { Candidate, CredentialScope } from '../domain/resolution';
 import { appendAudit, type AuditActor } from './audit';
+import { prepared } from './prepared';
 import { openCredentialSecrets } from './credentials';
 import { writeTx, type Store } from './store';
 import type { Workspace } from './workspaces';
@@ -39,7 +40,13 @@ export async function listToolkits(store: Store, ws: Workspace): Promise<Toolkit
 
 /** Returns one toolkit of the workspace, or null. */
 export async function getToolkit(store: Store, ws: Workspace, id: number): Promise<Toolkit | null> {
-  const r = store.db.select().from(toolkits).where(and(eq(toolkits.id, id), eq(toolkits.workspaceId, ws.id))).get();
+  const r = prepared(store.db, 'toolkitInWorkspace', () =>
+    store.db
+      .select()
+      .from(toolkits)
+      .where(and(eq(toolkits.id, sql.placeholder('id')), eq(toolkits.workspaceId, sql.placeholder('ws'))))
+      .prepare(),
+  ).get({ id, ws: ws.id });
   return r ? toToolkit(r) : null;
 }
 
@@ -199,36 +206,53 @@ export type ResolvedSecrets = { fields: Record<string, string>; secrets: Record<
  * or the executing user's Private credential with the toolkit's Credential ID.
  */
 export async function findResolutionCandidates(store: Store, ws: Workspace, toolkit: Toolkit, executingUserId: string): Promise<{ projectCredential: Candidate | null; privateCredential: Candidate | null }> {
+  const candidate = { rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type };
   if (toolkit.credential.scope === 'project') {
     const r = toolkit.credential.rowId
-      ? store.db
-          .select({ rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type })
-          .from(credentials)
-          .where(and(eq(credentials.id, toolkit.credential.rowId), eq(credentials.workspaceId, ws.id)))
-          .get()
+      ? prepared(store.db, 'projectCandidate', () =>
+          store.db
+            .select(candidate)
+            .from(credentials)
+            .where(and(eq(credentials.id, sql.placeholder('rowId')), eq(credentials.workspaceId, sql.placeholder('ws'))))
+            .prepare(),
+        ).get({ rowId: toolkit.credential.rowId, ws: ws.id })
       : undefined;
     return { projectCredential: r ?? null, privateCredential: null };
   }
-  const r = store.db
-    .select({ rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type })
-    .from(credentials)
-    .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
-    .where(and(eq(workspaces.ownerUserId, executingUserId), eq(credentials.credentialId, toolkit.credential.credentialId)))
-    .get();
+  const r = prepared(store.db, 'privateCandidate', () =>
+    store.db
+      .select(candidate)
+      .from(credentials)
+      .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
+      .where(and(eq(workspaces.ownerUserId, sql.placeholder('userId')), eq(credentials.credentialId, sql.placeholder('cid'))))
+      .prepare(),
+  ).get({ userId: executingUserId, cid: toolkit.credential.credentialId });
   return { projectCredential: null, privateCredential: r ?? null };
 }
 
 /** Decrypts a resolved credential for the outbound call. `scope` says whose it is. */
 export async function openResolvedCredential(store: Store, ws: Workspace, scope: CredentialScope, rowId: number, executingUserId: string) {
-  const owner: Pick<Workspace, 'kind' | 'id' | 'ownerUserId'> =
+  // The row is fetched by id *and* the workspace it must live in: this project's, or the
+  // executing user's own Private workspace.
+  const row =
     scope === 'project'
-      ? { kind: 'project', id: ws.id, ownerUserId: null }
-      : { kind: 'private', id: store.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.ownerUserId, executingUserId)).get()!.id, ownerUserId: executingUserId };
-  const row = store.db
-    .select()
-    .from(credentials)
-    .where(and(eq(credentials.id, rowId), eq(credentials.workspaceId, owner.id)))
-    .get();
+      ? prepared(store.db, 'credentialInWorkspace', () =>
+          store.db
+            .select()
+            .from(credentials)
+            .where(and(eq(credentials.id, sql.placeholder('rowId')), eq(credentials.workspaceId, sql.placeholder('ws'))))
+            .prepare(),
+        ).get({ rowId, ws: ws.id })
+      : prepared(store.db, 'credentialOfUser', () =>
+          store.db
+            .select({ c: credentials, wsId: workspaces.id })
+            .from(credentials)
+            .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
+            .where(and(eq(credentials.id, sql.placeholder('rowId')), eq(workspaces.ownerUserId, sql.placeholder('userId'))))
+            .prepare(),
+        ).get({ rowId, userId: executingUserId })?.c;
+  const owner: Pick<Workspace, 'kind' | 'id' | 'ownerUserId'> =
+    scope === 'project' ? { kind: 'project', id: ws.id, ownerUserId: null } : { kind: 'private', id: row?.workspaceId ?? 0, ownerUserId: executingUserId };
   if (!row) return null;
   return { fields: JSON.parse(row.fieldsJson) as Record<string, string>, secrets: openCredentialSecrets(store, row, owner), type: row.type };
 }
@@ -248,7 +272,15 @@ export type ExecutionRecord = {
  */
 export async function recordExecution(store: Store, ws: Workspace, rec: ExecutionRecord): Promise<void> {
   await store.groupCommit.run((tx) => {
-    if (rec.credentialRowId) tx.update(credentials).set({ lastUsedAt: store.clock.now() }).where(eq(credentials.id, rec.credentialRowId)).run();
+    if (rec.credentialRowId) {
+      prepared(store.db, 'touchCredential', () =>
+        store.db
+          .update(credentials)
+          .set({ lastUsedAt: sql`${sql.placeholder('now')}` })
+          .where(eq(credentials.id, sql.placeholder('rowId')))
+          .prepare(),
+      ).run({ now: store.clock.now(), rowId: rec.credentialRowId });
+    }
     appendAudit(store, tx, {
       actor: rec.actor,
       workspace: { id: ws.id, ref: ws.ref },

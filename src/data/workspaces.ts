@@ -1,9 +1,10 @@
 // Workspaces (each user's Private one and team projects) and project membership.
-import { and, asc, count, eq } from 'drizzle-orm';
+import { and, asc, count, eq, sql } from 'drizzle-orm';
 import { memberships, users, workspaces } from '../../db/schema';
 import type { ProjectRole, WorkspaceRole } from '../domain/access';
 import { pickFreeSlug, slugFromName } from '../domain/names';
 import { appendAudit, type AuditActor } from './audit';
+import { prepared } from './prepared';
 import { writeTx, type Store, type Tx } from './store';
 
 /** A workspace as the current user may see it, with their role in it. */
@@ -22,7 +23,9 @@ export type ProjectSummary = { id: number; slug: string; name: string; role: Pro
 
 /** Returns the caller's Private workspace. */
 export async function getPrivateWorkspace(store: Store, userId: string): Promise<Workspace> {
-  const w = store.db.select().from(workspaces).where(eq(workspaces.ownerUserId, userId)).get();
+  const w = prepared(store.db, 'privateWorkspace', () =>
+    store.db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.ownerUserId, sql.placeholder('userId'))).prepare(),
+  ).get({ userId });
   if (!w) throw new Error('user has no Private workspace');
   return { id: w.id, kind: 'private', ref: 'private', name: 'Private', role: 'owner', ownerUserId: userId };
 }
@@ -33,12 +36,14 @@ export async function getPrivateWorkspace(store: Store, userId: string): Promise
  */
 export async function findWorkspace(store: Store, userId: string, ref: string): Promise<Workspace | null> {
   if (ref === 'private') return getPrivateWorkspace(store, userId);
-  const row = store.db
-    .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name, role: memberships.role })
-    .from(workspaces)
-    .innerJoin(memberships, and(eq(memberships.workspaceId, workspaces.id), eq(memberships.userId, userId)))
-    .where(and(eq(workspaces.slug, ref), eq(workspaces.kind, 'project')))
-    .get();
+  const row = prepared(store.db, 'projectForMember', () =>
+    store.db
+      .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name, role: memberships.role })
+      .from(workspaces)
+      .innerJoin(memberships, and(eq(memberships.workspaceId, workspaces.id), eq(memberships.userId, sql.placeholder('userId'))))
+      .where(and(eq(workspaces.slug, sql.placeholder('slug')), eq(workspaces.kind, 'project')))
+      .prepare(),
+  ).get({ userId, slug: ref });
   return row ? { id: row.id, kind: 'project', ref: row.slug!, name: row.name, role: row.role, ownerUserId: null } : null;
 }
 

@@ -1,0 +1,40 @@
+// Seeds a Latchkey data directory through the real app (in-process), for the benchmarks.
+import path from 'node:path';
+import { createApp } from '../src/app';
+import { hashPassword } from '../src/auth/password';
+import { loadConfig } from '../src/config';
+import { formatKeyRing, generateKey, parseKeyRing } from '../src/crypto/keyring';
+import { openDatabase } from '../src/data/db';
+import { createUser } from '../src/data/users';
+import { createLogger } from '../src/log';
+import { createApiToken } from '../src/routes/settings';
+
+export type Seeded = { dataDir: string; secretKey: string; close(): void; app: ReturnType<typeof createApp>['app']; deps: ReturnType<typeof createApp>['deps'] };
+
+/** Opens (creating) a data directory with a fresh key and returns the in-process app on it. */
+export function openSeedApp(dataDir: string, env: Record<string, string> = {}): Seeded {
+  const secretKey = formatKeyRing(parseKeyRing(generateKey()));
+  const config = loadConfig({ DATA_DIR: dataDir, SECRET_KEY: secretKey, LOG_LEVEL: 'silent', ...env });
+  const db = openDatabase(path.join(dataDir, 'latchkey.db'));
+  const { app, deps } = createApp({ db, config, ring: parseKeyRing(secretKey), log: createLogger('silent') });
+  return { dataDir, secretKey, app, deps, close: () => db.$client.close() };
+}
+
+/** Creates a user (password hashed once) and returns them with a personal access token. */
+export async function seedUser(s: Seeded, username: string, isAdmin = false) {
+  const made = await createUser(s.deps.store, { username, passwordHash: await hashPassword('correct horse battery staple'), isAdmin }, { actor: null, action: 'user.create' });
+  if (!made.ok) throw new Error(made.reason);
+  const token = await createApiToken(s.deps, made.user, 'bench');
+  return { ...made.user, token };
+}
+
+/** Calls the JSON API in-process; throws on an unexpected status. */
+export async function api(s: Seeded, token: string, method: string, url: string, body?: unknown, expect = [200, 201, 204]) {
+  const res = await s.app.request(`http://localhost/api/v1${url}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!expect.includes(res.status)) throw new Error(`${method} ${url} → ${res.status}: ${await res.text()}`);
+  return res.status === 204 ? null : res.json();
+}
