@@ -47,14 +47,15 @@ export type SignUpResult =
 export async function signUp(deps: Deps, rawUsername: unknown, password: unknown): Promise<SignUpResult> {
   const username = normalizeUsername(rawUsername);
   const pass = typeof password === 'string' ? password : '';
+  // Closed sign-up refuses before looking at the input, so the answer is the same for everyone.
+  const closed = deps.config.signup === 'closed';
+  if (closed && (await hasAnyUser(deps.store))) return { ok: false, errors: { form: 'Sign-up is closed on this instance. Ask an administrator for an account.' } };
   const errors: { username?: string; password?: string } = {};
   const usernameError = validateUsername(username);
   if (usernameError) errors.username = usernameError;
   const passwordError = validatePassword(pass);
   if (passwordError) errors.password = passwordError;
   if (errors.username || errors.password) return { ok: false, errors };
-  const closed = deps.config.signup === 'closed';
-  if (closed && (await hasAnyUser(deps.store))) return { ok: false, errors: { form: 'Sign-up is closed on this instance. Ask an administrator for an account.' } };
   const result = await createUser(deps.store, { username, passwordHash: await hashPassword(pass), onlyIfFirst: closed }, { actor: null, action: 'user.signup' });
   if (!result.ok) {
     return result.reason === 'username_taken'

@@ -49,8 +49,9 @@ export function authRoutes(deps: Deps) {
       c.header('Set-Cookie', result.cookie, { append: true });
       return c.redirect('/', 303);
     }
-    const status = result.errors.form ? 403 : 400;
-    return c.html(<SignupPage signupOpen first={!(await hasAnyUser(deps.store))} username={username} errors={result.errors} />, status);
+    // Sign-up is closed: say so on the sign-in page rather than offering the same form again.
+    if (result.errors.form) return c.html(<LoginPage signupOpen={false} errors={{ form: result.errors.form }} />, 403);
+    return c.html(<SignupPage signupOpen first={!(await hasAnyUser(deps.store))} username={username} errors={result.errors} />, 400);
   });
 
   app.post('/logout', async (c) => {
