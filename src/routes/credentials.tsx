@@ -31,7 +31,7 @@ import { canEdit } from '../domain/access';
 import { credentialIdFromName, suggestFreeCredentialId, validateCredentialId } from '../domain/credential-id';
 import { CREDENTIAL_TYPES, getCredentialType, validateCredentialInput, type CredentialType } from '../domain/credential-types';
 import type { AppEnv, Deps } from '../env';
-import { testConnection } from '../http/service-call';
+import { testConnection, type ConnectionTest } from '../http/service-call';
 import { NotFound } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo, safeNext } from './helpers';
 
@@ -48,6 +48,15 @@ function splitTypeFields(type: CredentialType, body: FormBody) {
     } else fields[f.name] = v;
   }
   return { fields, secrets };
+}
+
+/** Returns the origin of a URL, or the text itself when it is not one. */
+function urlOrigin(url: string | undefined): string {
+  try {
+    return new URL(url ?? '').origin;
+  } catch {
+    return url ?? '';
+  }
 }
 
 /** Returns the form state a posted create/edit form describes (before validation). */
@@ -262,15 +271,23 @@ export function credentialRoutes(deps: Deps) {
     if (fromForm && !canEdit(ws.role)) return requireEditor(c)!;
     let fields = loaded.fields;
     let secrets = loaded.secrets;
+    let refused: ConnectionTest | null = null;
     if (fromForm) {
       const posted = splitTypeFields(type, body);
       const checked = validateCredentialInput(type, posted.fields, posted.secrets, 'update');
       if (checked.ok) {
+        // A saved secret goes only to the service it was saved for: testing the form against
+        // another origin needs every secret typed again (else an editor could send a stored
+        // project secret to a server of their choosing, unsaved and unaudited).
+        const kept = type.fields.filter((f) => f.secret && !checked.secrets[f.name]);
+        if (kept.length && urlOrigin(checked.fields.base_url) !== urlOrigin(loaded.fields.base_url)) {
+          refused = { ok: false, message: `To test against a different base URL, enter the ${kept.map((f) => (/^[A-Z][a-z]/.test(f.label) ? f.label[0].toLowerCase() + f.label.slice(1) : f.label)).join(' and ')} again: a saved secret is only sent to the service it was saved for.` };
+        }
         fields = checked.fields;
         secrets = { ...secrets, ...checked.secrets };
       }
     }
-    const result = await testConnection(deps.outbound, type, fields, secrets);
+    const result = refused ?? (await testConnection(deps.outbound, type, fields, secrets));
     if (!fromForm) await recordConnectionTest(deps.store, ws, cred.rowId, result);
     if (fromForm) {
       if (isHtmx(c)) return c.html(<TestResult result={result} />);
