@@ -77,14 +77,14 @@ export function workspaceRoutes(deps: Deps) {
   app.post('/w/:ws/members/:username/role', requireAdmin, async (c) => {
     const role = parseRole(formString(await c.req.parseBody(), 'role'));
     if (!role) return renderMembers(c, { notice: { tone: 'danger', text: 'Choose a role.' } }, 400);
-    const username = c.req.param('username');
+    const username = normalizeUsername(c.req.param('username'));
     const result = await changeMemberRole(deps.store, c.get('user'), c.get('ws'), username, role);
     if (!result.ok) return renderMembers(c, { notice: { tone: 'danger', text: MEMBER_ERRORS[result.reason] } }, 409);
     return redirectOrRender(c, { notice: { tone: 'success', text: `${username} is now ${role}.` } });
   });
 
   app.post('/w/:ws/members/:username/remove', requireAdmin, async (c) => {
-    const username = c.req.param('username');
+    const username = normalizeUsername(c.req.param('username'));
     const result = await removeMember(deps.store, c.get('user'), c.get('ws'), username);
     if (!result.ok) return renderMembers(c, { notice: { tone: 'danger', text: MEMBER_ERRORS[result.reason] } }, 409);
     if (username === c.get('user')!.username) {
