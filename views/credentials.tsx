@@ -137,7 +137,7 @@ export function CredentialList(props: ListProps) {
                   <LastTestCell ws={ws} cred={cr} canEdit={props.canEdit} />
                   {props.canEdit ? (
                     <td class="actions">
-                      <a class="btn btn-sm" href={`${base(ws)}/${cr.credentialId}`}>
+                      <a class="btn btn-sm" href={`${base(ws)}/${cr.credentialId}/edit`}>
                         Edit
                       </a>
                       <a class="btn btn-sm btn-ghost-danger" href={`${base(ws)}/${cr.credentialId}/delete`} hx-get={`${base(ws)}/${cr.credentialId}/delete`} hx-target="#dialog-slot">
@@ -293,7 +293,7 @@ export function TypeFields(props: { state: FormState }) {
 /** The create/edit form. */
 export function CredentialForm(props: { ws: Workspace; state: FormState }) {
   const { ws, state } = props;
-  const action = state.mode === 'create' ? base(ws) : `${base(ws)}/${state.original!.credentialId}`;
+  const action = state.mode === 'create' ? base(ws) : `${base(ws)}/${state.original!.credentialId}/edit`;
   const testAction = state.mode === 'create' ? `${base(ws)}/test` : `${base(ws)}/${state.original!.credentialId}/test`;
   const type: CredentialType = getCredentialType(state.type) ?? CREDENTIAL_TYPES[0];
   return (

@@ -432,7 +432,7 @@ export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resol
           Your credential <code>{r.credentialId}</code> is a <strong>{credTypeLabel(r.actualType)}</strong> credential, but this toolkit needs <strong>{typesText(r.acceptedTypes)}</strong>.
           Replace it with a {credTypeLabel(r.expectedType)} credential under the same ID.
         </p>
-        <a class="btn" href={`/w/private/credentials/${encodeURIComponent(r.credentialId)}`}>
+        <a class="btn" href={`/w/private/credentials/${encodeURIComponent(r.credentialId)}/edit`}>
           Open my credential
         </a>
       </Banner>

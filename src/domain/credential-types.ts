@@ -381,20 +381,21 @@ export function validateCredentialInput(
     if (plain.has(key)) continue;
     put(
       errors,
-      key,
+      // An unknown name may be a pasted secret: never echo it back as a key.
+      secret.has(key) ? key : '_unknown_field',
       secret.has(key)
         ? `${secret.get(key)!.label} is a secret and must be entered as one.`
-        : `${type.label} credentials have no field called "${key.slice(0, 100)}".`,
+        : `${type.label} credentials have no such field. Fields: ${[...plain.keys()].join(', ')}.`,
     );
   }
   for (const key of Object.keys(secretIn)) {
     if (secret.has(key)) continue;
     put(
       errors,
-      key,
+      plain.has(key) ? key : '_unknown_secret',
       plain.has(key)
         ? `${plain.get(key)!.label} is not a secret and must be entered as a plain field.`
-        : `${type.label} credentials have no secret called "${key.slice(0, 100)}".`,
+        : `${type.label} credentials have no such secret. Secrets: ${[...secret.keys()].join(', ')}.`,
     );
   }
 
@@ -459,4 +460,33 @@ export function validateCredentialInput(
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return { ok: true, fields: outFields, secrets: outSecrets };
+}
+
+function originOf(url: string | undefined): string | null {
+  try {
+    return url ? new URL(url).origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Returns an error per saved secret that must be typed again because the base URL moves to
+ * another origin: a saved secret is only ever sent to the service it was saved for, so nobody
+ * who may edit a credential can redirect its stored token to a server of their choosing.
+ */
+export function secretsNeededForNewOrigin(
+  type: CredentialType,
+  before: Record<string, string>,
+  after: Record<string, string>,
+  newSecrets: Record<string, string>,
+): Record<string, string> {
+  if (originOf(before.base_url) === originOf(after.base_url)) return {};
+  const errors: Record<string, string> = {};
+  for (const f of type.fields) {
+    if (f.secret && !newSecrets[f.name]) {
+      errors[f.name] = `Enter the ${lowerFirst(f.label)} again: the base URL moves to another address, and a saved secret is only sent to the address it was saved for.`;
+    }
+  }
+  return errors;
 }

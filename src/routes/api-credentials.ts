@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { createCredential, deleteCredential, getCredential, listCredentials, loadCredentialForUse, recordConnectionTest, updateCredential, type CredentialMeta } from '../data/credentials';
 import { canEdit } from '../domain/access';
 import { credentialIdFromName, validateCredentialId } from '../domain/credential-id';
-import { CREDENTIAL_TYPES, getCredentialType, validateCredentialInput } from '../domain/credential-types';
+import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput } from '../domain/credential-types';
 import type { AppEnv, Deps } from '../env';
 import { testConnection } from '../http/service-call';
 import { apiError, apiWorkspace, invalidInput, jsonBody } from './api-helpers';
@@ -26,7 +26,7 @@ export function credentialJson(c: CredentialMeta) {
 
 function prefixed(errors: Record<string, string>, type: { fields: { name: string; secret: boolean }[] }): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(errors)) out[type.fields.find((f) => f.name === k)?.secret ? `secrets.${k}` : `fields.${k}`] = v;
+  for (const [k, v] of Object.entries(errors)) out[k.startsWith('_') ? k : type.fields.find((f) => f.name === k)?.secret ? `secrets.${k}` : `fields.${k}`] = v;
   return out;
 }
 
@@ -91,6 +91,7 @@ export function credentialApiRoutes(deps: Deps) {
     if (Object.keys(errors).length || !input || !type || !credentialId) return invalidInput(c, errors);
     const result = await createCredential(deps.store, c.get('user')!, ws, { name, credentialId, type: type.type, fields: input.fields, secrets: input.secrets });
     if (!result.ok) return apiError(c, 409, 'credential_id_taken', `Credential ID ${credentialId} is already in use in this workspace.`, { credential_id: credentialId });
+    deps.log.info('credential created', { requestId: c.get('requestId'), user: c.get('user')!.username, workspace: ws.ref, credentialId, type: type.type });
     return c.json(credentialJson(result.credential), 201);
   });
 
@@ -119,8 +120,10 @@ export function credentialApiRoutes(deps: Deps) {
     let input: { fields: Record<string, string>; secrets: Record<string, string> } | null = null;
     if (!errors.fields && !errors.secrets) {
       const checked = validateCredentialInput(type, { ...cred.fields, ...((body.fields as object) ?? {}) }, (body.secrets as Record<string, unknown>) ?? {}, 'update');
-      if (checked.ok) input = checked;
-      else Object.assign(errors, prefixed(checked.errors, type));
+      if (checked.ok) {
+        input = checked;
+        Object.assign(errors, prefixed(secretsNeededForNewOrigin(type, cred.fields, checked.fields, checked.secrets), type));
+      } else Object.assign(errors, prefixed(checked.errors, type));
     }
     if (Object.keys(errors).length || !input) return invalidInput(c, errors);
     const result = await updateCredential(deps.store, c.get('user'), ws, cred.credentialId, { name, credentialId, fields: input.fields, secrets: input.secrets });
@@ -135,6 +138,7 @@ export function credentialApiRoutes(deps: Deps) {
     if (!cred) throw new NotFound();
     if (!canEdit(ws.role)) return forbidden(c);
     await deleteCredential(deps.store, c.get('user'), ws, cred.credentialId);
+    deps.log.info('credential deleted', { requestId: c.get('requestId'), user: c.get('user')!.username, workspace: ws.ref, credentialId: cred.credentialId });
     return c.body(null, 204);
   });
 

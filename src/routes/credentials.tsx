@@ -29,7 +29,7 @@ import {
 import type { Workspace } from '../data/workspaces';
 import { canEdit } from '../domain/access';
 import { credentialIdFromName, suggestFreeCredentialId, validateCredentialId } from '../domain/credential-id';
-import { CREDENTIAL_TYPES, getCredentialType, validateCredentialInput, type CredentialType } from '../domain/credential-types';
+import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput, type CredentialType } from '../domain/credential-types';
 import type { AppEnv, Deps } from '../env';
 import { testConnection, type ConnectionTest } from '../http/service-call';
 import { NotFound } from './errors';
@@ -51,14 +51,6 @@ function splitTypeFields(type: CredentialType, body: FormBody) {
 }
 
 /** Returns the origin of a URL, or the text itself when it is not one. */
-function urlOrigin(url: string | undefined): string {
-  try {
-    return new URL(url ?? '').origin;
-  } catch {
-    return url ?? '';
-  }
-}
-
 /** Returns the form state a posted create/edit form describes (before validation). */
 function stateFromBody(body: FormBody, mode: FormState['mode'], original?: CredentialMeta): FormState {
   const type = getCredentialType(original?.type ?? formString(body, 'type')) ?? CREDENTIAL_TYPES[0];
@@ -102,6 +94,8 @@ function validateForm(state: FormState, body: FormBody) {
       const isSecret = type.fields.find((f) => f.name === k)?.secret;
       errors[isSecret ? `secrets.${k}` : `fields.${k}`] = v;
     }
+  } else if (state.original) {
+    for (const [k, v] of Object.entries(secretsNeededForNewOrigin(type, state.original.fields, checked.fields, checked.secrets))) errors[`secrets.${k}`] = v;
   }
   return { errors, input: checked.ok ? checked : null };
 }
@@ -204,6 +198,7 @@ export function credentialRoutes(deps: Deps) {
         409,
       );
     }
+    deps.log.info('credential created', { requestId: c.get('requestId'), user: c.get('user')!.username, workspace: ws.ref, credentialId: state.credentialId, type: state.type });
     return redirectTo(c, state.returnTo ?? `${base(ws)}?saved=${encodeURIComponent(state.credentialId)}`);
   });
 
@@ -223,7 +218,13 @@ export function credentialRoutes(deps: Deps) {
     return renderForm(c, { ...state, test: result });
   });
 
+  // Edit lives under /:cid/edit so that "new" and "test" stay usable as Credential IDs.
   app.get('/w/:ws/credentials/:cid', async (c) => {
+    const cred = await findOr404(c);
+    return c.redirect(`${base(c.get('ws'))}/${encodeURIComponent(cred.credentialId)}/edit`, 303);
+  });
+
+  app.get('/w/:ws/credentials/:cid/edit', async (c) => {
     const denied = requireEditor(c);
     const cred = await findOr404(c);
     if (denied) return denied;
@@ -242,7 +243,7 @@ export function credentialRoutes(deps: Deps) {
     });
   });
 
-  app.post('/w/:ws/credentials/:cid', async (c) => {
+  app.post('/w/:ws/credentials/:cid/edit', async (c) => {
     const cred = await findOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
@@ -276,13 +277,10 @@ export function credentialRoutes(deps: Deps) {
       const posted = splitTypeFields(type, body);
       const checked = validateCredentialInput(type, posted.fields, posted.secrets, 'update');
       if (checked.ok) {
-        // A saved secret goes only to the service it was saved for: testing the form against
-        // another origin needs every secret typed again (else an editor could send a stored
-        // project secret to a server of their choosing, unsaved and unaudited).
-        const kept = type.fields.filter((f) => f.secret && !checked.secrets[f.name]);
-        if (kept.length && urlOrigin(checked.fields.base_url) !== urlOrigin(loaded.fields.base_url)) {
-          refused = { ok: false, message: `To test against a different base URL, enter the ${kept.map((f) => (/^[A-Z][a-z]/.test(f.label) ? f.label[0].toLowerCase() + f.label.slice(1) : f.label)).join(' and ')} again: a saved secret is only sent to the service it was saved for.` };
-        }
+        // A saved secret goes only to the service it was saved for (else an editor could send a
+        // stored project secret to a server of their choosing, unsaved and unaudited).
+        const retype = secretsNeededForNewOrigin(type, loaded.fields, checked.fields, checked.secrets);
+        if (Object.keys(retype).length) refused = { ok: false, message: Object.values(retype)[0] };
         fields = checked.fields;
         secrets = { ...secrets, ...checked.secrets };
       }
@@ -324,6 +322,7 @@ export function credentialRoutes(deps: Deps) {
       );
     }
     await deleteCredential(deps.store, c.get('user'), ws, cred.credentialId);
+    deps.log.info('credential deleted', { requestId: c.get('requestId'), user: c.get('user')!.username, workspace: ws.ref, credentialId: cred.credentialId });
     return c.redirect(`${base(ws)}?deleted=${encodeURIComponent(cred.credentialId)}`, 303);
   });
 

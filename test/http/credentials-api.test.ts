@@ -478,4 +478,18 @@ describe('POST /workspaces/:ws/credentials/:credential_id/test', () => {
     expect(svc.requests).toEqual([]);
   });
 
+  it('asks for the secrets again when base_url moves to another origin, so a saved token never follows it', async () => {
+    const t = await fresh();
+    const alice = await t.user('alice');
+    await t.api('POST', '/workspaces/private/credentials', alice.token, github('GH', 'ghp_keep_me', { fields: { base_url: 'https://github.example.com/api/v3' } }));
+    const samePlace = await t.api('PATCH', '/workspaces/private/credentials/gh', alice.token, { fields: { base_url: 'https://github.example.com/api/v4' } });
+    expect(samePlace.status).toBe(200);
+    const moved = await t.api('PATCH', '/workspaces/private/credentials/gh', alice.token, { fields: { base_url: 'https://attacker.example.net' } });
+    expect(moved.status).toBe(400);
+    expect(moved.json.fields['secrets.token']).toContain('again');
+    expect((await t.api('GET', '/workspaces/private/credentials/gh', alice.token)).json.fields.base_url).toBe('https://github.example.com/api/v4');
+    const retyped = await t.api('PATCH', '/workspaces/private/credentials/gh', alice.token, { fields: { base_url: 'https://ghe.example.org' }, secrets: { token: 'ghp_new_place' } });
+    expect(retyped.status).toBe(200);
+    expect(await secretsOf(t, alice.id, 'private', 'gh')).toEqual({ token: 'ghp_new_place' });
+  });
 });

@@ -163,7 +163,7 @@ describe('edit form', () => {
     const alice = await t.user('alice');
     expect((await page(t, 'POST', '/w/private/credentials', { cookie: alice.cookie, form: jiraForm('Jira Cloud', 'https://a.atlassian.net', 'a@example.com', 'jira-original') })).status).toBe(303);
 
-    const edit = await page(t, 'GET', '/w/private/credentials/jira_cloud', { cookie: alice.cookie });
+    const edit = await page(t, 'GET', '/w/private/credentials/jira_cloud/edit', { cookie: alice.cookie });
     expect(edit.status).toBe(200);
     const secretInput = tagNamed(edit.body, 'name', 'secret_api_token');
     expect(attrOf(secretInput, 'type')).toBe('password');
@@ -173,7 +173,7 @@ describe('edit form', () => {
     expect(attrOf(tagNamed(edit.body, 'name', 'field_email'), 'value')).toBe('a@example.com');
     expect(edit.body).not.toContain('jira-original');
 
-    const blank = await page(t, 'POST', '/w/private/credentials/jira_cloud', {
+    const blank = await page(t, 'POST', '/w/private/credentials/jira_cloud/edit', {
       cookie: alice.cookie,
       form: { name: 'Jira Cloud (work)', type: 'jira', id_mode: 'manual', credential_id: 'jira_cloud', field_base_url: 'https://a.atlassian.net', field_email: 'b@example.com', secret_api_token: '' },
     });
@@ -182,7 +182,7 @@ describe('edit form', () => {
     const meta = await t.api('GET', '/workspaces/private/credentials/jira_cloud', alice.token);
     expect(meta.json).toMatchObject({ name: 'Jira Cloud (work)', fields: { email: 'b@example.com' } });
 
-    const typed = await page(t, 'POST', '/w/private/credentials/jira_cloud', {
+    const typed = await page(t, 'POST', '/w/private/credentials/jira_cloud/edit', {
       cookie: alice.cookie,
       form: { name: 'Jira Cloud (work)', type: 'jira', id_mode: 'manual', credential_id: 'jira_cloud', field_base_url: 'https://a.atlassian.net', field_email: 'b@example.com', secret_api_token: 'jira-replaced' },
     });
@@ -200,7 +200,7 @@ describe('edit form', () => {
     await page(t, 'POST', '/w/private/credentials', { cookie: alice.cookie, form: githubForm('GitHub Integration Token', 'ghp_a') });
     await page(t, 'POST', '/w/private/credentials', { cookie: alice.cookie, form: githubForm('Other', 'ghp_b') });
     const before = credentialRows(t);
-    const res = await page(t, 'POST', '/w/private/credentials/other', {
+    const res = await page(t, 'POST', '/w/private/credentials/other/edit', {
       cookie: alice.cookie,
       form: { name: 'Other', type: 'github', id_mode: 'manual', credential_id: 'github_integration_token', field_base_url: '', secret_token: 'ghp_never' },
     });
@@ -217,7 +217,7 @@ describe('audit from the pages', () => {
     const t = await fresh();
     const alice = await t.user('alice');
     await page(t, 'POST', '/w/private/credentials', { cookie: alice.cookie, form: githubForm('GitHub', 'ghp_audit_one') });
-    await page(t, 'POST', '/w/private/credentials/github', { cookie: alice.cookie, form: { name: 'GitHub', type: 'github', id_mode: 'manual', credential_id: 'github', field_base_url: '', secret_token: 'ghp_audit_two' } });
+    await page(t, 'POST', '/w/private/credentials/github/edit', { cookie: alice.cookie, form: { name: 'GitHub', type: 'github', id_mode: 'manual', credential_id: 'github', field_base_url: '', secret_token: 'ghp_audit_two' } });
     await page(t, 'POST', '/w/private/credentials/github/delete', { cookie: alice.cookie, form: { confirm: 'github' } });
     const [create] = audit(t, 'credential.create');
     const [update] = audit(t, 'credential.update');
@@ -276,8 +276,9 @@ describe('access to the pages', () => {
       const base = `/w/${ref}/credentials/bob_token`;
       const routes: [string, string, Record<string, string>?, Record<string, string>?][] = [
         ['GET', base],
-        ['GET', base, undefined, { 'HX-Request': 'true' }],
-        ['POST', base, editForm],
+        ['GET', `${base}/edit`],
+        ['GET', `${base}/edit`, undefined, { 'HX-Request': 'true' }],
+        ['POST', `${base}/edit`, editForm],
         ['POST', `${base}/test`],
         ['POST', `${base}/test`, { ...editForm, secret_token: '' }],
         ['POST', `${base}/test`, undefined, { 'HX-Request': 'true' }],
@@ -342,7 +343,7 @@ describe('access to the pages', () => {
     expect(list.body).toContain('Team Token');
     expect(list.body).toContain('team_token');
     expect(list.body).not.toContain(`href="${base}/new"`);
-    expect(list.body).not.toContain(`href="${base}/team_token"`);
+    expect(list.body).not.toContain(`href="${base}/team_token/edit"`);
     expect(list.body).not.toContain(`${base}/team_token/delete`);
     expect(list.body).not.toContain('ghp_team_viewer');
 
@@ -350,8 +351,8 @@ describe('access to the pages', () => {
       ['GET', `${base}/new`],
       ['POST', base, githubForm('Viewer Token', 'ghp_v')],
       ['POST', `${base}/test`, githubForm('Viewer Token', 'ghp_v', svc.url)],
-      ['GET', `${base}/team_token`],
-      ['POST', `${base}/team_token`, { name: 'Renamed', type: 'github', id_mode: 'manual', credential_id: 'team_token', field_base_url: svc.url, secret_token: 'ghp_v' }],
+      ['GET', `${base}/team_token/edit`],
+      ['POST', `${base}/team_token/edit`, { name: 'Renamed', type: 'github', id_mode: 'manual', credential_id: 'team_token', field_base_url: svc.url, secret_token: 'ghp_v' }],
       ['POST', `${base}/team_token/test`, { name: 'Team Token', type: 'github', field_base_url: svc.url, secret_token: 'ghp_v' }],
       ['GET', `${base}/team_token/delete`],
       ['POST', `${base}/team_token/delete`, { confirm: 'team_token' }],
@@ -473,7 +474,7 @@ describe('Test connection from the pages', () => {
     const moved = await page(t, 'POST', `/w/${team}/credentials/deploy/test`, { cookie: ed.cookie, form: form(other.url, ''), headers: { 'HX-Request': 'true' } });
     expect(moved.status).toBe(200);
     expect(moved.body).toContain('test-result failed');
-    expect(moved.body).toContain('enter the personal access token again');
+    expect(moved.body).toContain('Enter the personal access token again');
     expect(other.requests).toEqual([]);
     expect(real.requests).toEqual([]);
 

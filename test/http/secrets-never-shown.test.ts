@@ -230,11 +230,11 @@ describe('canary secrets', () => {
     for (const spec of specs) {
       const u = spec.ws === 'team' ? 'ed' : spec.owner;
       const base = `/w/${wsPath(spec)}/credentials/${cid(spec)}`;
-      const edit = await page(u, 'GET', base);
+      const edit = await page(u, 'GET', `${base}/edit`);
       expect(edit.status).toBe(200);
       const values = formValues(edit.text, 'credential-form');
       expect(values[`secret_${spec.secret[0]}`], 'the secret input is empty').toBe('');
-      const saved = await page(u, 'POST', base, { form: values });
+      const saved = await page(u, 'POST', `${base}/edit`, { form: values });
       expect(saved.status, saved.text).toBe(303);
       const listing = await api(u, 'GET', `/workspaces/${wsPath(spec)}/credentials/${cid(spec)}`);
       const patched = await api(u, 'PATCH', `/workspaces/${wsPath(spec)}/credentials/${cid(spec)}`, { name: listing.json.name, fields: listing.json.fields });
