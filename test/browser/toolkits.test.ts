@@ -6,9 +6,22 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeService, type FakeService } from '../helpers/fake-services';
-import { launchBrowser, newPage, screenshot, signUp, startServer, type Server } from './harness';
+import path from 'node:path';
+import { launchBrowser, newPage, screenshot as fullPageShot, SCREENSHOT_DIR, signUp, startServer, type Server } from './harness';
 
 type TestPage = Page & { errors: string[] };
+
+/**
+ * A full-page screenshot taken from the top (scrolled, the sticky top bar lands mid-image); with
+ * a modal open, just the window (a full-page capture shows the backdrop over the first 800px only).
+ */
+async function screenshot(page: Page, name: string, o: { modal?: boolean } = {}) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  if (!o.modal) return fullPageShot(page, name);
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
 
 const TOKENS = {
   ghp_alice_personal: 'alice-gh',
@@ -251,7 +264,7 @@ describe('toolkits in a browser', () => {
     await dialog.waitFor();
     // Screenshot only now: Playwright's screenshot leaves style="" on inputs, and htmx's settle
     // step would copy those into the next swap (a CSP style-src-attr report that is the test's own).
-    await screenshot(alice, 'toolkits-change-dialog');
+    await screenshot(alice, 'toolkits-change-dialog', { modal: true });
     await dialog.getByRole('button', { name: 'Confirm changes' }).click();
     await alice.waitForURL((u) => u.pathname === toolkitPath);
     expect(await alice.getByText('Changes saved.').isVisible()).toBe(true);
