@@ -13,6 +13,7 @@ import type { KeyRing } from './crypto/keyring';
 import type { AppEnv, Deps } from './env';
 import { createOutboundClient, type OutboundClient } from './http/outbound';
 import { staticRoutes } from './http/static';
+import { iconSprite } from '../views/ui';
 import { createLogger, type Logger } from './log';
 import { apiFallback, apiRoutes } from './routes/api';
 import { authRoutes } from './routes/auth';
@@ -80,7 +81,7 @@ export function createApp(opts: AppOptions) {
   app.use('*', secureHeaders({ contentSecurityPolicy: CSP, referrerPolicy: 'same-origin', crossOriginEmbedderPolicy: false }));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.route('/', staticRoutes());
+  app.route('/', staticRoutes({ 'icons.svg': iconSprite() }));
   app.route('/api/v1', apiRoutes(deps));
   app.route('/api', apiFallback());
 

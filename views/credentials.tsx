@@ -6,7 +6,7 @@ import { CREDENTIAL_TYPES, getCredentialType, type CredentialType } from '../src
 import type { Workspace } from '../src/data/workspaces';
 import type { ConnectionTest } from '../src/http/service-call';
 import { AppPage, type Frame } from './layout';
-import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pill, ScopeIcon, Time } from './ui';
+import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, Time, type PageInfo } from './ui';
 
 export function typeLabel(type: string): string {
   return getCredentialType(type)?.label ?? type;
@@ -55,7 +55,10 @@ export type ListProps = {
   frame: Frame;
   ws: Workspace;
   credentials: CredentialMeta[];
+  /** All credentials of the workspace (for the empty state). */
   total: number;
+  /** The page shown, of those matching the filter. */
+  pageInfo: PageInfo;
   filter: { type?: string; q?: string };
   canEdit: boolean;
   notice?: string;
@@ -149,10 +152,20 @@ export function CredentialList(props: ListProps) {
               ))}
             </tbody>
           </table>
+          <Pager info={props.pageInfo} href={(p) => listHref(ws, props.filter, p)} target="#credential-list" />
         </div>
       )}
     </div>
   );
+}
+
+function listHref(ws: Workspace, filter: { type?: string; q?: string }, page: number): string {
+  const q = new URLSearchParams();
+  if (filter.q) q.set('q', filter.q);
+  if (filter.type) q.set('type', filter.type);
+  if (page > 1) q.set('page', String(page));
+  const qs = q.toString();
+  return qs ? `${base(ws)}?${qs}` : base(ws);
 }
 
 /** The Credentials page of a workspace. */

@@ -10,7 +10,7 @@ import type { ToolDef, ToolkitType } from '../src/toolkits';
 import { TOOLKIT_TYPES, getToolkitType } from '../src/toolkits';
 import type { RunResult } from '../src/toolkits/execute';
 import { AppPage, type Frame } from './layout';
-import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pill, ScopeIcon } from './ui';
+import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, type PageInfo } from './ui';
 
 const base = (ws: Workspace) => `/w/${ws.ref}/toolkits`;
 const credTypeLabel = (t: string) => getCredentialType(t)?.label ?? t;
@@ -41,7 +41,7 @@ export function CredentialRef(props: { credential: Toolkit['credential'] }) {
 export type ToolkitRow = { toolkit: Toolkit; status: ToolkitStatus };
 
 /** The Toolkits page of a workspace. */
-export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: ToolkitRow[]; canEdit: boolean; notice?: string }) {
+export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: ToolkitRow[]; pageInfo: PageInfo; canEdit: boolean; notice?: string }) {
   const { ws } = props;
   return (
     <AppPage title={`Toolkits · ${ws.name}`} frame={props.frame}>
@@ -122,6 +122,7 @@ export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: Toolkit
               ))}
             </tbody>
           </table>
+          <Pager info={props.pageInfo} href={(p) => (p > 1 ? `${base(ws)}?page=${p}` : base(ws))} />
         </div>
       )}
     </AppPage>

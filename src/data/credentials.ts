@@ -44,22 +44,32 @@ function toMeta(r: Row, ws: Pick<Workspace, 'kind'>, createdBy: string | null): 
 
 const withCreator = { c: credentials, createdBy: users.username };
 
-/** Returns the workspace's credentials, by name, optionally filtered by type and a search text. */
-export async function listCredentials(store: Store, ws: Workspace, filter: { type?: string; q?: string } = {}): Promise<CredentialMeta[]> {
+export type CredentialFilter = { type?: string; q?: string };
+
+function filterConditions(ws: Workspace, filter: CredentialFilter) {
   const conds = [eq(credentials.workspaceId, ws.id)];
   if (filter.type) conds.push(eq(credentials.type, filter.type));
   if (filter.q) {
     const pattern = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
     conds.push(or(sql`lower(${credentials.name}) LIKE ${pattern} ESCAPE '\\'`, sql`${credentials.credentialId} LIKE ${pattern} ESCAPE '\\'`)!);
   }
-  return store.db
+  return and(...conds);
+}
+
+/** Returns the workspace's credentials by name, optionally filtered and one page at a time. */
+export async function listCredentials(store: Store, ws: Workspace, filter: CredentialFilter = {}, page?: { limit: number; offset: number }): Promise<CredentialMeta[]> {
+  const q = store.db
     .select(withCreator)
     .from(credentials)
     .leftJoin(users, eq(users.id, credentials.createdBy))
-    .where(and(...conds))
-    .orderBy(asc(sql`lower(${credentials.name})`))
-    .all()
-    .map((r) => toMeta(r.c, ws, r.createdBy));
+    .where(filterConditions(ws, filter))
+    .orderBy(asc(sql`lower(${credentials.name})`), asc(credentials.id));
+  return (page ? q.limit(page.limit).offset(page.offset) : q).all().map((r) => toMeta(r.c, ws, r.createdBy));
+}
+
+/** Returns how many credentials of the workspace match the filter. */
+export async function countCredentials(store: Store, ws: Workspace, filter: CredentialFilter = {}): Promise<number> {
+  return store.db.select({ n: sql<number>`count(*)` }).from(credentials).where(filterConditions(ws, filter)).get()!.n;
 }
 
 /** Returns one credential of the workspace by its Credential ID, or null. */

@@ -33,9 +33,25 @@ function toToolkit(r: Row): Toolkit {
   };
 }
 
-/** Returns the workspace's toolkits, by name. */
-export async function listToolkits(store: Store, ws: Workspace): Promise<Toolkit[]> {
-  return store.db.select().from(toolkits).where(eq(toolkits.workspaceId, ws.id)).orderBy(asc(sql`lower(${toolkits.name})`), asc(toolkits.id)).all().map(toToolkit);
+/** Returns the workspace's toolkits by name, optionally one page at a time. */
+export async function listToolkits(store: Store, ws: Workspace, page?: { limit: number; offset: number }): Promise<Toolkit[]> {
+  const q = store.db.select().from(toolkits).where(eq(toolkits.workspaceId, ws.id)).orderBy(asc(sql`lower(${toolkits.name})`), asc(toolkits.id));
+  return (page ? q.limit(page.limit).offset(page.offset) : q).all().map(toToolkit);
+}
+
+/** Returns how many toolkits the workspace has. */
+export async function countToolkits(store: Store, ws: Workspace): Promise<number> {
+  return store.db.select({ n: sql<number>`count(*)` }).from(toolkits).where(eq(toolkits.workspaceId, ws.id)).get()!.n;
+}
+
+/** Returns the workspace's project credentials with these row ids (those a page of toolkits uses). */
+export async function projectCandidatesByRow(store: Store, ws: Workspace, rowIds: number[]): Promise<Candidate[]> {
+  if (ws.kind !== 'project' || !rowIds.length) return [];
+  return store.db
+    .select({ rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type })
+    .from(credentials)
+    .where(and(eq(credentials.workspaceId, ws.id), inArray(credentials.id, rowIds)))
+    .all();
 }
 
 /** Returns one toolkit of the workspace, or null. */

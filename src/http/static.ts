@@ -14,15 +14,15 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-/** Returns a sub-app serving every file of public/ under /static/. */
-export function staticRoutes() {
+/** Returns a sub-app serving every file of public/, and the generated `extra` files, under /static/. */
+export function staticRoutes(extra: Record<string, string> = {}) {
   const files = new Map<string, { body: Buffer; type: string; etag: string }>();
-  for (const name of fs.readdirSync(PUBLIC_DIR)) {
+  const add = (name: string, body: Buffer) => {
     const type = TYPES[path.extname(name)];
-    if (!type) continue;
-    const body = fs.readFileSync(path.join(PUBLIC_DIR, name));
-    files.set(name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
-  }
+    if (type) files.set(name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
+  };
+  for (const name of fs.readdirSync(PUBLIC_DIR)) add(name, fs.readFileSync(path.join(PUBLIC_DIR, name)));
+  for (const [name, text] of Object.entries(extra)) add(name, Buffer.from(text));
   const app = new Hono();
   app.get('/static/:name', (c) => {
     const f = files.get(c.req.param('name'));

@@ -20,6 +20,7 @@ import {
   deleteCredential,
   getCredential,
   listCredentials,
+  countCredentials,
   loadCredentialForUse,
   recordConnectionTest,
   toolkitsUsingCredential,
@@ -36,6 +37,9 @@ import { NotFound } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo, safeNext } from './helpers';
 
 type FormBody = Record<string, unknown>;
+
+/** Credentials per page of the list. */
+const PAGE_SIZE = 50;
 
 /** Splits a posted form into the type's plain fields and secrets (ignoring names the type lacks). */
 function splitTypeFields(type: CredentialType, body: FormBody) {
@@ -125,14 +129,17 @@ export function credentialRoutes(deps: Deps) {
   app.get('/w/:ws/credentials', async (c) => {
     const ws = c.get('ws');
     const filter = { type: c.req.query('type') || undefined, q: c.req.query('q')?.trim() || undefined };
-    const all = await listCredentials(deps.store, ws);
-    const shown = filter.type || filter.q ? await listCredentials(deps.store, ws, filter) : all;
+    const page = Math.max(1, Math.floor(Number(c.req.query('page'))) || 1);
+    const total = await countCredentials(deps.store, ws);
+    const matching = filter.type || filter.q ? await countCredentials(deps.store, ws, filter) : total;
+    const shown = await listCredentials(deps.store, ws, filter, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
     const created = c.req.query('saved');
     const props = {
       frame: await loadFrame(deps, c, ws, 'credentials'),
       ws,
       credentials: shown,
-      total: all.length,
+      total,
+      pageInfo: { page, pageSize: PAGE_SIZE, total: matching },
       filter,
       canEdit: canEdit(ws.role),
       notice: created ? `Credential ${created} saved. Its secrets are encrypted and will not be shown again.` : c.req.query('deleted') ? `Credential ${c.req.query('deleted')} deleted.` : undefined,

@@ -18,6 +18,8 @@ import {
   findResolutionCandidates,
   getToolkit,
   listToolkits,
+  countToolkits,
+  projectCandidatesByRow,
   memberCredentials,
   privateCandidates,
   projectCandidates,
@@ -35,6 +37,9 @@ import { formString, isHtmx, loadFrame, redirectTo } from './helpers';
 import { parseToolkitInput, updateToolkitChecked } from './toolkit-input';
 
 type FormBody = Record<string, unknown>;
+
+/** Toolkits per page of the list. */
+const PAGE_SIZE = 50;
 
 /** Returns the form state a posted toolkit form describes. */
 function stateFromForm(body: FormBody, mode: ToolkitFormState['mode'], original?: Toolkit): ToolkitFormState {
@@ -90,8 +95,11 @@ export function toolkitRoutes(deps: Deps) {
   app.get('/w/:ws/toolkits', async (c) => {
     const ws = c.get('ws');
     const user = c.get('user')!;
-    const [list, project, own] = await Promise.all([listToolkits(deps.store, ws), projectCandidates(deps.store, ws), privateCandidates(deps.store, user.id)]);
-    // Resolve every row in memory from two queries, instead of two queries per toolkit.
+    const page = Math.max(1, Math.floor(Number(c.req.query('page'))) || 1);
+    const list = await listToolkits(deps.store, ws, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+    // Resolve the page's rows in memory from two queries, instead of two queries per toolkit.
+    const rowIds = list.flatMap((t) => (t.credential.scope === 'project' && t.credential.rowId ? [t.credential.rowId] : []));
+    const [project, own, total] = await Promise.all([projectCandidatesByRow(deps.store, ws, rowIds), privateCandidates(deps.store, user.id), countToolkits(deps.store, ws)]);
     const byRow = new Map(project.map((p) => [p.rowId, p]));
     const byId = new Map(own.map((p) => [p.credentialId, p]));
     const rows = list.map((toolkit) => {
@@ -100,7 +108,7 @@ export function toolkitRoutes(deps: Deps) {
       return { toolkit, status: kind ? statusOf(resolveCredential(toolkit.credential, kind.credentialTypes, found)) : ('credential_missing' as const) };
     });
     const deleted = c.req.query('deleted');
-    return c.html(<ToolkitsPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} rows={rows} canEdit={canEdit(ws.role)} notice={deleted ? `Toolkit ${deleted} deleted.` : undefined} />);
+    return c.html(<ToolkitsPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} rows={rows} pageInfo={{ page, pageSize: PAGE_SIZE, total }} canEdit={canEdit(ws.role)} notice={deleted ? `Toolkit ${deleted} deleted.` : undefined} />);
   });
 
   app.get('/w/:ws/toolkits/new', async (c) => {

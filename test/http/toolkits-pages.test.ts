@@ -212,6 +212,12 @@ describe('Toolkits pages: status, banners, access, runs', () => {
     expect(banner).toBeDefined();
     expect(textOf(banner!)).toContain('Your credential github_token is a GitLab credential, but this toolkit needs GitHub');
     expect(elementById(res.body, 'setup-required')).toBeUndefined();
+    // "Open my credential" leads to bob's own edit page for it.
+    const href = attrOf(tagWith(banner!, 'href="/w/private/credentials/', 'a'), 'href')!;
+    expect(href).toBe('/w/private/credentials/github_token/edit');
+    const edit = await page(w.t, 'GET', href, { cookie: w.bob.cookie });
+    expect(edit.status).toBe(200);
+    expect(attrOf(tagWith(edit.body, 'name="name"'), 'value')).toBe('Bob Secret GitLab');
   });
 
   // PocketBase-style scenarios: who asks, what, and what the answer must (not) contain.
@@ -402,6 +408,32 @@ describe('near miss: "Change its ID to …"', () => {
     expect(res.status).toBe(409);
     const mine = await w.t.api('GET', '/workspaces/private/credentials', w.carol.token);
     expect(mine.json.map((c: any) => c.credential_id).sort()).toEqual(['github_token', 'github_token_copy']);
+  });
+});
+
+describe('a deleted project credential', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await world();
+  });
+  afterAll(async () => {
+    await w.t.close();
+    await w.svc.close();
+  });
+
+  it('shows "Credential missing" to everyone and runs nothing', async () => {
+    expect((await w.t.api('DELETE', '/workspaces/platform/credentials/team_github', w.alice.token)).status).toBe(204);
+    for (const u of [w.alice, w.carol]) {
+      const list = await page(w.t, 'GET', '/w/platform/toolkits', { cookie: u.cookie });
+      expect(textOf(elementById(list.body, `toolkit-${w.teamGithub}`)!)).toContain('Credential missing');
+      const one = await page(w.t, 'GET', `/w/platform/toolkits/${w.teamGithub}`, { cookie: u.cookie });
+      expect(textOf(elementById(one.body, 'credential-missing')!)).toContain('The project credential team_github this toolkit used was deleted.');
+    }
+    const before = w.svc.requests.length;
+    const run = await page(w.t, 'POST', `/w/platform/toolkits/${w.teamGithub}/run/get_authenticated_user`, { cookie: w.carol.cookie, form: {} });
+    expect(run.status).toBe(200);
+    expect(textOf(run.body)).toContain('The project credential team_github was deleted.');
+    expect(w.svc.requests.length).toBe(before);
   });
 });
 
