@@ -82,7 +82,7 @@ export function CredentialList(props: ListProps) {
           >
             {props.canEdit ? (
               <a class="btn btn-primary" href={`${base(ws)}/new`}>
-                <Icon name="plus" /> Create
+                + Create
               </a>
             ) : null}
           </EmptyState>
@@ -187,7 +187,7 @@ export function CredentialsPage(props: ListProps) {
       >
         {props.canEdit ? (
           <a class="btn btn-primary" href={`${base(ws)}/new`}>
-            <Icon name="plus" /> Create
+            + Create
           </a>
         ) : null}
       </PageHeader>
@@ -272,7 +272,7 @@ export function CredentialIdField(props: { ws: Workspace; state: FormState }) {
       <input type="hidden" name="id_mode" value={state.idMode} />
       {state.conflict ? (
         <p class="suggestion">
-          Suggested free ID: <code>{state.conflict.suggestion}</code>
+          {state.credentialId === state.conflict.suggestion ? 'Filled in with a free ID' : 'A free ID would be'}: <code>{state.conflict.suggestion}</code>. Change it if you like.
         </p>
       ) : null}
     </div>

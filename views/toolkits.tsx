@@ -59,7 +59,7 @@ export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: Toolkit
       >
         {props.canEdit ? (
           <a class="btn btn-primary" href={`${base(ws)}/new`}>
-            <Icon name="plus" /> Create
+            + Create
           </a>
         ) : null}
       </PageHeader>
@@ -77,7 +77,7 @@ export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: Toolkit
           >
             {props.canEdit ? (
               <a class="btn btn-primary" href={`${base(ws)}/new`}>
-                <Icon name="plus" /> Create
+                + Create
               </a>
             ) : null}
           </EmptyState>

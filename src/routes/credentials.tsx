@@ -200,7 +200,7 @@ export function credentialRoutes(deps: Deps) {
           idMode: 'manual',
           credentialId: suggestion,
           conflict: { takenId: state.credentialId, suggestion },
-          errors: { credential_id: `Credential ID ${state.credentialId} is already in use in this workspace. Choose another one.` },
+          errors: {},
         },
         409,
       );
