@@ -12,9 +12,10 @@ import { generateApiToken, hashToken } from './auth/tokens';
 import { loadConfig, type Config } from './config';
 import { generateKey, loadKeyRing, parseKeyRing, writeKeyFile } from './crypto/keyring';
 import { recordAudit, verifyAuditChain } from './data/audit';
-import { openDatabase, type Db } from './data/db';
+import type { Db } from './data/db';
 import { checkKeyRing } from './data/keys';
 import { backupDatabase, olderKeysInUse, rotateDataKeys } from './data/maintenance';
+import { openDataDir } from './data/startup';
 import { createStore, type Store } from './data/store';
 import { insertApiToken } from './data/tokens';
 import { createUser, findUserForLogin, setPassword } from './data/users';
@@ -63,9 +64,9 @@ function parse(argv: string[]): Args {
 type Opened = { config: Config; db: Db; store: Store; keys: ReturnType<typeof loadKeyRing>; close(): void };
 
 function open(config: Config): Opened {
-  const keys = loadKeyRing({ secretKeyEnv: config.secretKey, dataDir: config.dataDir });
+  // Database first, then the key, the same way as the server (src/data/startup.ts).
+  const { db, keys } = openDataDir(config, { backupBeforeMigrate: true });
   if (keys.created) warn(`generated a new master key in ${keys.keyFile}; back it up, without it the stored secrets cannot be read`);
-  const db = openDatabase(config.dbFile, { backupBeforeMigrate: true });
   try {
     const store = createStore(db, keys.ring);
     return { config, db, store, keys, close: () => db.$client.close() };

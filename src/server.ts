@@ -3,12 +3,12 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import { loadKeyRing } from './crypto/keyring';
-import { openDatabase } from './data/db';
+import type { Db } from './data/db';
+import { openDataDir } from './data/startup';
 import { createLogger } from './log';
 
 function fail(message: string): never {
-  process.stderr.write(`latchkey: ${message}\n`);
+  process.stderr.write(`latchkey: ${message.replace(/\s*\n\s*/g, ' ').trim()}\n`);
   process.exit(1);
 }
 
@@ -23,13 +23,15 @@ const log = createLogger(config.logLevel);
 
 let app: ReturnType<typeof createApp>['app'];
 let deps: ReturnType<typeof createApp>['deps'];
-let db: ReturnType<typeof openDatabase> | undefined;
+let db: Db | undefined;
 try {
-  const keys = loadKeyRing({ secretKeyEnv: config.secretKey, dataDir: config.dataDir });
+  // Database first (a damaged file stops here, touching nothing), then the key (see startup.ts).
+  let keys;
+  ({ db, keys } = openDataDir(config, { backupBeforeMigrate: true }));
   if (keys.created) log.warn('generated a new master key; back it up, without it the stored secrets cannot be read', { keyFile: keys.keyFile });
   else log.info('master key loaded', { source: keys.source === 'env' ? 'SECRET_KEY' : keys.keyFile, keys: keys.ring.keys.length });
-  db = openDatabase(config.dbFile, { backupBeforeMigrate: true });
   ({ app, deps } = createApp({ db, config, ring: keys.ring, log }));
+  log.info('database and keys checked', { database: config.dbFile, quickCheck: 'ok', activeKey: keys.ring.active.id });
 } catch (err) {
   db?.$client.close();
   fail((err as Error).message);

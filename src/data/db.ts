@@ -11,30 +11,57 @@ export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Data
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../db/migrations');
 
-/** Returns the open database after pragmas, a quick_check and any pending migrations. */
-export function openDatabase(file: string, opts: { backupBeforeMigrate?: boolean } = {}): Db {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+/** Thrown when the database file is damaged or not a database; nothing was written to it. */
+export class DatabaseDamagedError extends Error {
+  override name = 'DatabaseDamagedError';
+}
+
+export type OpenOptions = {
+  /** Copy an existing database into DATA_DIR/backups/ before a migration changes it. */
+  backupBeforeMigrate?: boolean;
+  /** Runs after the checks and before any backup or migration; throw to stop (nothing migrated). */
+  beforeMigrate?: (sqlite: Database.Database) => void;
+  /** Tests only: another migrations folder. */
+  migrationsFolder?: string;
+};
+
+/**
+ * Returns the open database after a quick_check, the pragmas and any pending migrations.
+ * A new file is created with mode 0600. A damaged file throws DatabaseDamagedError before anything
+ * is written to it (the quick_check runs before the first pragma that could write).
+ */
+export function openDatabase(file: string, opts: OpenOptions = {}): Db {
+  const migrationsFolder = opts.migrationsFolder ?? MIGRATIONS_DIR;
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const existed = fs.existsSync(file) && fs.statSync(file).size > 0;
-  const sqlite = new Database(file);
+  if (!fs.existsSync(file)) createPrivateFile(file);
+  let sqlite: Database.Database;
   try {
+    sqlite = new Database(file);
+  } catch (err) {
+    throw new Error(`cannot open the database ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    sqlite.pragma('busy_timeout = 5000');
+    quickCheck(sqlite, file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL');
-    sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('secure_delete = ON');
-    const check = sqlite.pragma('quick_check', { simple: true });
-    if (check !== 'ok') throw new Error(`database ${file} failed quick_check: ${String(check)}`);
-    if (existed && opts.backupBeforeMigrate && hasPendingMigrations(sqlite)) {
+    opts.beforeMigrate?.(sqlite);
+    if (existed && opts.backupBeforeMigrate && hasPendingMigrations(sqlite, migrationsFolder)) {
       // An upgrade changes the schema: keep the pre-upgrade file next to it, so a failed or
       // regretted upgrade can be undone by putting it back. It goes in backups/ so latchkey.db
       // stays the only database file in DATA_DIR.
       const dir = path.join(path.dirname(file), 'backups');
-      fs.mkdirSync(dir, { recursive: true });
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       sqlite.pragma('wal_checkpoint(TRUNCATE)');
-      fs.copyFileSync(file, path.join(dir, `pre-migrate-${new Date().toISOString().replace(/[:.]/g, '-')}.db`));
+      const copy = path.join(dir, `pre-migrate-${new Date().toISOString().replace(/[:.]/g, '-')}.db`);
+      fs.copyFileSync(file, copy, fs.constants.COPYFILE_EXCL);
+      fs.chmodSync(copy, 0o600);
     }
     const db = drizzle(sqlite, { schema });
-    migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+    migrate(db, { migrationsFolder });
     return db as Db;
   } catch (err) {
     sqlite.close();
@@ -42,8 +69,43 @@ export function openDatabase(file: string, opts: { backupBeforeMigrate?: boolean
   }
 }
 
-function hasPendingMigrations(sqlite: Database.Database): boolean {
-  const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as {
+/** Creates an empty file readable by its owner only; SQLite gives its -wal and -shm files the same mode. */
+function createPrivateFile(file: string): void {
+  try {
+    const fd = fs.openSync(file, 'wx', 0o600);
+    try {
+      fs.fchmodSync(fd, 0o600); // whatever the umask
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+const DAMAGE_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB']);
+
+/** Throws DatabaseDamagedError, with a one-line message, unless PRAGMA quick_check says ok. */
+function quickCheck(sqlite: Database.Database, file: string): void {
+  const advice = 'restore it from a backup (see Operations in the README); refusing to start';
+  let result: string;
+  try {
+    result = String(sqlite.pragma('quick_check', { simple: true }));
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (!DAMAGE_CODES.has(code)) throw err;
+    throw new DatabaseDamagedError(`the database ${file} is damaged or is not a database (${oneLine((err as Error).message)}); ${advice}`);
+  }
+  if (result !== 'ok') throw new DatabaseDamagedError(`the database ${file} is damaged (quick_check: ${oneLine(result).slice(0, 200)}); ${advice}`);
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** True when the migrations folder has a migration newer than the last one applied to this database. */
+export function hasPendingMigrations(sqlite: Database.Database, migrationsFolder = MIGRATIONS_DIR): boolean {
+  const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
     entries: { when: number }[];
   };
   const table = sqlite.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='__drizzle_migrations'`).get();
