@@ -1,7 +1,8 @@
 // createApp: the whole web application, built from its dependencies (database, config, clock).
 import { randomBytes } from 'node:crypto';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { csrf } from 'hono/csrf';
+import { matchedRoutes } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import { loadSession, requireUser, sameOriginOnly } from './auth/guards';
 import { createSessionAuth } from './auth/session';
@@ -11,6 +12,7 @@ import type { Db } from './data/db';
 import { createStore, type Clock } from './data/store';
 import type { KeyRing } from './crypto/keyring';
 import type { AppEnv, Deps } from './env';
+import { bearerMatches, createMetrics } from './http/metrics';
 import { createOutboundClient, type OutboundClient } from './http/outbound';
 import { staticRoutes } from './http/static';
 import { iconSprite } from '../views/ui';
@@ -44,6 +46,21 @@ const CSP = {
   objectSrc: ["'none'"],
 };
 
+/**
+ * Returns the route pattern ('/api/v1/workspaces/:ws/credentials') that answered the request, for
+ * logs and metrics: the handler that ran last, or, when a middleware answered first (a 401, a
+ * redirect to /login), the handler it stood in front of. Never the raw path, so ids and names in
+ * URLs stay out of metric labels. 'unmatched' when no handler matched (a 404).
+ */
+function routePattern(c: Context<AppEnv>): string {
+  const routes = matchedRoutes(c);
+  const ran = routes[c.req.routeIndex];
+  if (ran && ran.method !== 'ALL') return ran.path;
+  const handler = routes.find((r) => r.method !== 'ALL');
+  if (handler) return handler.path;
+  return c.res.status === 404 ? 'unmatched' : (ran?.path ?? 'unmatched');
+}
+
 /** Returns the Hono app and the dependencies it was built with (tests reach into deps). */
 export function createApp(opts: AppOptions) {
   const clock = opts.clock ?? { now: () => Date.now() };
@@ -53,6 +70,7 @@ export function createApp(opts: AppOptions) {
     store,
     config: opts.config,
     log,
+    metrics: createMetrics(),
     auth: createSessionAuth(store, opts.config),
     outbound: opts.outbound ?? createOutboundClient({ allowHosts: opts.config.outboundAllowHosts }),
     throttle: {
@@ -69,10 +87,12 @@ export function createApp(opts: AppOptions) {
     c.set('user', null);
     await next();
     c.header('X-Request-Id', requestId);
+    const route = routePattern(c);
+    deps.metrics.httpRequest(route, c.req.method, c.res.status);
     log.info('request', {
       requestId,
       method: c.req.method,
-      route: c.req.routePath,
+      route,
       status: c.res.status,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
       user: c.get('user')?.username ?? null,
@@ -81,6 +101,19 @@ export function createApp(opts: AppOptions) {
   app.use('*', secureHeaders({ contentSecurityPolicy: CSP, referrerPolicy: 'same-origin', crossOriginEmbedderPolicy: false }));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
+  // Prometheus metrics: only when METRICS_TOKEN is set (else it does not exist), only with it.
+  app.get('/metrics', (c) => {
+    const token = opts.config.metricsToken;
+    if (!token) return notFound(c);
+    if (!bearerMatches(c.req.header('Authorization'), token)) {
+      c.header('WWW-Authenticate', 'Bearer realm="metrics"');
+      return c.text('A valid metrics token is required.\n', 401);
+    }
+    // Audit ids are consecutive and the table is append-only, so the highest id is the count.
+    const { n } = deps.store.db.$client.prepare('SELECT coalesce(max(id), 0) AS n FROM audit_events').get() as { n: number };
+    c.header('Cache-Control', 'no-store');
+    return c.body(deps.metrics.render({ auditEvents: n }), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
   app.route('/', staticRoutes({ 'icons.svg': iconSprite() }));
   app.route('/api/v1', apiRoutes(deps));
   app.route('/api', apiFallback());

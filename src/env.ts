@@ -3,6 +3,7 @@ import type { SessionAuth, SessionUser } from './auth/session';
 import type { Config } from './config';
 import type { Store } from './data/store';
 import type { Workspace } from './data/workspaces';
+import type { Metrics } from './http/metrics';
 import type { OutboundClient } from './http/outbound';
 import type { Logger } from './log';
 
@@ -10,6 +11,7 @@ export type Deps = {
   store: Store;
   config: Config;
   log: Logger;
+  metrics: Metrics;
   auth: SessionAuth;
   outbound: OutboundClient;
   throttle: { account: Throttle; address: Throttle };

@@ -16,13 +16,18 @@ export async function signIn(deps: Deps, rawUsername: unknown, password: unknown
   const accountKey = `u:${username}`;
   const addressKey = `a:${address}`;
   const wait = Math.max(deps.throttle.account.retryAfter(accountKey), deps.throttle.address.retryAfter(addressKey));
-  if (wait > 0) return { ok: false, reason: 'throttled', retryAfter: wait };
+  if (wait > 0) {
+    deps.log.warn('sign-in throttled', { address, retryAfter: wait });
+    return { ok: false, reason: 'throttled', retryAfter: wait };
+  }
   const user = username ? await findUserForLogin(deps.store, username) : undefined;
   const pass = typeof password === 'string' ? password.slice(0, 1024) : '';
   const valid = (await verifyPassword(user?.passwordHash, pass)) && !!user && !user.disabled;
   if (!valid || !user) {
     deps.throttle.account.fail(accountKey);
     deps.throttle.address.fail(addressKey);
+    // Never the password, and the typed name only when it is an account (people type passwords there).
+    deps.log.warn('sign-in failed', { user: user?.username ?? null, reason: user?.disabled ? 'disabled' : user ? 'bad_password' : 'unknown_user', address });
     await recordAudit(deps.store, {
       actor: user ? { id: user.id, username: user.username } : null,
       workspace: null,

@@ -1,6 +1,7 @@
 // The one error handler: expected "not found" is a value thrown by guards; anything else is
 // logged (with the request id, never the request body) and shown as a calm page or JSON error.
 import type { Context } from 'hono';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { HTTPException } from 'hono/http-exception';
 import { ErrorPage } from '../../views/layout';
 import type { AppEnv, Deps } from '../env';
@@ -20,6 +21,29 @@ export function notFound(c: Context<AppEnv>) {
   return c.html(<ErrorPage status={404} {...NOT_FOUND} />, 404);
 }
 
+/**
+ * What the log may keep of an unexpected error: its class, a safe message and the stack frames.
+ * A failed drizzle query's message holds the SQL and its parameters (Credential IDs, sealed
+ * secrets as bytes): only its cause, SQLite's own message, is kept. Quoted text (JSON.parse puts
+ * a piece of its input there) is dropped, and the stack's first line, which repeats the message,
+ * never appears.
+ */
+export function describeError(err: unknown): { error: string; code?: string; message: string; stack: string } {
+  const e = err instanceof Error ? err : new Error('a value that is not an Error was thrown');
+  const failedQuery = e instanceof DrizzleQueryError || e.message.startsWith('Failed query:');
+  const cause = e.cause instanceof Error ? e.cause : undefined;
+  const raw = failedQuery ? (cause ? `${cause.name}: ${cause.message}` : 'a database query failed') : e.message;
+  const message = raw.replace(/"(?:[^"\\\n]|\\.)*"/g, '"…"').replace(/\s+/g, ' ').trim().slice(0, 300);
+  const code = (failedQuery ? cause : e) as { code?: unknown } | undefined;
+  const stack = (e.stack ?? '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l))
+    .slice(0, 6)
+    .map((l) => l.trim())
+    .join(' | ');
+  return { error: e.constructor?.name || e.name, ...(typeof code?.code === 'string' ? { code: code.code } : {}), message, stack };
+}
+
 /** Returns the app's onError handler. */
 export function errorHandler(deps: Deps) {
   return (err: Error, c: Context<AppEnv>) => {
@@ -29,7 +53,7 @@ export function errorHandler(deps: Deps) {
       if (c.req.path.startsWith('/api/')) return c.json({ error: status === 403 ? 'forbidden' : 'bad_request', message: err.message || 'Request refused.' }, status);
       return c.html(<ErrorPage status={status} title={status === 403 ? 'Not allowed' : 'Request refused'} message={err.message || 'The request was refused.'} />, status);
     }
-    deps.log.error('unhandled error', { requestId: c.get('requestId'), path: c.req.path, error: err.name, message: err.message, stack: err.stack?.split('\n').slice(0, 6).join(' | ') });
+    deps.log.error('unhandled error', { requestId: c.get('requestId'), path: c.req.path, ...describeError(err) });
     if (c.req.path.startsWith('/api/')) return c.json({ error: 'internal_error', message: 'Something went wrong on the server. It has been logged.' }, 500);
     return c.html(<ErrorPage status={500} title="Something went wrong" message={`The error has been logged (request ${c.get('requestId')}). Please try again.`} />, 500);
   };

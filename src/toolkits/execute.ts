@@ -20,8 +20,53 @@ export type RunResult =
   | { ok: false; reason: 'upstream_error'; status: number; body: unknown; credential: RunCredential }
   | { ok: false; reason: 'upstream_unreachable'; message: string; credential: RunCredential };
 
-/** Runs `toolName` of `toolkit` as `user`; never throws for expected failures. */
+/** The outcome label of a run, for metrics and the log: `success`, `service_error` (the service
+ *  answered below 500 but reported a failure) or the failure reason. */
+export function runOutcome(r: RunResult, serviceFailed = false): string {
+  if (r.ok) return r.result.status < 400 && !serviceFailed ? 'success' : 'service_error';
+  return r.reason;
+}
+
+/** Runs `toolName` of `toolkit` as `user`; never throws for expected failures. Every run is counted
+ *  in the metrics and leaves one log line (ids, outcome and timings only). */
 export async function runTool(deps: Deps, user: { id: string; username: string }, ws: Workspace, toolkit: Toolkit, toolName: string, rawInput: unknown): Promise<RunResult> {
+  const started = performance.now();
+  const timing: RunTiming = { upstreamMs: null, serviceFailed: false };
+  let result: RunResult | undefined;
+  try {
+    result = await run(deps, user, ws, toolkit, toolName, rawInput, timing);
+    return result;
+  } finally {
+    const ms = performance.now() - started;
+    const outcome = result ? runOutcome(result, timing.serviceFailed) : 'error';
+    deps.metrics.toolkitExecution(toolkit.type, outcome, ms / 1000, timing.upstreamMs === null ? null : timing.upstreamMs / 1000);
+    const known = !!getToolkitType(toolkit.type)?.tools.some((t) => t.name === toolName);
+    const status = result && 'result' in result ? result.result.status : result && result.reason === 'upstream_error' ? result.status : null;
+    deps.log.info('toolkit executed', {
+      user: user.username,
+      workspace: ws.ref,
+      toolkitId: toolkit.id,
+      toolkitType: toolkit.type,
+      tool: known ? toolName : null,
+      outcome,
+      status,
+      durationMs: Math.round(ms),
+      upstreamMs: timing.upstreamMs === null ? null : Math.round(timing.upstreamMs),
+    });
+  }
+}
+
+type RunTiming = { upstreamMs: number | null; serviceFailed: boolean };
+
+async function run(
+  deps: Deps,
+  user: { id: string; username: string },
+  ws: Workspace,
+  toolkit: Toolkit,
+  toolName: string,
+  rawInput: unknown,
+  timing: RunTiming,
+): Promise<RunResult> {
   const started = performance.now();
   const kind = getToolkitType(toolkit.type);
   const tool = kind?.tools.find((t) => t.name === toolName);
@@ -53,7 +98,9 @@ export async function runTool(deps: Deps, user: { id: string; username: string }
   if (!opened) return { ok: false, reason: 'credential_missing', credentialId: toolkit.credential.credentialId, tool: toolName };
   const type = getCredentialType(opened.type)!;
 
+  const calledAt = performance.now();
   const result = await callService(deps.outbound, type, opened.fields, opened.secrets, planned);
+  timing.upstreamMs = performance.now() - calledAt;
   if (!result.ok) {
     const reason = result.reason === 'destination_not_allowed' ? 'destination_not_allowed' : 'upstream_unreachable';
     await record('failure', { error: reason, credential: auditCredential }, resolution.credential.rowId);
@@ -66,6 +113,7 @@ export async function runTool(deps: Deps, user: { id: string; username: string }
     return { ok: false, reason: 'upstream_error', status: result.status, body: result.body, credential };
   }
   const failed = tool.failed?.(result.body);
+  timing.serviceFailed = !!failed;
   await record(result.status < 400 && !failed ? 'success' : 'failure', { status: result.status, ...(failed ? { service_error: failed } : {}), credential: auditCredential }, resolution.credential.rowId);
   return { ok: true, tool: toolName, result: { status: result.status, body: result.body }, credential, durationMs: Math.round(performance.now() - started) };
 }
