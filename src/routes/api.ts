@@ -9,6 +9,7 @@ import { requireApiToken } from '../auth/guards';
 import { NotFound } from './errors';
 import { credentialApiRoutes } from './api-credentials';
 import { toolkitApiRoutes } from './api-toolkits';
+import { auditApiRoutes } from './api-audit';
 
 const MEMBER_ANSWERS = {
   no_such_user: [404, 'user_not_found', 'There is no user with that username.'],
@@ -31,6 +32,7 @@ export function apiRoutes(deps: Deps) {
 
   app.route('/', credentialApiRoutes(deps));
   app.route('/', toolkitApiRoutes(deps));
+  app.route('/', auditApiRoutes(deps));
 
   app.get('/me', (c) => {
     const u = c.get('user')!;
