@@ -1,9 +1,9 @@
 // Users and their Private workspaces.
 import { randomBytes } from 'node:crypto';
-import { asc, count, eq } from 'drizzle-orm';
-import { apiTokens, sessions, users, workspaces } from '../../db/schema';
+import { and, asc, count, eq, ne } from 'drizzle-orm';
+import { apiTokens, memberships, sessions, users, workspaces } from '../../db/schema';
 import { appendAudit, type AuditActor } from './audit';
-import { writeTx, type Store } from './store';
+import { writeTx, type Store, type Tx } from './store';
 
 export type UserRow = typeof users.$inferSelect;
 export type PublicUser = { id: string; username: string; isAdmin: boolean; disabled: boolean; createdAt: number };
@@ -70,29 +70,97 @@ export async function hasAnyUser(store: Store): Promise<boolean> {
   return !!store.db.select({ id: users.id }).from(users).limit(1).get();
 }
 
-/** Sets a new password hash and ends every session of that user; false when no such user. */
-export async function setPassword(store: Store, actor: AuditActor, username: string, passwordHash: string): Promise<boolean> {
+/** Returns the user with this username, or undefined. */
+export async function findUserByUsername(store: Store, username: string): Promise<PublicUser | undefined> {
+  const u = store.db.select().from(users).where(eq(users.username, username)).get();
+  return u ? toPublic(u) : undefined;
+}
+
+export type UserWithProjects = PublicUser & { projects: number };
+
+/** Returns every user with the number of projects they belong to, oldest first (the Users page). */
+export async function listUsersWithProjects(store: Store): Promise<UserWithProjects[]> {
+  const counts = new Map(
+    store.db
+      .select({ userId: memberships.userId, n: count() })
+      .from(memberships)
+      .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+      .where(eq(workspaces.kind, 'project'))
+      .groupBy(memberships.userId)
+      .all()
+      .map((r) => [r.userId, r.n]),
+  );
+  return (await listUsers(store)).map((u) => ({ ...u, projects: counts.get(u.id) ?? 0 }));
+}
+
+/**
+ * Sets a new password hash and ends every session of that user; false when no such user.
+ * `action` tells a person's own change from an administrator's reset in the audit log.
+ */
+export async function setPassword(
+  store: Store,
+  actor: AuditActor,
+  username: string,
+  passwordHash: string,
+  action: 'user.password_change' | 'user.password_reset' = 'user.password_change',
+): Promise<boolean> {
   return writeTx(store, (tx) => {
     const u = tx.select({ id: users.id }).from(users).where(eq(users.username, username)).get();
     if (!u) return false;
     tx.update(users).set({ passwordHash }).where(eq(users.id, u.id)).run();
     tx.delete(sessions).where(eq(sessions.userId, u.id)).run();
-    appendAudit(store, tx, { actor, workspace: null, action: 'user.password_change', target: `user:${username}` });
+    appendAudit(store, tx, { actor, workspace: null, action, target: `user:${username}` });
     return true;
   });
 }
 
-/** Disables or enables a user; disabling ends their sessions and revokes their API tokens. */
-export async function setUserDisabled(store: Store, actor: AuditActor, userId: string, disabled: boolean): Promise<boolean> {
+export type UserChange = { ok: true; user: PublicUser } | { ok: false; reason: 'not_found' | 'last_admin' | 'self' };
+
+/** True when `userId` is the only enabled instance admin (read inside the caller's transaction). */
+function isLastAdmin(tx: Tx, userId: string): boolean {
+  const others = tx
+    .select({ n: count() })
+    .from(users)
+    .where(and(eq(users.isAdmin, true), eq(users.disabled, false), ne(users.id, userId)))
+    .get()!.n;
+  return others === 0;
+}
+
+/**
+ * Disables or enables a user; disabling ends their sessions and revokes their API tokens at once.
+ * The last enabled instance admin cannot be disabled, and nobody disables themselves.
+ */
+export async function setUserDisabled(store: Store, actor: AuditActor, userId: string, disabled: boolean): Promise<UserChange> {
   return writeTx(store, (tx) => {
     const u = tx.select().from(users).where(eq(users.id, userId)).get();
-    if (!u) return false;
-    tx.update(users).set({ disabled }).where(eq(users.id, userId)).run();
+    if (!u) return { ok: false, reason: 'not_found' } as const;
+    if (disabled && actor?.id === userId) return { ok: false, reason: 'self' } as const;
+    if (disabled && u.isAdmin && !u.disabled && isLastAdmin(tx, userId)) return { ok: false, reason: 'last_admin' } as const;
+    if (u.disabled === disabled) return { ok: true, user: toPublic(u) } as const;
+    const row = tx.update(users).set({ disabled }).where(eq(users.id, userId)).returning().get();
     if (disabled) {
       tx.delete(sessions).where(eq(sessions.userId, userId)).run();
       tx.delete(apiTokens).where(eq(apiTokens.userId, userId)).run();
     }
     appendAudit(store, tx, { actor, workspace: null, action: disabled ? 'user.disable' : 'user.enable', target: `user:${u.username}` });
-    return true;
+    return { ok: true, user: toPublic(row) } as const;
+  });
+}
+
+/**
+ * Grants or removes instance admin. Removing it ends that user's sessions; the last enabled
+ * instance admin keeps it, and nobody removes their own.
+ */
+export async function setUserAdmin(store: Store, actor: AuditActor, userId: string, isAdmin: boolean): Promise<UserChange> {
+  return writeTx(store, (tx) => {
+    const u = tx.select().from(users).where(eq(users.id, userId)).get();
+    if (!u) return { ok: false, reason: 'not_found' } as const;
+    if (!isAdmin && actor?.id === userId) return { ok: false, reason: 'self' } as const;
+    if (!isAdmin && u.isAdmin && !u.disabled && isLastAdmin(tx, userId)) return { ok: false, reason: 'last_admin' } as const;
+    if (u.isAdmin === isAdmin) return { ok: true, user: toPublic(u) } as const;
+    const row = tx.update(users).set({ isAdmin }).where(eq(users.id, userId)).returning().get();
+    if (!isAdmin) tx.delete(sessions).where(eq(sessions.userId, userId)).run();
+    appendAudit(store, tx, { actor, workspace: null, action: isAdmin ? 'user.admin_grant' : 'user.admin_revoke', target: `user:${u.username}` });
+    return { ok: true, user: toPublic(row) } as const;
   });
 }
