@@ -42,10 +42,20 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
 });
 
 let stopping = false;
+// Answers still being written when SIGTERM arrives end their keep-alive connection, so a busy
+// client (a proxy reusing connections) cannot keep the server from stopping.
+const active = new Set<import('node:http').ServerResponse>();
+(server as unknown as import('node:http').Server).on('request', (_req, res) => {
+  if (stopping) res.setHeader('Connection', 'close');
+  active.add(res);
+  res.on('close', () => active.delete(res));
+});
+
 function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info('shutting down', { signal });
+  for (const res of active) if (!res.headersSent) res.setHeader('Connection', 'close');
   // Stop accepting connections; requests in flight finish, idle keep-alive sockets close.
   server.close(async () => {
     await deps.outbound.close().catch(() => {});

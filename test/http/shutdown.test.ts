@@ -206,13 +206,9 @@ describe('SIGTERM', () => {
     TIMEOUT,
   );
 
-  // BUG (src/server.ts, not ours to edit): the keep-alive connection that carried a request in
-  // flight at SIGTERM is answered with "Connection: keep-alive" and stays open; it holds
-  // server.close() up for the keep-alive timeout (5 s), and a client that keeps using it (a
-  // reverse proxy's pooled connection, a busy browser tab) is served indefinitely, until the 25 s
-  // guard exits with code 1 ("requests still running"). Fix proposed in the report; when it is
-  // in, drop `.fails`.
-  it.fails(
+  // A keep-alive connection busy at SIGTERM must not hold the shutdown up: its answer says
+  // Connection: close.
+  it(
     'closes the keep-alive connection of a request in flight right after its answer, and exits promptly',
     async () => {
       const s = await startServer();
