@@ -24,6 +24,7 @@ import { settingsRoutes } from './routes/settings';
 import { loadWorkspace, workspaceRoutes } from './routes/workspaces';
 import { credentialRoutes } from './routes/credentials';
 import { toolkitRoutes } from './routes/toolkits';
+import { adminRoutes } from './routes/admin';
 
 export type AppOptions = {
   db: Db;
@@ -133,6 +134,7 @@ export function createApp(opts: AppOptions) {
   pages.route('/', credentialRoutes(deps));
   pages.route('/', toolkitRoutes(deps));
   pages.route('/', settingsRoutes(deps));
+  pages.route('/', adminRoutes(deps));
   app.route('/', pages);
 
   app.notFound(notFound);

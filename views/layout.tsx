@@ -12,6 +12,8 @@ export type Frame = {
   projects: NavProject[];
   /** Which sidebar item is active. */
   section: 'credentials' | 'toolkits' | 'members' | 'settings' | 'audit' | 'users' | 'projects';
+  /** True when the user administers at least one project (they may read its audit log). */
+  adminOfProject?: boolean;
 };
 
 // Strict CSP: no eval, no injected indicator styles. Validation answers (400/409/422) carry
@@ -161,6 +163,13 @@ function Sidebar(props: { frame: Frame }) {
           </SideLink>
           <SideLink href="/admin/users" icon="users" active={section === 'users'}>
             Users
+          </SideLink>
+        </>
+      ) : props.frame.adminOfProject ? (
+        <>
+          <p class="side-heading">Project admin</p>
+          <SideLink href="/admin/audit" icon="shield" active={section === 'audit'}>
+            Audit log
           </SideLink>
         </>
       ) : null}

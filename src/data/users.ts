@@ -134,8 +134,8 @@ export async function setUserDisabled(store: Store, actor: AuditActor, userId: s
   return writeTx(store, (tx) => {
     const u = tx.select().from(users).where(eq(users.id, userId)).get();
     if (!u) return { ok: false, reason: 'not_found' } as const;
-    if (disabled && actor?.id === userId) return { ok: false, reason: 'self' } as const;
     if (disabled && u.isAdmin && !u.disabled && isLastAdmin(tx, userId)) return { ok: false, reason: 'last_admin' } as const;
+    if (disabled && actor?.id === userId) return { ok: false, reason: 'self' } as const;
     if (u.disabled === disabled) return { ok: true, user: toPublic(u) } as const;
     const row = tx.update(users).set({ disabled }).where(eq(users.id, userId)).returning().get();
     if (disabled) {
@@ -155,8 +155,8 @@ export async function setUserAdmin(store: Store, actor: AuditActor, userId: stri
   return writeTx(store, (tx) => {
     const u = tx.select().from(users).where(eq(users.id, userId)).get();
     if (!u) return { ok: false, reason: 'not_found' } as const;
-    if (!isAdmin && actor?.id === userId) return { ok: false, reason: 'self' } as const;
     if (!isAdmin && u.isAdmin && !u.disabled && isLastAdmin(tx, userId)) return { ok: false, reason: 'last_admin' } as const;
+    if (!isAdmin && actor?.id === userId) return { ok: false, reason: 'self' } as const;
     if (u.isAdmin === isAdmin) return { ok: true, user: toPublic(u) } as const;
     const row = tx.update(users).set({ isAdmin }).where(eq(users.id, userId)).returning().get();
     if (!isAdmin) tx.delete(sessions).where(eq(sessions.userId, userId)).run();

@@ -25,6 +25,7 @@ export async function loadFrame(deps: Deps, c: Context<AppEnv>, ws: Workspace | 
     current: ws ? { ref: ws.ref, name: ws.name, kind: ws.kind } : null,
     projects,
     section,
+    adminOfProject: projects.some((p) => p.role === 'admin'),
   };
 }
 
