@@ -589,7 +589,7 @@ export function AuditResults(props: AuditResultsProps) {
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Older and newer events">
+      <nav class="audit-pager" aria-label="Older and newer events">
         {props.before ? (
           <a class="btn btn-sm" href={`/admin/audit${filters}`} hx-get={`/admin/audit${filters}`} hx-target="#audit-results" hx-swap="outerHTML" hx-push-url="true">
             Newest
