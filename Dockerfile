@@ -1,6 +1,7 @@
-# Latchkey container image. The app runs from its TypeScript sources through tsx (a runtime
-# dependency), so there is no compile step: the build stage only installs production
-# dependencies, compiling better-sqlite3's native module when no prebuilt one can be fetched.
+# Latchkey container image. The build stage installs production dependencies (compiling
+# better-sqlite3's native module when no prebuilt one can be fetched) and bundles the server
+# into dist/server.js with esbuild; the image runs that with plain node. The CLI runs the
+# TypeScript sources through tsx (a runtime dependency).
 #
 # scripts/docker-replay.sh replays these steps without a Docker engine: when a COPY or RUN
 # below changes, change it there too.
@@ -17,11 +18,12 @@ COPY public ./public
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force \
  && test -s public/htmx.min.js
-# tsconfig.json is read by tsx at run time: it sets the JSX runtime (hono/jsx) for views/.
+# tsconfig.json is read by tsx (the CLI) at run time: it sets the JSX runtime (hono/jsx).
 COPY tsconfig.json ./
 COPY db ./db
 COPY views ./views
 COPY src ./src
+RUN node scripts/build.mjs && test -s dist/server.js
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
@@ -39,4 +41,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
 # node itself is PID 1 (no npm or shell in between), so `docker stop`'s SIGTERM reaches the
 # server's handler, which finishes requests in flight and closes the database.
-CMD ["node", "--import", "tsx", "src/server.ts"]
+CMD ["node", "--enable-source-maps", "dist/server.js"]

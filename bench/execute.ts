@@ -3,7 +3,7 @@
 //   (c) Latchkey's POST /api/v1/workspaces/:ws/toolkits/:id/execute with a personal token,
 //       private-credential resolution, decryption, the outbound call and the durable audit event.
 // Also reads Latchkey's resident memory idle and under this load.
-import { freePort, load, rssMb, saveResult, startNode, tempDir } from './lib';
+import { SERVER, freePort, load, rssMb, saveResult, startNode, tempDir } from './lib';
 import { api, openSeedApp, seedUser } from './seed';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -25,7 +25,7 @@ export async function benchExecute() {
   })) as { id: number };
   seed.close();
 
-  const latchkey = await startNode('src/server.ts', { DATA_DIR: dataDir, SECRET_KEY: seed.secretKey, OUTBOUND_ALLOW_HOSTS: '127.0.0.1' }, await freePort());
+  const latchkey = await startNode(SERVER, { DATA_DIR: dataDir, SECRET_KEY: seed.secretKey, OUTBOUND_ALLOW_HOSTS: '127.0.0.1' }, await freePort());
   const idleRss = rssMb(latchkey.pid);
   const executeBody = JSON.stringify({ tool: 'get_authenticated_user', input: {} });
   const headers = { Authorization: `Bearer ${alice.token}`, 'Content-Type': 'application/json' };

@@ -1,5 +1,5 @@
 // Shared pieces of the benchmarks: child processes for servers, autocannon runs, memory reads.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -23,10 +23,23 @@ export function freePort(): Promise<number> {
 
 export type Child = { url: string; pid: number; child: ChildProcess; stop(): Promise<void>; output(): string };
 
-/** Starts `node --import tsx <script>` with env, waiting until `readyPath` answers 200. */
+let built = false;
+
+/** Bundles the server (dist/server.js) once, so the benchmarks measure what production runs. */
+export function ensureBuilt(): void {
+  if (built) return;
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+  built = true;
+}
+
+/** The production server, as `npm start` and the container run it. */
+export const SERVER = 'dist/server.js';
+
+/** Starts `node <script>` (.js) or `node --import tsx <script>` (.ts), waiting until `readyPath` answers 200. */
 export async function startNode(script: string, env: Record<string, string>, port: number, readyPath = '/healthz', args: string[] = []): Promise<Child & { startMs: number }> {
+  if (script === SERVER) ensureBuilt();
   const started = performance.now();
-  const child = spawn(process.execPath, [...args, '--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...args, ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],

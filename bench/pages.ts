@@ -1,7 +1,7 @@
 // Benchmark 2: pages at realistic size — a project with 50 members, 200 toolkits and 1,000
 // credentials — the Toolkits page, the Credentials page and a toolkit's page with its team
 // readiness view, with a signed-in session. Also measures cold start to a healthy /healthz.
-import { freePort, load, saveResult, startNode, tempDir } from './lib';
+import { SERVER, freePort, load, saveResult, startNode, tempDir } from './lib';
 import { api, openSeedApp, seedUser } from './seed';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
@@ -35,13 +35,13 @@ export async function benchPages() {
   // Cold start: process spawn to the first healthy /healthz, on the seeded database. The first
   // start after seeding warms tsx's transpile cache, as any start after an install does.
   const coldStarts: number[] = [];
-  await (await startNode('src/server.ts', { DATA_DIR: dataDir, SECRET_KEY: seed.secretKey }, await freePort())).stop();
+  await (await startNode(SERVER, { DATA_DIR: dataDir, SECRET_KEY: seed.secretKey }, await freePort())).stop();
   for (let i = 0; i < 3; i++) {
-    const s = await startNode('src/server.ts', { DATA_DIR: dataDir, SECRET_KEY: seed.secretKey }, await freePort());
+    const s = await startNode(SERVER, { DATA_DIR: dataDir, SECRET_KEY: seed.secretKey }, await freePort());
     coldStarts.push(Math.round(s.startMs));
     await s.stop();
   }
-  const live = await startNode('src/server.ts', { DATA_DIR: dataDir, SECRET_KEY: seed.secretKey }, await freePort());
+  const live = await startNode(SERVER, { DATA_DIR: dataDir, SECRET_KEY: seed.secretKey }, await freePort());
   const login = await fetch(`${live.url}/login`, {
     method: 'POST',
     redirect: 'manual',

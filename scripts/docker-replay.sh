@@ -27,7 +27,7 @@ SERVER_PID=""
 COPY_BEFORE_INSTALL=(package.json package-lock.json scripts public)
 COPY_AFTER_INSTALL=(tsconfig.json db views src)
 # The Dockerfile's CMD and HEALTHCHECK.
-CMD=(node --import tsx src/server.ts)
+CMD=(node --enable-source-maps dist/server.js)
 HEALTHCHECK=(node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))")
 
 cleanup() {
@@ -73,6 +73,9 @@ for f in "${COPY_AFTER_INSTALL[@]}"; do
   [[ -e "$ROOT/$f" ]] || fail "missing $f in the build context"
   cp -R "$ROOT/$f" "$APP/"
 done
+step "node scripts/build.mjs (the Dockerfile's build step)"
+(cd "$APP" && node scripts/build.mjs) || fail "the build failed"
+[[ -s "$APP/dist/server.js" ]] || fail "dist/server.js is missing after the build"
 
 # --- runtime stage ----------------------------------------------------------------------------
 PORT="$(node -e "const s = require('node:net').createServer(); s.listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")"

@@ -1,15 +1,15 @@
 // Opens the SQLite database with the durability settings of SECURITY.md and migrates it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from '../../db/schema';
+import { MIGRATIONS_DIR } from '../paths';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../db/migrations');
+export { MIGRATIONS_DIR };
 
 /** Thrown when the database file is damaged or not a database; nothing was written to it. */
 export class DatabaseDamagedError extends Error {
