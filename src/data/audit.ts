@@ -166,9 +166,25 @@ export async function auditChainState(store: Store): Promise<ChainState | null> 
   return cp ? { verifiedThrough: cp.id, checkedAt: cp.checkedAt, latestId } : null;
 }
 
-/** Verifies the events added since the last check (or all of them with `full`); returns the new state. */
+const running = new WeakMap<Store, { full: boolean; done: Promise<ChainState> }>();
+
+/**
+ * Verifies the events added since the last check (or all of them with `full`); returns the new
+ * state. A second click while a check runs waits for that check rather than starting another.
+ */
 export async function verifyAuditChainCached(store: Store, opts: { full?: boolean } = {}): Promise<ChainState> {
-  const from = opts.full ? undefined : checkpoints.get(store);
+  const full = !!opts.full;
+  const current = running.get(store);
+  if (current && (current.full || !full)) return current.done;
+  const done = verifyOnce(store, full).finally(() => {
+    if (running.get(store)?.done === done) running.delete(store);
+  });
+  running.set(store, { full, done });
+  return done;
+}
+
+async function verifyOnce(store: Store, full: boolean): Promise<ChainState> {
+  const from = full ? undefined : checkpoints.get(store);
   const result = await verifyAuditChain(store, from);
   const checkedAt = store.clock.now();
   if (result.ok) {
@@ -278,7 +294,7 @@ function planQuery(store: Store, scope: AuditScope, q: Omit<AuditQuery, 'limit'>
   return plan;
 }
 
-const INDEXED = ['actor_user_id', 'workspace_id', 'action', 'outcome'];
+const INDEXED = ['actor_user_id', 'workspace_id', 'action', 'outcome', 'workspace'];
 
 /**
  * Builds the WHERE clause with one chosen index driving the search. Every other indexed column is
@@ -295,15 +311,20 @@ function whereClause(plan: Plan, workspaceIds: number[] | undefined, extra: Cond
         : { col: 'workspace_id', sql: `workspace_id IN (${workspaceIds.map(() => '?').join(',')})`, params: workspaceIds },
     );
   }
+  const has = (col: string) => conds.find((c) => c.col === col);
+  // Most selective first, as a rule of thumb: one person, one project, one action, any Private
+  // workspace, a rare outcome. 'success' is most of the log, so walking ids is cheaper than its index.
   const driver = plan.actorUserId
     ? 'actor_user_id'
     : workspaceIds?.length === 1
       ? 'workspace_id'
-      : conds.find((c) => c.col === 'action')
+      : has('action')
         ? 'action'
-        : conds.find((c) => c.col === 'outcome')
-          ? 'outcome'
-          : 'id';
+        : has('workspace')
+          ? 'workspace'
+          : has('outcome') && has('outcome')!.params[0] !== 'success'
+            ? 'outcome'
+            : 'id';
   const parts: string[] = [];
   const params: unknown[] = [];
   for (const c of conds) {
