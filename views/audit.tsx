@@ -492,6 +492,8 @@ function toolOf(e: AuditEvent): string | null {
   return e.action === 'toolkit.execute' && typeof e.details.tool === 'string' ? e.details.tool : null;
 }
 
+const FIELD_LABELS: Record<string, string> = { actor: 'Actor', workspace: 'Workspace', action: 'Action', outcome: 'Outcome', since: 'Since', until: 'Until', before: 'Older than', limit: 'Page size' };
+
 /** The results: person heading, charts, the table and the pager (the fragment filters swap). */
 export function AuditResults(props: AuditResultsProps) {
   const { text, events } = props;
@@ -512,8 +514,14 @@ export function AuditResults(props: AuditResultsProps) {
         </div>
       ) : null}
       {hasErrors ? (
-        <Banner tone="danger" title="Some filters are not valid">
-          Fix the fields marked above; no events are shown until then.
+        <Banner tone="danger" title="Some filters are not valid; no events are shown until they are fixed">
+          <ul class="plain-list">
+            {Object.entries(props.errors).map(([field, message]) => (
+              <li>
+                <strong>{FIELD_LABELS[field] ?? field}:</strong> {message}
+              </li>
+            ))}
+          </ul>
         </Banner>
       ) : null}
       {props.stats ? <ExecutionCharts stats={props.stats} names={names} actor={text.actor || undefined} /> : null}

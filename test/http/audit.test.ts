@@ -344,6 +344,7 @@ describe('filters, pages and exports', () => {
     expect(page.status).toBe(400);
     const html = await page.text();
     expect(html).toContain('Some filters are not valid');
+    expect(html).toContain('<strong>Since:</strong>');
     expect(html).toContain('Give an ISO 8601 date');
   });
 
