@@ -6,7 +6,7 @@ import type { AuditEvent, AuditEventFull, AuditScope, ChainState, ExecutionStats
 import { DAY_MS } from '../src/data/audit';
 import { auditQueryString, type AuditFilterText } from '../src/domain/audit-query';
 import { AppPage, type Frame } from './layout';
-import { Banner, EmptyState, formatDate, Icon, PageHeader, Pill } from './ui';
+import { Banner, EmptyState, formatDate, Icon, PageHeader, Pill, TableHead } from './ui';
 
 export type ProjectOption = { slug: string; name: string };
 
@@ -423,13 +423,7 @@ export function ExecutionCharts(props: { stats: ExecutionStats; names: Map<strin
             <summary>Show the numbers</summary>
             <table class="table table-compact">
               <caption class="sr-only">Toolkit runs per day</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Day (UTC)</th>
-                  <th scope="col">Succeeded</th>
-                  <th scope="col">Failed</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Day (UTC)', 'Succeeded', 'Failed']} />
               <tbody>
                 {stats.days
                   .filter((d) => d.success + d.failure > 0)
@@ -459,14 +453,7 @@ export function ExecutionCharts(props: { stats: ExecutionStats; names: Map<strin
             <summary>Show the numbers</summary>
             <table class="table table-compact">
               <caption class="sr-only">Runs per toolkit</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Toolkit</th>
-                  <th scope="col">Workspace</th>
-                  <th scope="col">Succeeded</th>
-                  <th scope="col">Failed</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Toolkit', 'Workspace', 'Succeeded', 'Failed']} />
               <tbody>
                 {stats.toolkits.map((r) => (
                   <tr>
@@ -549,20 +536,7 @@ export function AuditResults(props: AuditResultsProps) {
       ) : (
         <div class="card table-card">
           <table class="table audit-table">
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Time (UTC)</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Workspace</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">
-                  <span class="sr-only">Details</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['#', 'Time (UTC)', 'Actor', 'Workspace', 'Action', 'Target', 'Outcome']} actions="Details" />
             <tbody>
               {events.map((e) => (
                 <tr id={`event-${e.id}`}>

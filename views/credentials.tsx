@@ -6,7 +6,7 @@ import { CREDENTIAL_TYPES, getCredentialType, type CredentialType } from '../src
 import type { Workspace } from '../src/data/workspaces';
 import type { ConnectionTest } from '../src/http/service-call';
 import { AppPage, type Frame } from './layout';
-import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, Time, type PageInfo } from './ui';
+import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, Time, type PageInfo, TableHead, TypeField } from './ui';
 
 export function typeLabel(type: string): string {
   return getCredentialType(type)?.label ?? type;
@@ -99,22 +99,7 @@ export function CredentialList(props: ListProps) {
       ) : (
         <div class="card table-card">
           <table class="table credentials-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Credential ID</th>
-                <th scope="col">Type</th>
-                <th scope="col">Created by</th>
-                <th scope="col">Updated</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Connection</th>
-                {props.canEdit ? (
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                ) : null}
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Credential ID', 'Type', 'Created by', 'Updated', 'Last used', 'Connection']} actions={props.canEdit && 'Actions'} />
             <tbody>
               {credentials.map((cr) => (
                 <tr id={`cred-${cr.credentialId}`}>
@@ -349,22 +334,13 @@ export function CredentialForm(props: { ws: Workspace; state: FormState }) {
           {ws.kind === 'project' ? 'They keep pointing at this credential and show the new ID.' : 'They look for the old ID and will ask you to set up a credential again.'}
         </Banner>
       ) : null}
-      <Field label="Type" name="type" error={state.errors.type}>
-        {state.mode === 'create' ? (
-          <select id="f-type" name="type" hx-get={`${base(ws)}/new/fields`} hx-target="#type-fields" hx-swap="outerHTML" hx-trigger="change" hx-include="this">
-            {CREDENTIAL_TYPES.map((t) => (
-              <option value={t.type} selected={t.type === type.type}>
-                {t.label}
-              </option>
-            ))}
-          </select>
-        ) : (
-          <>
-            <input id="f-type" value={type.label} readonly />
-            <input type="hidden" name="type" value={type.type} />
-          </>
-        )}
-      </Field>
+      <TypeField
+        editable={state.mode === 'create'}
+        options={CREDENTIAL_TYPES}
+        selected={type}
+        error={state.errors.type}
+        hx={{ 'hx-get': `${base(ws)}/new/fields`, 'hx-target': '#type-fields', 'hx-swap': 'outerHTML', 'hx-trigger': 'change', 'hx-include': 'this' }}
+      />
       <TypeFields state={state} />
       <div class="form-footer">
         <div class="test-area">

@@ -1,7 +1,7 @@
 // The user's Settings page: personal access tokens and password.
 import type { ApiTokenInfo } from '../src/data/tokens';
 import { AppPage, type Frame } from './layout';
-import { Banner, EmptyState, Field, Icon, PageHeader, Time } from './ui';
+import { Banner, EmptyState, Field, Icon, PageHeader, Time, TableHead } from './ui';
 
 export type TokensProps = {
   tokens: ApiTokenInfo[];
@@ -39,16 +39,7 @@ export function TokensSection(props: TokensProps) {
       </form>
       {props.tokens.length ? (
         <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Name', 'Created', 'Last used']} actions="Actions" />
           <tbody>
             {props.tokens.map((t) => (
               <tr>

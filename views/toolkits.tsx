@@ -10,7 +10,7 @@ import type { ToolDef, ToolkitType } from '../src/toolkits';
 import { TOOLKIT_TYPES, getToolkitType } from '../src/toolkits';
 import type { RunResult } from '../src/toolkits/execute';
 import { AppPage, type Frame } from './layout';
-import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, type PageInfo } from './ui';
+import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, type PageInfo, TableHead, TypeField } from './ui';
 
 const base = (ws: Workspace) => `/w/${ws.ref}/toolkits`;
 const credTypeLabel = (t: string) => getCredentialType(t)?.label ?? t;
@@ -85,17 +85,7 @@ export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: Toolkit
       ) : (
         <div class="card table-card">
           <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Credential</th>
-                <th scope="col">Status for you</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Type', 'Credential', 'Status for you']} actions="Actions" />
             <tbody>
               {props.rows.map(({ toolkit, status }) => (
                 <tr id={`toolkit-${toolkit.id}`}>
@@ -317,22 +307,13 @@ export function ToolkitForm(props: { ws: Workspace; state: ToolkitFormState; opt
       <Field label="Name" name="name" error={state.errors.name} help="What your team calls this integration, e.g. “GitHub — platform repos”.">
         <input id="f-name" name="name" value={state.name} required maxlength={120} autocomplete="off" />
       </Field>
-      <Field label="Type" name="type" error={state.errors.type}>
-        {state.mode === 'create' ? (
-          <select id="f-type" name="type" hx-post={`${base(ws)}/form/type`} hx-trigger="change" hx-target="#toolkit-form" hx-select="#toolkit-form" hx-swap="outerHTML">
-            {TOOLKIT_TYPES.map((t) => (
-              <option value={t.type} selected={t.type === kind.type}>
-                {t.label}
-              </option>
-            ))}
-          </select>
-        ) : (
-          <>
-            <input id="f-type" value={kind.label} readonly />
-            <input type="hidden" name="type" value={kind.type} />
-          </>
-        )}
-      </Field>
+      <TypeField
+        editable={state.mode === 'create'}
+        options={TOOLKIT_TYPES}
+        selected={kind}
+        error={state.errors.type}
+        hx={{ 'hx-post': `${base(ws)}/form/type`, 'hx-trigger': 'change', 'hx-target': '#toolkit-form', 'hx-select': '#toolkit-form', 'hx-swap': 'outerHTML' }}
+      />
       <p class="muted type-desc">{kind.description}</p>
       <SettingsFields kind={kind} state={state} />
       <CredentialField ws={ws} state={state} options={props.options} kind={kind} />

@@ -229,3 +229,52 @@ export function Pager(props: { info: PageInfo; href: (page: number) => string; t
     </nav>
   );
 }
+
+/** A table head: one column header per name, and an unlabelled last column (for row actions) when `actions` names it for screen readers. */
+export function TableHead(props: { columns: string[]; actions?: string | false }) {
+  return (
+    <thead>
+      <tr>
+        {props.columns.map((name) => (
+          <th scope="col">{name}</th>
+        ))}
+        {props.actions ? (
+          <th scope="col">
+            <span class="sr-only">{props.actions}</span>
+          </th>
+        ) : null}
+      </tr>
+    </thead>
+  );
+}
+
+/**
+ * The Type field of a create/edit form: a select on create (its htmx attributes swap in the
+ * type's own fields), a read-only name on edit, since a saved thing keeps its type.
+ */
+export function TypeField(props: {
+  editable: boolean;
+  options: { type: string; label: string }[];
+  selected: { type: string; label: string };
+  error?: string;
+  hx: Record<string, string>;
+}) {
+  return (
+    <Field label="Type" name="type" error={props.error}>
+      {props.editable ? (
+        <select id="f-type" name="type" {...props.hx}>
+          {props.options.map((t) => (
+            <option value={t.type} selected={t.type === props.selected.type}>
+              {t.label}
+            </option>
+          ))}
+        </select>
+      ) : (
+        <>
+          <input id="f-type" value={props.selected.label} readonly />
+          <input type="hidden" name="type" value={props.selected.type} />
+        </>
+      )}
+    </Field>
+  );
+}

@@ -3,7 +3,7 @@
 import type { UserWithProjects } from '../src/data/users';
 import { auditQueryString } from '../src/domain/audit-query';
 import { AppPage, type Frame } from './layout';
-import { Banner, Field, Icon, PageHeader, Pill, Time } from './ui';
+import { Banner, Field, Icon, PageHeader, Pill, Time, TableHead } from './ui';
 
 export type CreateUserForm = { username?: string; admin?: boolean; errors?: { username?: string; password?: string } };
 
@@ -61,18 +61,7 @@ export function UsersPage(props: UsersPageProps) {
       <CreateUserCard form={props.form} signup={props.signup} />
       <div class="card table-card">
         <table class="table users-table">
-          <thead>
-            <tr>
-              <th scope="col">User</th>
-              <th scope="col">Role</th>
-              <th scope="col">Status</th>
-              <th scope="col">Projects</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['User', 'Role', 'Status', 'Projects', 'Created']} actions="Actions" />
           <tbody>
             {props.users.map((u) => {
               const self = u.username === props.me;

@@ -2,7 +2,7 @@
 import type { Member, Workspace } from '../src/data/workspaces';
 import { ROLE_LABELS, type ProjectRole } from '../src/domain/access';
 import { AppPage, type Frame } from './layout';
-import { Banner, Field, Icon, PageHeader, Pill, Time } from './ui';
+import { Banner, Field, Icon, PageHeader, Pill, Time, TableHead } from './ui';
 
 /** The new-project form. */
 export function NewProjectPage(props: { frame: Frame; name?: string; error?: string }) {
@@ -74,14 +74,7 @@ export function MembersSection(props: MembersProps) {
       ) : null}
       <div class="card">
         <table class="table">
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Role</th>
-              <th scope="col">Member since</th>
-              {manage ? <th scope="col" class="sr-only-th"><span class="sr-only">Actions</span></th> : null}
-            </tr>
-          </thead>
+          <TableHead columns={['Member', 'Role', 'Member since']} actions={manage && 'Actions'} />
           <tbody>
             {props.members.map((m) => (
               <tr id={`member-${m.username}`}>

@@ -163,7 +163,8 @@ function writeAtomic(file: string, content: string, mode: 'create' | 'replace'):
   }
 }
 
-function fsyncDir(dir: string): void {
+/** Flushes a directory entry to disk (after a rename), where the filesystem allows it. */
+export function fsyncDir(dir: string): void {
   try {
     const fd = fs.openSync(dir, 'r');
     try {

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { and, asc, eq, gt, isNotNull, isNull, ne, or } from 'drizzle-orm';
 import { credentials, dataKeys, workspaces } from '../../db/schema';
 import { rewrapDataKey, type Binding } from '../crypto/envelope';
-import type { KeyRing } from '../crypto/keyring';
+import { fsyncDir, type KeyRing } from '../crypto/keyring';
 import type { Db } from './db';
 import { AUDIT_KEY_BINDING, credentialBinding, keyUsage } from './keys';
 
@@ -192,15 +192,3 @@ function fsyncFile(file: string): void {
   }
 }
 
-function fsyncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // Best effort: not every platform allows fsync on a directory.
-  }
-}

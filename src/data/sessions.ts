@@ -1,7 +1,8 @@
 // The lucia adapter: sessions stored by the SHA-256 of their token (see src/auth/session.ts).
-import { and, eq, lte } from 'drizzle-orm';
+import { and, eq, lte, sql } from 'drizzle-orm';
 import type { Adapter, DatabaseSession, DatabaseUser } from 'lucia';
 import { sessions, users } from '../../db/schema';
+import { prepared } from './prepared';
 import type { Store } from './store';
 
 /** Returns a lucia Adapter over the sessions table; disabled users have no valid session. */
@@ -15,7 +16,9 @@ export function createSessionAdapter(store: Store): Adapter {
   });
   return {
     async getSessionAndUser(sessionId) {
-      const row = db.select().from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(eq(sessions.id, sessionId)).get();
+      const row = prepared(db, 'sessionAndUser', () =>
+        db.select().from(sessions).innerJoin(users, eq(users.id, sessions.userId)).where(eq(sessions.id, sql.placeholder('id'))).prepare(),
+      ).get({ id: sessionId });
       if (!row || row.users.disabled) return [null, null];
       const user: DatabaseUser = { id: row.users.id, attributes: { username: row.users.username, isAdmin: row.users.isAdmin } };
       return [toSession(row.sessions), user];

@@ -79,13 +79,15 @@ export async function projectCandidates(store: Store, ws: Workspace, types?: str
 
 /** Returns the user's own private credentials, as resolution candidates. */
 export async function privateCandidates(store: Store, userId: string): Promise<Candidate[]> {
-  return store.db
-    .select({ rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type })
-    .from(credentials)
-    .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
-    .where(eq(workspaces.ownerUserId, userId))
-    .orderBy(asc(credentials.credentialId))
-    .all();
+  return prepared(store.db, 'privateCandidatesOfUser', () =>
+    store.db
+      .select({ rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type })
+      .from(credentials)
+      .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
+      .where(eq(workspaces.ownerUserId, sql.placeholder('userId')))
+      .orderBy(asc(credentials.credentialId))
+      .prepare(),
+  ).all({ userId });
 }
 
 export type ToolkitInput = {

@@ -49,13 +49,15 @@ export async function findWorkspace(store: Store, userId: string, ref: string): 
 
 /** Returns the projects the user belongs to, by name. */
 export async function listProjects(store: Store, userId: string): Promise<ProjectSummary[]> {
-  return store.db
-    .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name, role: memberships.role })
-    .from(memberships)
-    .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
-    .where(eq(memberships.userId, userId))
-    .orderBy(asc(workspaces.name))
-    .all() as ProjectSummary[];
+  return prepared(store.db, 'projectsOfUser', () =>
+    store.db
+      .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name, role: memberships.role })
+      .from(memberships)
+      .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+      .where(eq(memberships.userId, sql.placeholder('userId')))
+      .orderBy(asc(workspaces.name))
+      .prepare(),
+  ).all({ userId }) as ProjectSummary[];
 }
 
 /** Creates a project with the creator as its admin; returns it with its new slug. */

@@ -1,42 +1,17 @@
 // The credentials JSON API (/api/v1/credential-types, /api/v1/workspaces/:ws/credentials) over
 // app.request, with the connection test against a real local fake service. See CONTRACT.md §4
 // (Credentials, Credential IDs, error shape) and SECURITY.md (Access, Never shown again).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadCredentialForUse } from '../../src/data/credentials';
 import { findWorkspace, getPrivateWorkspace } from '../../src/data/workspaces';
-import { createTestApp, type TestApp } from '../helpers/app';
-import { closedPortUrl, startFakeService, type FakeService } from '../helpers/fake-services';
+import { type TestApp } from '../helpers/app';
+import { project, useScenario, type User } from '../helpers/scenario';
+import { closedPortUrl, type FakeService } from '../helpers/fake-services';
 
 const ALLOW_LOOPBACK = { env: { OUTBOUND_ALLOW_HOSTS: '127.0.0.1' } };
 
-let apps: TestApp[] = [];
-let services: FakeService[] = [];
-async function fresh(opts: Parameters<typeof createTestApp>[0] = {}) {
-  const t = await createTestApp(opts);
-  apps.push(t);
-  return t;
-}
-async function fake(tokens: Record<string, string> = {}) {
-  const s = await startFakeService({ tokens });
-  services.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const t of apps) await t.close();
-  for (const s of services) await s.close();
-  apps = [];
-  services = [];
-});
+const { fresh, fake } = useScenario();
 
-type User = Awaited<ReturnType<TestApp['user']>>;
-
-/** Creates a project owned by `owner` with the given members; returns its slug. */
-async function project(t: TestApp, owner: User, name: string, members: [User, 'admin' | 'editor' | 'viewer'][] = []) {
-  const p = await t.api('POST', '/projects', owner.token, { name });
-  expect(p.status).toBe(201);
-  for (const [u, role] of members) expect((await t.api('POST', `/projects/${p.json.slug}/members`, owner.token, { username: u.username, role })).status).toBe(201);
-  return p.json.slug as string;
-}
 
 const github = (name: string, token = 'ghp_example_token', extra: Record<string, unknown> = {}) => ({ name, type: 'github', secrets: { token }, ...extra });
 
