@@ -32,14 +32,15 @@ export function ensureBuilt(): void {
   built = true;
 }
 
-/** The production server, as `npm start` and the container run it. */
+/** The production server, as `npm start` and the container run it (same node flags). */
 export const SERVER = 'dist/server.js';
+const SERVER_FLAGS = ['--max-semi-space-size=8'];
 
 /** Starts `node <script>` (.js) or `node --import tsx <script>` (.ts), waiting until `readyPath` answers 200. */
 export async function startNode(script: string, env: Record<string, string>, port: number, readyPath = '/healthz', args: string[] = []): Promise<Child & { startMs: number }> {
   if (script === SERVER) ensureBuilt();
   const started = performance.now();
-  const child = spawn(process.execPath, [...args, ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script], {
+  const child = spawn(process.execPath, [...args, ...(script === SERVER ? SERVER_FLAGS : []), ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
