@@ -22,9 +22,12 @@ function run(label: string, args: string[], capture?: string) {
   console.log(`bench: ${label} done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
-run('execute path vs the bare limit', ['bench/execute.ts']);
-run('pages at realistic size, cold start', ['bench/pages.ts']);
-run('audit at 1,000,000 events', ['bench/seed-audit.ts', '--events', process.env.BENCH_AUDIT_EVENTS ?? '1000000', '--runs', '5'], 'audit.txt');
+// --render-only rewrites RESULTS.md from the last results (after editing analysis.md).
+if (!process.argv.includes('--render-only')) {
+  run('execute path vs the bare limit', ['bench/execute.ts']);
+  run('pages at realistic size, cold start', ['bench/pages.ts']);
+  run('audit at 1,000,000 events', ['bench/seed-audit.ts', '--events', process.env.BENCH_AUDIT_EVENTS ?? '1000000', '--runs', '5'], 'audit.txt');
+}
 
 const read = (name: string) => JSON.parse(fs.readFileSync(path.join(RESULTS, `${name}.json`), 'utf8'));
 const exec = read('execute');
@@ -41,7 +44,7 @@ const analysis = fs.existsSync(path.join(ROOT, 'bench/analysis.md')) ? fs.readFi
 
 const md = `# Benchmark results
 
-Rewritten by \`npm run bench\` (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${((Date.now() - started) / 60000).toFixed(1)} minutes).
+Rewritten by \`npm run bench\` (measured ${String(exec.at).slice(0, 16).replace('T', ' ')} UTC).
 Machine: ${machine()}. Load generator: autocannon in the same machine (it shares the 2 cores with
 the servers, so every number here is lower than on a machine with a separate load generator).
 
