@@ -15,11 +15,11 @@ import { createApp } from '../src/app';
 import { hashPassword } from '../src/auth/password';
 import { loadConfig } from '../src/config';
 import { loadKeyRing } from '../src/crypto/keyring';
-import { appendAudit, executionStats, verifyAuditChain, type AuditInput } from '../src/data/audit';
-import { openDatabase } from '../src/data/db';
-import { createStore, writeTx } from '../src/data/store';
-import { createUser } from '../src/data/users';
-import { addMember, createProject, type Workspace } from '../src/data/workspaces';
+import { appendAudit, executionStats, verifyAuditChain, type AuditInput } from '../src/store/audit';
+import { openDatabase } from '../src/store/db';
+import { createStore, writeTx } from '../src/store/store';
+import { createUser } from '../src/store/users';
+import { addMember, createProject, type Workspace } from '../src/store/workspaces';
 import { createLogger } from '../src/log';
 import { createApiToken } from '../src/routes/settings';
 

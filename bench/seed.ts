@@ -4,8 +4,8 @@ import { createApp } from '../src/app';
 import { hashPassword } from '../src/auth/password';
 import { loadConfig } from '../src/config';
 import { formatKeyRing, generateKey, parseKeyRing } from '../src/crypto/keyring';
-import { openDatabase } from '../src/data/db';
-import { createUser } from '../src/data/users';
+import { openDatabase } from '../src/store/db';
+import { createUser } from '../src/store/users';
 import { createLogger } from '../src/log';
 import { createApiToken } from '../src/routes/settings';
 

@@ -159,7 +159,7 @@ export const auditEvents = sqliteTable(
     index('audit_workspace_idx').on(t.workspaceId, t.id),
     index('audit_action_idx').on(t.action, t.id),
     // Rare outcomes (failure, denied) and "any Private workspace" (the copied ref) would otherwise
-    // walk the whole log to fill a page; see the driver choice in src/data/audit.ts.
+    // walk the whole log to fill a page; see the driver choice in src/store/audit.ts.
     index('audit_outcome_idx').on(t.outcome, t.id),
     index('audit_workspace_ref_idx').on(t.workspace, t.id),
   ],

@@ -11,14 +11,14 @@ import { hashPassword } from './auth/password';
 import { generateApiToken, hashToken } from './auth/tokens';
 import { loadConfig, type Config } from './config';
 import { generateKey, loadKeyRing, parseKeyRing, writeKeyFile } from './crypto/keyring';
-import { recordAudit, verifyAuditChain } from './data/audit';
-import type { Db } from './data/db';
-import { checkKeyRing } from './data/keys';
-import { backupDatabase, olderKeysInUse, rotateDataKeys } from './data/maintenance';
-import { openDataDir } from './data/startup';
-import { createStore, type Store } from './data/store';
-import { insertApiToken } from './data/tokens';
-import { createUser, findUserForLogin, setPassword } from './data/users';
+import { recordAudit, verifyAuditChain } from './store/audit';
+import type { Db } from './store/db';
+import { checkKeyRing } from './store/keys';
+import { backupDatabase, olderKeysInUse, rotateDataKeys } from './store/maintenance';
+import { openDataDir } from './store/startup';
+import { createStore, type Store } from './store/store';
+import { insertApiToken } from './store/tokens';
+import { createUser, findUserForLogin, setPassword } from './store/users';
 import { normalizeUsername, validatePassword, validateUsername } from './domain/names';
 
 const USAGE = `usage: npm run --silent cli -- <command>
@@ -64,7 +64,7 @@ function parse(argv: string[]): Args {
 type Opened = { config: Config; db: Db; store: Store; keys: ReturnType<typeof loadKeyRing>; close(): void };
 
 function open(config: Config): Opened {
-  // Database first, then the key, the same way as the server (src/data/startup.ts).
+  // Database first, then the key, the same way as the server (src/store/startup.ts).
   const { db, keys } = openDataDir(config, { backupBeforeMigrate: true });
   if (keys.created) warn(`generated a new master key in ${keys.keyFile}; back it up, without it the stored secrets cannot be read`);
   try {

@@ -1,8 +1,8 @@
 // The types every sub-app shares: what middleware puts on the context, and the app's dependencies.
 import type { SessionAuth, SessionUser } from './auth/session';
 import type { Config } from './config';
-import type { Store } from './data/store';
-import type { Workspace } from './data/workspaces';
+import type { Store } from './store/store';
+import type { Workspace } from './store/workspaces';
 import type { Metrics } from './http/metrics';
 import type { OutboundClient } from './http/outbound';
 import type { Logger } from './log';

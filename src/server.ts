@@ -3,8 +3,8 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import type { Db } from './data/db';
-import { openDataDir } from './data/startup';
+import type { Db } from './store/db';
+import { openDataDir } from './store/startup';
 import { createLogger } from './log';
 
 function fail(message: string): never {

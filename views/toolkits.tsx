@@ -2,8 +2,8 @@
 // credential field and the Credential Configuration Change dialog, and a toolkit's page with its
 // credential banner, team readiness and one run panel per tool.
 import type { Child } from 'hono/jsx';
-import type { Toolkit, MemberCredentialState } from '../src/data/toolkits';
-import type { Workspace } from '../src/data/workspaces';
+import type { Toolkit, MemberCredentialState } from '../src/store/toolkits';
+import type { Workspace } from '../src/store/workspaces';
 import { getCredentialType } from '../src/domain/credential-types';
 import { STATUS_LABELS, type Candidate, type Resolution, type ToolkitStatus } from '../src/domain/resolution';
 import type { ToolDef, ToolkitType } from '../src/toolkits';

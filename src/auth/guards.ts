@@ -1,7 +1,7 @@
 // Middleware that decides who is calling and refuses what they may not do.
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { findUserByTokenHash } from '../data/tokens';
+import { findUserByTokenHash } from '../store/tokens';
 import type { AppEnv, Deps } from '../env';
 import { hashToken } from './tokens';
 

@@ -1,6 +1,6 @@
 // Signing in and up: password checks, throttling and the audit events they leave.
-import { recordAudit } from '../data/audit';
-import { createUser, findUserForLogin, hasAnyUser } from '../data/users';
+import { recordAudit } from '../store/audit';
+import { createUser, findUserForLogin, hasAnyUser } from '../store/users';
 import { normalizeUsername, validatePassword, validateUsername } from '../domain/names';
 import type { Deps } from '../env';
 import { hashPassword, verifyPassword } from './password';

@@ -2,8 +2,8 @@
 // sees only its SHA-256 as the session id, so a leaked database holds no usable session.
 import { Lucia, TimeSpan } from 'lucia';
 import type { Config } from '../config';
-import { createSessionAdapter } from '../data/sessions';
-import type { Store } from '../data/store';
+import { createSessionAdapter } from '../store/sessions';
+import type { Store } from '../store/store';
 import { generateSessionToken, hashToken } from './tokens';
 
 /** Sessions slide forward while used, but never outlive this, counted from sign-in. */

@@ -1,6 +1,6 @@
 // The audit log's filters as they travel in a URL (the page, its exports and GET /api/v1/audit):
 // parsing with a message per bad field, and writing them back as a canonical query string.
-import type { AuditOutcome, AuditQuery } from '../data/audit';
+import type { AuditOutcome, AuditQuery } from '../store/audit';
 
 export const AUDIT_OUTCOMES: AuditOutcome[] = ['success', 'failure', 'denied'];
 

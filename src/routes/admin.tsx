@@ -20,8 +20,8 @@ import {
   verifyAuditChainCached,
   type AuditEvent,
   type AuditScope,
-} from '../data/audit';
-import { createUser, findUserByUsername, listUsersWithProjects, setPassword, setUserAdmin, setUserDisabled, type UserChange } from '../data/users';
+} from '../store/audit';
+import { createUser, findUserByUsername, listUsersWithProjects, setPassword, setUserAdmin, setUserDisabled, type UserChange } from '../store/users';
 import { auditQueryString, parseAuditQuery } from '../domain/audit-query';
 import { csvLine } from '../domain/csv';
 import { normalizeUsername, validatePassword, validateUsername } from '../domain/names';

@@ -1,7 +1,7 @@
 // GET /api/v1/audit: the audit log for scripts, scoped like the Audit page (instance admins see
 // everything, project admins their projects' events, everyone else 403).
 import { Hono } from 'hono';
-import { auditScopeFor, listAuditEvents, type AuditEvent } from '../data/audit';
+import { auditScopeFor, listAuditEvents, type AuditEvent } from '../store/audit';
 import { parseAuditQuery } from '../domain/audit-query';
 import type { AppEnv, Deps } from '../env';
 import { apiError, invalidInput } from './api-helpers';

@@ -1,6 +1,6 @@
 // JSON API for credentials and credential types. No answer ever holds a secret value.
 import { Hono, type Context } from 'hono';
-import { createCredential, deleteCredential, getCredential, listCredentials, loadCredentialForUse, recordConnectionTest, updateCredential, type CredentialMeta } from '../data/credentials';
+import { createCredential, deleteCredential, getCredential, listCredentials, loadCredentialForUse, recordConnectionTest, updateCredential, type CredentialMeta } from '../store/credentials';
 import { canEdit } from '../domain/access';
 import { credentialIdFromName, validateCredentialId } from '../domain/credential-id';
 import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput } from '../domain/credential-types';

@@ -1,6 +1,6 @@
 // Shared pieces of the JSON API: the contract's error shape, body parsing, workspace lookup.
 import type { Context } from 'hono';
-import { findWorkspace } from '../data/workspaces';
+import { findWorkspace } from '../store/workspaces';
 import type { AppEnv, Deps } from '../env';
 import { NotFound } from './errors';
 

@@ -1,7 +1,7 @@
 // JSON API for toolkit types, toolkits and execution.
 import { Hono, type Context } from 'hono';
-import { createToolkit, credentialChanged, deleteToolkit, findResolutionCandidates, getToolkit, listToolkits, memberCredentials, type Toolkit } from '../data/toolkits';
-import type { Workspace } from '../data/workspaces';
+import { createToolkit, credentialChanged, deleteToolkit, findResolutionCandidates, getToolkit, listToolkits, memberCredentials, type Toolkit } from '../store/toolkits';
+import type { Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
 import { resolveCredential, statusOf } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';

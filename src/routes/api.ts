@@ -1,6 +1,6 @@
 // The JSON API (/api/v1) for scripts and agents, authenticated by personal access token.
 import { Hono, type Context } from 'hono';
-import { addMember, changeMemberRole, createProject, listMembers, listProjects, removeMember } from '../data/workspaces';
+import { addMember, changeMemberRole, createProject, listMembers, listProjects, removeMember } from '../store/workspaces';
 import { apiError, apiWorkspace, invalidInput, jsonBody } from './api-helpers';
 import { canManageMembers, parseRole } from '../domain/access';
 import { normalizeUsername, validateProjectName } from '../domain/names';

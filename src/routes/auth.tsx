@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { LoginPage, SignupPage } from '../../views/auth';
 import { signIn, signUp } from '../auth/login';
-import { hasAnyUser } from '../data/users';
+import { hasAnyUser } from '../store/users';
 import type { AppEnv, Deps } from '../env';
 import { clientAddress, formString, safeNext } from './helpers';
 

@@ -26,8 +26,8 @@ import {
   toolkitsUsingCredential,
   updateCredential,
   type CredentialMeta,
-} from '../data/credentials';
-import type { Workspace } from '../data/workspaces';
+} from '../store/credentials';
+import type { Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
 import { credentialIdFromName, suggestFreeCredentialId, validateCredentialId } from '../domain/credential-id';
 import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput, type CredentialType } from '../domain/credential-types';

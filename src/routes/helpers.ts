@@ -1,7 +1,7 @@
 // Small helpers shared by the page routes.
 import type { Context } from 'hono';
 import type { Frame } from '../../views/layout';
-import { listProjects, type Workspace } from '../data/workspaces';
+import { listProjects, type Workspace } from '../store/workspaces';
 import type { AppEnv, Deps } from '../env';
 
 /** Returns the string value of a form field ('' when missing or a file). */

@@ -1,8 +1,8 @@
 // Checks a toolkit's name, type, settings and credential reference; shared by the pages and the API.
-import { getCredential } from '../data/credentials';
-import { updateToolkit, type Toolkit, type ToolkitInput } from '../data/toolkits';
-import type { Workspace } from '../data/workspaces';
-import type { AuditActor } from '../data/audit';
+import { getCredential } from '../store/credentials';
+import { updateToolkit, type Toolkit, type ToolkitInput } from '../store/toolkits';
+import type { Workspace } from '../store/workspaces';
+import type { AuditActor } from '../store/audit';
 import { validateCredentialId } from '../domain/credential-id';
 import { getCredentialType } from '../domain/credential-types';
 import type { Deps } from '../env';

@@ -10,7 +10,7 @@ import {
   type CredentialOptions,
   type ToolkitFormState,
 } from '../../views/toolkits';
-import { updateCredential } from '../data/credentials';
+import { updateCredential } from '../store/credentials';
 import {
   createToolkit,
   credentialChanged,
@@ -24,8 +24,8 @@ import {
   privateCandidates,
   projectCandidates,
   type Toolkit,
-} from '../data/toolkits';
-import { getPrivateWorkspace, type Workspace } from '../data/workspaces';
+} from '../store/toolkits';
+import { getPrivateWorkspace, type Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
 import { findNearMisses, resolveCredential, statusOf } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';

@@ -1,7 +1,7 @@
 // Workspaces: the home redirect, creating projects, and a project's members.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { MembersPage, MembersSection, NewProjectPage, type MembersProps } from '../../views/workspace';
-import { addMember, changeMemberRole, createProject, findWorkspace, listMembers, removeMember, type MemberChange } from '../data/workspaces';
+import { addMember, changeMemberRole, createProject, findWorkspace, listMembers, removeMember, type MemberChange } from '../store/workspaces';
 import { canManageMembers, parseRole } from '../domain/access';
 import { normalizeUsername, validateProjectName } from '../domain/names';
 import type { AppEnv, Deps } from '../env';

@@ -1,8 +1,8 @@
 // Runs one tool of a toolkit for one executing user: validate the input, resolve the credential
 // (inline, on every run), call the service with it, record the run. Expected failures come back
 // as values that the page and the API turn into their own answers.
-import { findResolutionCandidates, openResolvedCredential, recordExecution, type Toolkit } from '../data/toolkits';
-import type { Workspace } from '../data/workspaces';
+import { findResolutionCandidates, openResolvedCredential, recordExecution, type Toolkit } from '../store/toolkits';
+import type { Workspace } from '../store/workspaces';
 import { getCredentialType } from '../domain/credential-types';
 import { resolveCredential, type Resolution } from '../domain/resolution';
 import type { Deps } from '../env';

@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/password';
 import { generateApiToken, hashToken } from '../../src/auth/tokens';
 import { loadKeyRing } from '../../src/crypto/keyring';
-import { appendAudit, DAY_MS, type AuditInput } from '../../src/data/audit';
-import { openDatabase } from '../../src/data/db';
-import { createStore, writeTx } from '../../src/data/store';
-import { insertApiToken } from '../../src/data/tokens';
-import { createUser } from '../../src/data/users';
-import { addMember, createProject, type Workspace } from '../../src/data/workspaces';
+import { appendAudit, DAY_MS, type AuditInput } from '../../src/store/audit';
+import { openDatabase } from '../../src/store/db';
+import { createStore, writeTx } from '../../src/store/store';
+import { insertApiToken } from '../../src/store/tokens';
+import { createUser } from '../../src/store/users';
+import { addMember, createProject, type Workspace } from '../../src/store/workspaces';
 import { startFakeService, type FakeService } from '../helpers/fake-services';
 import { launchBrowser, newPage, PASSWORD, screenshot, SCREENSHOT_DIR, signIn, startServer, type Server } from './harness';
 

@@ -12,9 +12,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiTokens, auditEvents, credentials, dataKeys, sessions, users, workspaces } from '../../db/schema';
 import { createDataKey, openSecrets, sealSecrets, unwrapDataKey, wrapDataKey } from '../../src/crypto/envelope';
 import { generateKey, parseKeyRing, writeKeyFile, type KeyRing } from '../../src/crypto/keyring';
-import { openDatabase } from '../../src/data/db';
-import { AUDIT_KEY_BINDING, checkKeyRing, credentialBinding } from '../../src/data/keys';
-import { rotateDataKeys } from '../../src/data/maintenance';
+import { openDatabase } from '../../src/store/db';
+import { AUDIT_KEY_BINDING, checkKeyRing, credentialBinding } from '../../src/store/keys';
+import { rotateDataKeys } from '../../src/store/maintenance';
 import { createTestApp, PASSWORD } from '../helpers/app';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { createApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { generateKey, parseKeyRing, type KeyRing } from '../../src/crypto/keyring';
-import { openDatabase } from '../../src/data/db';
+import { openDatabase } from '../../src/store/db';
 import { createLogger } from '../../src/log';
 import { createApiToken } from '../../src/routes/settings';
 

@@ -3,7 +3,7 @@
 // keyset pages, exports (CSV exactly the filtered events, formula-guarded) and the API contract;
 // and no secret in any event, export or page.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../../src/data/audit';
+import { verifyAuditChain } from '../../src/store/audit';
 import { csvCell, csvLine } from '../../src/domain/csv';
 import { parseAuditQuery } from '../../src/domain/audit-query';
 import { createTestApp, PASSWORD, type TestApp } from '../helpers/app';
@@ -381,8 +381,8 @@ describe('filters, pages and exports', () => {
   });
 
   it('exports more events than one chunk without losing or repeating any', async () => {
-    const { appendAudit } = await import('../../src/data/audit');
-    const { writeTx } = await import('../../src/data/store');
+    const { appendAudit } = await import('../../src/store/audit');
+    const { writeTx } = await import('../../src/store/store');
     writeTx(t.deps.store, (tx) => {
       for (let i = 0; i < 2500; i++) appendAudit(t.deps.store, tx, { actor: { id: bob.id, username: 'bob' }, workspace: null, action: 'user.login', target: 'user:bob' });
     });
@@ -419,8 +419,8 @@ describe('filters, pages and exports', () => {
     expect(html).toContain('href="/admin/audit/export.csv?actor=alice&amp;action=credential.create"');
 
     // Keyset pages of the page itself: 50 a page, "Older" carries before=<last id shown>.
-    const { appendAudit } = await import('../../src/data/audit');
-    const { writeTx } = await import('../../src/data/store');
+    const { appendAudit } = await import('../../src/store/audit');
+    const { writeTx } = await import('../../src/store/store');
     writeTx(t.deps.store, (tx) => {
       for (let i = 0; i < 60; i++) appendAudit(t.deps.store, tx, { actor: { id: bob.id, username: 'bob' }, workspace: null, action: 'token.create', target: `token:${i}` });
     });

@@ -2,8 +2,8 @@
 // app.request, with the connection test against a real local fake service. See CONTRACT.md §4
 // (Credentials, Credential IDs, error shape) and SECURITY.md (Access, Never shown again).
 import { describe, expect, it } from 'vitest';
-import { loadCredentialForUse } from '../../src/data/credentials';
-import { findWorkspace, getPrivateWorkspace } from '../../src/data/workspaces';
+import { loadCredentialForUse } from '../../src/store/credentials';
+import { findWorkspace, getPrivateWorkspace } from '../../src/store/workspaces';
 import { type TestApp } from '../helpers/app';
 import { project, useScenario, type User } from '../helpers/scenario';
 import { closedPortUrl, type FakeService } from '../helpers/fake-services';

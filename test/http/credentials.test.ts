@@ -3,8 +3,8 @@
 // the ID, Test connection against a real local fake service, and who may reach what.
 // See CONTRACT.md §3-4 and SECURITY.md (Never shown again, Access).
 import { describe, expect, it } from 'vitest';
-import { loadCredentialForUse } from '../../src/data/credentials';
-import { findWorkspace, getPrivateWorkspace } from '../../src/data/workspaces';
+import { loadCredentialForUse } from '../../src/store/credentials';
+import { findWorkspace, getPrivateWorkspace } from '../../src/store/workspaces';
 import { type TestApp } from '../helpers/app';
 import { project, useScenario, type User } from '../helpers/scenario';
 import { closedPortUrl, type FakeService } from '../helpers/fake-services';

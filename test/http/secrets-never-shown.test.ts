@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCredentialForUse } from '../../src/data/credentials';
-import { findWorkspace, getPrivateWorkspace } from '../../src/data/workspaces';
+import { loadCredentialForUse } from '../../src/store/credentials';
+import { findWorkspace, getPrivateWorkspace } from '../../src/store/workspaces';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { startFakeService, type FakeService } from '../helpers/fake-services';
 

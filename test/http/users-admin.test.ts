@@ -2,7 +2,7 @@
 // disabling (sessions and tokens end at once), granting and removing instance admin, resetting a
 // password; the last active instance admin is protected inside the transaction.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { setUserAdmin, setUserDisabled } from '../../src/data/users';
+import { setUserAdmin, setUserDisabled } from '../../src/store/users';
 import { cookieFrom, createTestApp, PASSWORD, type TestApp } from '../helpers/app';
 
 type User = Awaited<ReturnType<TestApp['user']>>;

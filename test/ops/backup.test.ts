@@ -7,9 +7,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, expect, it } from 'vitest';
 import { generateKey, parseKeyRing } from '../../src/crypto/keyring';
-import { verifyAuditChain } from '../../src/data/audit';
-import { loadCredentialForUse } from '../../src/data/credentials';
-import { getPrivateWorkspace } from '../../src/data/workspaces';
+import { verifyAuditChain } from '../../src/store/audit';
+import { loadCredentialForUse } from '../../src/store/credentials';
+import { getPrivateWorkspace } from '../../src/store/workspaces';
 import { createTestApp } from '../helpers/app';
 import { cli, killChildren, request, sleep, startServer, tempDir, type Server } from './helpers';
 

@@ -9,8 +9,8 @@ import { afterAll, expect, it } from 'vitest';
 import { credentials, dataKeys, workspaces } from '../../db/schema';
 import { createDataKey, openSecrets, sealSecrets, unwrapDataKey, wrapDataKey } from '../../src/crypto/envelope';
 import { generateKey, parseKeyRing, writeKeyFile, type KeyRing } from '../../src/crypto/keyring';
-import { openDatabase } from '../../src/data/db';
-import { AUDIT_KEY_BINDING, credentialBinding } from '../../src/data/keys';
+import { openDatabase } from '../../src/store/db';
+import { AUDIT_KEY_BINDING, credentialBinding } from '../../src/store/keys';
 import { createTestApp } from '../helpers/app';
 import { cli, killChildren, sleep, tempDir } from './helpers';
 
@@ -26,7 +26,7 @@ afterAll(async () => {
 
 type Seeded = { id: number; secret: string; ws: { kind: 'private' | 'project'; id: number; ownerUserId: string | null } };
 
-/** Stores COUNT credentials the way src/data/credentials.ts does, half private, half in a project. */
+/** Stores COUNT credentials the way src/store/credentials.ts does, half private, half in a project. */
 function seed(ring: KeyRing, userId: string): Seeded[] {
   const db = openDatabase(dbFile);
   try {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKey, parseKeyRing, writeKeyFile, type KeyRing } from '../../src/crypto/keyring';
-import { hasPendingMigrations, MIGRATIONS_DIR, openDatabase } from '../../src/data/db';
+import { hasPendingMigrations, MIGRATIONS_DIR, openDatabase } from '../../src/store/db';
 import { createTestApp } from '../helpers/app';
 import { cli, killChildren, listFiles, startServer, tempDir } from './helpers';
 

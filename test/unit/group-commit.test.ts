@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { openDatabase, type Db } from '../../src/data/db';
-import { createGroupCommitter } from '../../src/data/group-commit';
+import { openDatabase, type Db } from '../../src/store/db';
+import { createGroupCommitter } from '../../src/store/group-commit';
 import { masterKeys } from '../../db/schema';
 
 describe('group commit', () => {

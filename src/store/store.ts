@@ -10,7 +10,7 @@ export type Store = {
   db: Db;
   clock: Clock;
   ring: KeyRing;
-  /** The audit HMAC key, unwrapped once at start (see src/data/keys.ts). */
+  /** The audit HMAC key, unwrapped once at start (see src/store/keys.ts). */
   auditKey: Buffer;
   /** Batches concurrent hot-path writes (execution records) into one commit. */
   groupCommit: GroupCommitter;

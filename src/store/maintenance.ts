@@ -157,7 +157,7 @@ export async function backupDatabase(db: Db, file: string): Promise<string> {
 /**
  * Checks the copy and makes it a single self-contained file: the copy inherits WAL mode, which would
  * make even a read-only open create -wal and -shm files next to it. Restoring it as latchkey.db
- * turns WAL back on at start (src/data/db.ts).
+ * turns WAL back on at start (src/store/db.ts).
  */
 function checkCopy(file: string): void {
   const copy = new Database(file);

@@ -2,12 +2,12 @@
 //
 // 1. SECRET_KEY is parsed, or an existing key file read; a malformed key stops here.
 // 2. The database is opened and quick_checked before anything is written to it: a damaged file
-//    stops start with no backup, no key file and no migration (src/data/db.ts).
+//    stops start with no backup, no key file and no migration (src/store/db.ts).
 // 3. Before any migration, the key is compared with the key checks the database stores: a wrong
 //    key stops here. A missing key file is only generated when the database holds no key check
 //    yet (a new or empty database); if it holds one, start stops, because a new key could not
 //    read the stored secrets (SECURITY.md: never silently generate a new key).
-// 4. The pre-migration backup and the migrations run; createStore (src/data/store.ts) then does
+// 4. The pre-migration backup and the migrations run; createStore (src/store/store.ts) then does
 //    the full key check, including keys still needed by wrapped data.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -53,7 +53,7 @@ function storedKeyChecks(sqlite: Database.Database): Map<string, string> {
   return new Map(rows.map((r) => [r.id, r.value]));
 }
 
-/** The part of checkKeyRing (src/data/keys.ts) that needs no migrated schema: the ring matches the stored checks. */
+/** The part of checkKeyRing (src/store/keys.ts) that needs no migrated schema: the ring matches the stored checks. */
 function preCheck(stored: Map<string, string>, ring: KeyRing): void {
   for (const k of ring.keys) {
     const check = stored.get(k.id);
