@@ -69,7 +69,7 @@ function Brand() {
 
 function WorkspaceSelector(props: { frame: Frame }) {
   const { current, projects } = props.frame;
-  const label = current ? current.name : 'Choose a workspace';
+  const label = current ? current.name : 'Workspaces';
   const section = props.frame.section === 'credentials' || props.frame.section === 'toolkits' ? props.frame.section : 'toolkits';
   return (
     <details class="menu ws-selector" id="workspace-selector">

@@ -64,7 +64,7 @@ export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: Toolkit
         ) : null}
       </PageHeader>
       {props.notice ? <Banner tone="success">{props.notice}</Banner> : null}
-      {props.rows.length === 0 ? (
+      {props.pageInfo.total === 0 ? (
         <div class="card">
           <EmptyState
             icon="toolbox"
