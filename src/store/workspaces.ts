@@ -1,6 +1,6 @@
 // Workspaces (each user's Private one and team projects) and project membership.
 import { and, asc, count, eq, sql } from 'drizzle-orm';
-import { memberships, users, workspaces } from '../../db/schema';
+import { memberships, sessions, users, workspaces } from '../../db/schema';
 import type { ProjectRole, WorkspaceRole } from '../domain/access';
 import { pickFreeSlug, slugFromName } from '../domain/names';
 import { appendAudit, type AuditActor } from './audit';
@@ -146,7 +146,11 @@ export async function removeMember(store: Store, actor: AuditActor, ws: Workspac
     if (!row) return { ok: false, reason: 'not_member' } as const;
     if (row.role === 'admin' && adminCount(tx, ws.id) <= 1) return { ok: false, reason: 'last_admin' } as const;
     tx.delete(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, row.userId))).run();
-    appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'member.remove', target: `user:${username}`, details: { role: row.role } });
+    // A removed role ends the person's sessions (SECURITY.md), so nothing they had open keeps
+    // showing the project; leaving a project yourself keeps you signed in.
+    const endSessions = actor?.id !== row.userId;
+    if (endSessions) tx.delete(sessions).where(eq(sessions.userId, row.userId)).run();
+    appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'member.remove', target: `user:${username}`, details: { role: row.role, sessions_ended: endSessions } });
     return { ok: true, member: { userId: row.userId, username, role: row.role, since: row.since } } as const;
   });
 }

@@ -188,7 +188,9 @@ describe('access to a project', () => {
       ['erin', 'admin'],
     ]);
     // alice no longer sees the project at all.
-    expect((await t.browser('GET', '/w/team/members', { cookie: alice.cookie })).status).toBe(404);
+    // Removed by another admin: her sessions ended; signed in again, the project is gone for her.
+    expect((await t.browser('GET', '/w/team/members', { cookie: alice.cookie })).status).toBe(303);
+    expect((await t.browser('GET', '/w/team/members', { cookie: await t.session('alice') })).status).toBe(404);
   });
 });
 
@@ -261,7 +263,13 @@ describe('members: happy paths', () => {
     expect(del.status).toBe(204);
     expect(del.text).toBe('');
     expect((await t.api('GET', '/projects', carol.token)).json).toEqual([]);
-    expect((await t.browser('GET', '/w/team/toolkits', { cookie: carol.cookie })).status).toBe(404);
+    // Removing a role ends the person's browser sessions (SECURITY.md); signed in again, the
+    // project is a 404 for them.
+    const ended = await t.browser('GET', '/w/team/toolkits', { cookie: carol.cookie });
+    expect(ended.status).toBe(303);
+    expect(ended.headers.get('location')).toMatch(/^\/login/);
+    const again = await t.session('carol');
+    expect((await t.browser('GET', '/w/team/toolkits', { cookie: again })).status).toBe(404);
 
     const events = audit().filter((e) => e.action === 'project.create' || e.action.startsWith('member.'));
     expect(events).toEqual([
@@ -270,7 +278,7 @@ describe('members: happy paths', () => {
       { actor: 'alice', workspace: 'team', action: 'member.add', target: 'user:erin', outcome: 'success', details: { role: 'editor' } },
       { actor: 'alice', workspace: 'team', action: 'member.add', target: 'user:carol', outcome: 'success', details: { role: 'viewer' } },
       { actor: 'alice', workspace: 'team', action: 'member.role_change', target: 'user:carol', outcome: 'success', details: { from: 'viewer', to: 'editor' } },
-      { actor: 'alice', workspace: 'team', action: 'member.remove', target: 'user:carol', outcome: 'success', details: { role: 'editor' } },
+      { actor: 'alice', workspace: 'team', action: 'member.remove', target: 'user:carol', outcome: 'success', details: { role: 'editor', sessions_ended: true } },
     ]);
   });
 
