@@ -32,9 +32,10 @@ export async function signIn(deps: Deps, rawUsername: unknown, password: unknown
       actor: user ? { id: user.id, username: user.username } : null,
       workspace: null,
       action: 'user.login_failed',
-      target: `user:${username.slice(0, 64)}`,
+      // Only a real account is named: a typed name that matches nobody may be a password.
+      target: user ? `user:${user.username}` : null,
       outcome: 'failure',
-      details: { reason: user?.disabled ? 'disabled' : 'bad_credentials' },
+      details: { reason: user?.disabled ? 'disabled' : user ? 'bad_credentials' : 'unknown_user' },
     });
     return { ok: false, reason: 'invalid' };
   }

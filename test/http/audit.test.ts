@@ -177,6 +177,8 @@ describe('who may read the audit log', () => {
     await t.api('POST', '/projects/data/members', carol.token, { username: 'dave', role: 'editor' });
     await t.api('POST', '/projects/platform/members', alice.token, { username: 'dave', role: 'admin' });
     await t.api('DELETE', '/projects/platform/members/dave', alice.token);
+    // Losing the role ended his sessions: sign in again.
+    dave = { ...dave, cookie: await t.session('dave') };
     await t.api('POST', '/workspaces/data/credentials', dave.token, { name: 'Data Token', type: 'github', secrets: { token: 't1' } });
     await t.api('POST', '/workspaces/platform/credentials', alice.token, { name: 'Platform Token', type: 'github', secrets: { token: 't2' } });
     await t.api('POST', '/workspaces/private/credentials', carol.token, { name: 'Mine', type: 'github', secrets: { token: 't3' } });

@@ -248,8 +248,11 @@ describe('sign-in', () => {
     const failed = audit(t, 'user.login_failed');
     expect(failed.map((e) => [e.actor, e.target, e.outcome])).toEqual([
       ['alice', 'user:alice', 'failure'],
-      [null, 'user:zed', 'failure'],
+      [null, null, 'failure'],
     ]);
+    // A typed name that matches no account is not kept: it may be a password typed in the wrong field.
+    expect(JSON.parse(failed[1].details)).toEqual({ reason: 'unknown_user' });
+    expect(dumpDatabase(t)).not.toContain('zed');
   });
 
   it('refuses a sign-in or sign-up posted from another site (login CSRF)', async () => {
