@@ -21,7 +21,7 @@ export async function createApiToken(deps: Deps, user: { id: string; username: s
 export function settingsRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
-  const render = async (c: Context<AppEnv>, tokens: Partial<TokensProps> = {}, status: 200 | 201 | 400 = 200, password?: Parameters<typeof SettingsPage>[0]['password']) => {
+  const render = async (c: Context<AppEnv>, tokens: Partial<TokensProps> = {}, status: 200 | 201 | 400 | 429 = 200, password?: Parameters<typeof SettingsPage>[0]['password']) => {
     const props = { tokens: await listApiTokens(deps.store, c.get('user')!.id), ...tokens };
     c.header('Cache-Control', 'no-store');
     if (isHtmx(c) && !password) return c.html(<TokensSection {...props} />, status);
@@ -45,10 +45,20 @@ export function settingsRoutes(deps: Deps) {
   app.post('/settings/password', async (c) => {
     const body = await c.req.parseBody();
     const user = c.get('user')!;
+    // Guesses at the current password are throttled like sign-ins, so a borrowed session
+    // cannot be turned into the password by trying.
+    const throttleKey = `pw:${user.id}`;
+    const wait = deps.throttle.account.retryAfter(throttleKey);
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      return render(c, {}, 429, { errors: { current: `Too many wrong attempts. Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.` } });
+    }
     const row = await findUserForLogin(deps.store, user.username);
     if (!(await verifyPassword(row?.passwordHash, formString(body, 'current')))) {
+      deps.throttle.account.fail(throttleKey);
       return render(c, {}, 400, { errors: { current: 'That is not your current password.' } });
     }
+    deps.throttle.account.reset(throttleKey);
     const next = formString(body, 'password');
     const error = validatePassword(next);
     if (error) return render(c, {}, 400, { errors: { password: error } });
