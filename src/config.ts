@@ -16,7 +16,16 @@ export type Config = {
   secureCookies: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   metricsToken: string | undefined;
+  /** Behind a reverse proxy: take the client address from the last X-Forwarded-For entry. */
+  trustProxy: boolean;
 };
+
+function parseFlag(name: string, value: string | undefined): boolean {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false' || v === 'no') return false;
+  if (v === '1' || v === 'true' || v === 'yes') return true;
+  throw new Error(`${name} must be 1 or 0 (true or false), got "${value}"`);
+}
 
 /** Returns the checked settings, or throws an Error whose message names the bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -50,5 +59,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     secureCookies: baseUrl?.protocol === 'https:',
     logLevel: logLevel as Config['logLevel'],
     metricsToken: env.METRICS_TOKEN || undefined,
+    trustProxy: parseFlag('TRUST_PROXY', env.TRUST_PROXY),
   };
 }

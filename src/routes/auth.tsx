@@ -21,7 +21,7 @@ export function authRoutes(deps: Deps) {
     const body = await c.req.parseBody();
     const username = formString(body, 'username');
     const next = safeNext(formString(body, 'next'));
-    const result = await signIn(deps, username, formString(body, 'password'), clientAddress(c));
+    const result = await signIn(deps, username, formString(body, 'password'), clientAddress(c, deps.config.trustProxy));
     if (result.ok) {
       c.header('Set-Cookie', result.cookie, { append: true });
       return c.redirect(next, 303);

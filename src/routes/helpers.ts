@@ -29,8 +29,15 @@ export async function loadFrame(deps: Deps, c: Context<AppEnv>, ws: Workspace | 
   };
 }
 
-/** Returns the client's address as the socket reports it ('local' for in-process test requests). */
-export function clientAddress(c: Context): string {
+/**
+ * Returns the client's address: the socket's ('local' for in-process test requests), or behind a
+ * trusted reverse proxy (TRUST_PROXY) the last X-Forwarded-For entry, the one that proxy added.
+ */
+export function clientAddress(c: Context, trustProxy = false): string {
+  if (trustProxy) {
+    const forwarded = c.req.header('X-Forwarded-For')?.split(',').pop()?.trim();
+    if (forwarded) return forwarded.slice(0, 64);
+  }
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
   return incoming?.socket?.remoteAddress ?? 'local';
 }

@@ -20,3 +20,27 @@ describe('password change throttling', () => {
     expect((await change(PASSWORD)).status).toBe(303);
   });
 });
+
+describe('sign-in throttling behind a proxy', () => {
+  let t: TestApp;
+  afterEach(() => t.close());
+
+  const failFrom = (app: TestApp, forwardedFor: string, username: string) =>
+    app.browser('POST', '/login', { form: { username, password: 'wrong wrong wrong' }, headers: { 'X-Forwarded-For': `203.0.113.9, ${forwardedFor}` } });
+
+  it('with TRUST_PROXY=1 counts failures per forwarded client, not per proxy', async () => {
+    t = await createTestApp({ env: { TRUST_PROXY: '1' } });
+    await t.user('alice');
+    for (let i = 0; i < 30; i++) expect((await failFrom(t, '198.51.100.1', `nobody${i}`)).status).toBe(401);
+    expect((await failFrom(t, '198.51.100.1', 'nobody-more')).status).toBe(429);
+    // Another client behind the same proxy is not locked out.
+    expect((await failFrom(t, '198.51.100.2', 'nobody-else')).status).toBe(401);
+  });
+
+  it('without it ignores X-Forwarded-For, which a client could forge', async () => {
+    t = await createTestApp();
+    await t.user('alice');
+    for (let i = 0; i < 30; i++) await failFrom(t, `198.51.100.${i}`, `nobody${i}`);
+    expect((await failFrom(t, '198.51.100.99', 'nobody-more')).status).toBe(429);
+  });
+});
