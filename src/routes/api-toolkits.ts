@@ -1,9 +1,9 @@
 // JSON API for toolkit types, toolkits and execution.
 import { Hono, type Context } from 'hono';
-import { createToolkit, credentialChanged, deleteToolkit, findResolutionCandidates, getToolkit, listToolkits, memberCredentials, type Toolkit } from '../store/toolkits';
+import { createToolkit, credentialChanged, deleteToolkit, findResolutionCandidates, getToolkit, listToolkits, memberCredentials, toolkitStatuses, type Toolkit } from '../store/toolkits';
 import type { Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
-import { resolveCredential, statusOf } from '../domain/resolution';
+import { resolveCredential } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';
 import { getToolkitType, TOOLKIT_TYPES } from '../toolkits';
 import { runTool, type RunResult } from '../toolkits/execute';
@@ -13,9 +13,13 @@ import { parseToolkitInput, updateToolkitChecked } from './toolkit-input';
 
 /** Returns a toolkit in the contract's listing shape, with the caller's status. */
 export async function toolkitJson(deps: Deps, ws: Workspace, t: Toolkit, userId: string) {
-  const kind = getToolkitType(t.type);
-  const status = kind ? statusOf(resolveCredential(t.credential, kind.credentialTypes, await findResolutionCandidates(deps.store, ws, t, userId))) : 'credential_missing';
-  return { id: t.id, name: t.name, type: t.type, settings: t.settings, credential: { scope: t.credential.scope, credential_id: t.credential.credentialId }, status };
+  return (await toolkitsJson(deps, ws, [t], userId))[0];
+}
+
+/** Returns toolkits in the contract's listing shape, their statuses resolved for the whole list at once. */
+export async function toolkitsJson(deps: Deps, ws: Workspace, list: Toolkit[], userId: string) {
+  const statuses = await toolkitStatuses(deps.store, ws, userId, list);
+  return list.map((t) => ({ id: t.id, name: t.name, type: t.type, settings: t.settings, credential: { scope: t.credential.scope, credential_id: t.credential.credentialId }, status: statuses.get(t.id)! }));
 }
 
 /** Turns a failed run into the contract's status code and body. */
@@ -90,7 +94,7 @@ export function toolkitApiRoutes(deps: Deps) {
   app.get('/workspaces/:ws/toolkits', async (c) => {
     const ws = await apiWorkspace(deps, c);
     const userId = c.get('user')!.id;
-    return c.json(await Promise.all((await listToolkits(deps.store, ws)).map((t) => toolkitJson(deps, ws, t, userId))));
+    return c.json(await toolkitsJson(deps, ws, await listToolkits(deps.store, ws), userId));
   });
 
   app.get('/workspaces/:ws/toolkits/:id', async (c) => {

@@ -19,7 +19,7 @@ import {
   getToolkit,
   listToolkits,
   countToolkits,
-  projectCandidatesByRow,
+  toolkitStatuses,
   memberCredentials,
   privateCandidates,
   projectCandidates,
@@ -27,7 +27,7 @@ import {
 } from '../store/toolkits';
 import { getPrivateWorkspace, type Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
-import { findNearMisses, resolveCredential, statusOf } from '../domain/resolution';
+import { findNearMisses, resolveCredential } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';
 import { getToolkitType, TOOLKIT_TYPES } from '../toolkits';
 import { runTool } from '../toolkits/execute';
@@ -97,16 +97,8 @@ export function toolkitRoutes(deps: Deps) {
     const user = c.get('user')!;
     const page = Math.max(1, Math.floor(Number(c.req.query('page'))) || 1);
     const list = await listToolkits(deps.store, ws, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
-    // Resolve the page's rows in memory from two queries, instead of two queries per toolkit.
-    const rowIds = list.flatMap((t) => (t.credential.scope === 'project' && t.credential.rowId ? [t.credential.rowId] : []));
-    const [project, own, total] = await Promise.all([projectCandidatesByRow(deps.store, ws, rowIds), privateCandidates(deps.store, user.id), countToolkits(deps.store, ws)]);
-    const byRow = new Map(project.map((p) => [p.rowId, p]));
-    const byId = new Map(own.map((p) => [p.credentialId, p]));
-    const rows = list.map((toolkit) => {
-      const kind = getToolkitType(toolkit.type);
-      const found = { projectCredential: toolkit.credential.rowId ? (byRow.get(toolkit.credential.rowId) ?? null) : null, privateCredential: byId.get(toolkit.credential.credentialId) ?? null };
-      return { toolkit, status: kind ? statusOf(resolveCredential(toolkit.credential, kind.credentialTypes, found)) : ('credential_missing' as const) };
-    });
+    const [statuses, total] = await Promise.all([toolkitStatuses(deps.store, ws, user.id, list), countToolkits(deps.store, ws)]);
+    const rows = list.map((toolkit) => ({ toolkit, status: statuses.get(toolkit.id)! }));
     const deleted = c.req.query('deleted');
     return c.html(<ToolkitsPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} rows={rows} pageInfo={{ page, pageSize: PAGE_SIZE, total }} canEdit={canEdit(ws.role)} notice={deleted ? `Toolkit ${deleted} deleted.` : undefined} />);
   });

@@ -2,7 +2,8 @@
 // (already checked against the caller) and filters by it in the same query.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { credentials, memberships, toolkits, users, workspaces } from '../../db/schema';
-import type { Candidate, CredentialScope } from '../domain/resolution';
+import { resolveCredential, statusOf, type Candidate, type CredentialScope, type ToolkitStatus } from '../domain/resolution';
+import { getToolkitType } from '../toolkits';
 import { appendAudit, type AuditActor } from './audit';
 import { prepared } from './prepared';
 import { openCredentialSecrets } from './credentials';
@@ -308,4 +309,21 @@ export async function recordExecution(store: Store, ws: Workspace, rec: Executio
       details: { toolkit: rec.toolkit.name, toolkit_type: rec.toolkit.type, tool: rec.tool, ...rec.details },
     });
   });
+}
+
+/**
+ * Returns each toolkit's status for one member, resolved in memory from two queries for the
+ * whole list (the project credentials the list points at, and the member's own credentials).
+ */
+export async function toolkitStatuses(store: Store, ws: Workspace, userId: string, list: Toolkit[]): Promise<Map<number, ToolkitStatus>> {
+  const rowIds = list.flatMap((t) => (t.credential.scope === 'project' && t.credential.rowId ? [t.credential.rowId] : []));
+  const byRow = new Map((await projectCandidatesByRow(store, ws, rowIds)).map((p) => [p.rowId, p]));
+  const byId = new Map((await privateCandidates(store, userId)).map((p) => [p.credentialId, p]));
+  const statuses = new Map<number, ToolkitStatus>();
+  for (const t of list) {
+    const kind = getToolkitType(t.type);
+    const found = { projectCredential: t.credential.rowId ? (byRow.get(t.credential.rowId) ?? null) : null, privateCredential: byId.get(t.credential.credentialId) ?? null };
+    statuses.set(t.id, kind ? statusOf(resolveCredential(t.credential, kind.credentialTypes, found)) : 'credential_missing');
+  }
+  return statuses;
 }
