@@ -6,7 +6,7 @@ import { CREDENTIAL_TYPES, getCredentialType, type CredentialType } from '../src
 import type { Workspace } from '../src/store/workspaces';
 import type { ConnectionTest } from '../src/http/service-call';
 import { AppPage, type Frame } from './layout';
-import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, Time, type PageInfo, TableHead, TypeField } from './ui';
+import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, Time, type PageInfo, TableHead, TypeField, CreateButton } from './ui';
 
 export function typeLabel(type: string): string {
   return getCredentialType(type)?.label ?? type;
@@ -80,11 +80,7 @@ export function CredentialList(props: ListProps) {
                 : 'Store your own tokens here under the Credential ID your team agreed on. Toolkits in your projects then run as you.'
             }
           >
-            {props.canEdit ? (
-              <a class="btn btn-primary" href={`${base(ws)}/new`}>
-                + Create
-              </a>
-            ) : null}
+            {props.canEdit ? <CreateButton href={`${base(ws)}/new`} /> : null}
           </EmptyState>
         </div>
       </div>
@@ -170,11 +166,7 @@ export function CredentialsPage(props: ListProps) {
           )
         }
       >
-        {props.canEdit ? (
-          <a class="btn btn-primary" href={`${base(ws)}/new`}>
-            + Create
-          </a>
-        ) : null}
+        {props.canEdit ? <CreateButton href={`${base(ws)}/new`} /> : null}
       </PageHeader>
       {props.notice ? <Banner tone="success">{props.notice}</Banner> : null}
       {props.total > 0 ? (

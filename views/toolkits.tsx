@@ -10,7 +10,7 @@ import type { ToolDef, ToolkitType } from '../src/toolkits';
 import { TOOLKIT_TYPES, getToolkitType } from '../src/toolkits';
 import type { RunResult } from '../src/toolkits/execute';
 import { AppPage, type Frame } from './layout';
-import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, type PageInfo, TableHead, TypeField } from './ui';
+import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, type PageInfo, TableHead, TypeField, CreateButton } from './ui';
 
 const base = (ws: Workspace) => `/w/${ws.ref}/toolkits`;
 const credTypeLabel = (t: string) => getCredentialType(t)?.label ?? t;
@@ -57,11 +57,7 @@ export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: Toolkit
           )
         }
       >
-        {props.canEdit ? (
-          <a class="btn btn-primary" href={`${base(ws)}/new`}>
-            + Create
-          </a>
-        ) : null}
+        {props.canEdit ? <CreateButton href={`${base(ws)}/new`} /> : null}
       </PageHeader>
       {props.notice ? <Banner tone="success">{props.notice}</Banner> : null}
       {props.pageInfo.total === 0 ? (
@@ -75,11 +71,7 @@ export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: Toolkit
                 : 'Editors and admins of this project create toolkits. Once they do, you run them here with your own credentials.'
             }
           >
-            {props.canEdit ? (
-              <a class="btn btn-primary" href={`${base(ws)}/new`}>
-                + Create
-              </a>
-            ) : null}
+            {props.canEdit ? <CreateButton href={`${base(ws)}/new`} /> : null}
           </EmptyState>
         </div>
       ) : (

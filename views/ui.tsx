@@ -278,3 +278,12 @@ export function TypeField(props: {
     </Field>
   );
 }
+
+/** The create button of a list page, worded as the product documentation says: "+ Create". */
+export function CreateButton(props: { href: string }) {
+  return (
+    <a class="btn btn-primary" href={props.href}>
+      + Create
+    </a>
+  );
+}
