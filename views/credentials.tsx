@@ -6,7 +6,7 @@ import { CREDENTIAL_TYPES, getCredentialType, type CredentialType } from '../src
 import type { Workspace } from '../src/store/workspaces';
 import type { ConnectionTest } from '../src/http/service-call';
 import { AppPage, type Frame } from './layout';
-import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, Time, type PageInfo, TableHead, TypeField, CreateButton } from './ui';
+import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, Time, type PageInfo, TableHead, TypeField, CreateButton, DialogOrPage } from './ui';
 
 export function typeLabel(type: string): string {
   return getCredentialType(type)?.label ?? type;
@@ -382,7 +382,7 @@ export function DeleteCredential(props: { ws: Workspace; cred: CredentialMeta; u
   const body = (
     <form method="post" action={`${base(ws)}/${cred.credentialId}/delete`} class="stack">
       <div class={props.asDialog ? 'dialog-body stack' : 'stack'}>
-        <h2>Delete {cred.name}?</h2>
+        <h2 id="delete-title">Delete {cred.name}?</h2>
         <p>
           This removes the credential and its secrets for good. Type its Credential ID <code>{cred.credentialId}</code> to confirm.
         </p>
@@ -419,12 +419,10 @@ export function DeleteCredential(props: { ws: Workspace; cred: CredentialMeta; u
       </div>
     </form>
   );
-  return props.asDialog ? (
-    <dialog data-open-modal aria-labelledby="delete-title" id="delete-dialog">
+  return (
+    <DialogOrPage asDialog={props.asDialog} id="delete-dialog" labelledBy="delete-title">
       {body}
-    </dialog>
-  ) : (
-    body
+    </DialogOrPage>
   );
 }
 

@@ -287,3 +287,14 @@ export function CreateButton(props: { href: string }) {
     </a>
   );
 }
+
+/** Wraps a confirmation in a <dialog> that opens itself (htmx swaps it into #dialog-slot), or returns it as is for a plain page. */
+export function DialogOrPage(props: PropsWithChildren<{ asDialog: boolean; id: string; labelledBy: string }>) {
+  return props.asDialog ? (
+    <dialog data-open-modal aria-labelledby={props.labelledBy} id={props.id}>
+      {props.children}
+    </dialog>
+  ) : (
+    <>{props.children}</>
+  );
+}

@@ -3,7 +3,7 @@
 import type { UserWithProjects } from '../src/store/users';
 import { auditQueryString } from '../src/domain/audit-query';
 import { AppPage, type Frame } from './layout';
-import { Banner, Field, Icon, PageHeader, Pill, Time, TableHead } from './ui';
+import { Banner, Field, Icon, PageHeader, Pill, Time, TableHead, DialogOrPage } from './ui';
 
 export type CreateUserForm = { username?: string; admin?: boolean; errors?: { username?: string; password?: string } };
 
@@ -185,12 +185,10 @@ export function ConfirmUserAction(props: { username: string; action: UserAction;
       </div>
     </form>
   );
-  return props.asDialog ? (
-    <dialog data-open-modal aria-labelledby="confirm-title" id="user-dialog">
+  return (
+    <DialogOrPage asDialog={props.asDialog} id="user-dialog" labelledBy="confirm-title">
       {body}
-    </dialog>
-  ) : (
-    body
+    </DialogOrPage>
   );
 }
 

@@ -108,3 +108,12 @@ export function isNearMiss(
   if (typeof id !== 'string' || id.length === 0) return false;
   return isVariantOf(id, requiredId) || isVariantOf(requiredId, id);
 }
+
+export const CREDENTIAL_NAME_MAX_LENGTH = 120;
+
+/** Returns null when the credential's display name is acceptable, else a sentence saying why not. */
+export function validateCredentialName(name: string): string | null {
+  if (!name) return 'Give the credential a name.';
+  if (name.length > CREDENTIAL_NAME_MAX_LENGTH) return `Use at most ${CREDENTIAL_NAME_MAX_LENGTH} characters.`;
+  return null;
+}

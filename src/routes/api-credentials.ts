@@ -2,7 +2,7 @@
 import { Hono, type Context } from 'hono';
 import { createCredential, deleteCredential, getCredential, listCredentials, loadCredentialForUse, recordConnectionTest, updateCredential, type CredentialMeta } from '../store/credentials';
 import { canEdit } from '../domain/access';
-import { credentialIdFromName, validateCredentialId } from '../domain/credential-id';
+import { credentialIdFromName, validateCredentialId, validateCredentialName } from '../domain/credential-id';
 import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput } from '../domain/credential-types';
 import type { AppEnv, Deps } from '../env';
 import { testConnection } from '../http/service-call';
@@ -67,8 +67,8 @@ export function credentialApiRoutes(deps: Deps) {
     if (!body) return invalidInput(c, { _body: 'Send a JSON object.' });
     const errors: Record<string, string> = {};
     const name = typeof body.name === 'string' ? body.name.trim() : '';
-    if (!name) errors.name = 'Give the credential a name.';
-    else if (name.length > 120) errors.name = 'Use at most 120 characters.';
+    const nameError = validateCredentialName(name);
+    if (nameError) errors.name = nameError;
     const type = typeof body.type === 'string' ? getCredentialType(body.type) : undefined;
     if (!type) errors.type = `Type must be one of ${CREDENTIAL_TYPES.map((t) => t.type).join(', ')}.`;
     let credentialId: string | null = null;
@@ -107,7 +107,8 @@ export function credentialApiRoutes(deps: Deps) {
     let name: string | undefined;
     if (body.name !== undefined) {
       name = typeof body.name === 'string' ? body.name.trim() : '';
-      if (!name || name.length > 120) errors.name = 'Give the credential a name of at most 120 characters.';
+      const nameError = validateCredentialName(name);
+      if (nameError) errors.name = nameError;
     }
     let credentialId: string | undefined;
     if (body.credential_id !== undefined) {

@@ -1,11 +1,10 @@
 // JSON API for toolkit types, toolkits and execution.
 import { Hono, type Context } from 'hono';
-import { createToolkit, credentialChanged, deleteToolkit, findResolutionCandidates, getToolkit, listToolkits, memberCredentials, toolkitStatuses, type Toolkit } from '../store/toolkits';
+import { createToolkit, credentialChanged, deleteToolkit, getToolkit, listToolkits, membersNotReady, toolkitStatuses, type Toolkit } from '../store/toolkits';
 import type { Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
-import { resolveCredential } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';
-import { getToolkitType, TOOLKIT_TYPES } from '../toolkits';
+import { TOOLKIT_TYPES } from '../toolkits';
 import { runTool, type RunResult } from '../toolkits/execute';
 import { apiError, apiWorkspace, invalidInput, jsonBody } from './api-helpers';
 import { NotFound } from './errors';
@@ -124,7 +123,7 @@ export function toolkitApiRoutes(deps: Deps) {
     const updated = await updateToolkitChecked(deps, c.get('user'), ws, existing, parsed.input);
     const answer: Record<string, unknown> = await toolkitJson(deps, ws, updated, c.get('user')!.id);
     if (credentialChanged(existing.credential, parsed.input.credential)) {
-      answer.members_without_credential = await membersWithoutCredential(deps, ws, updated);
+      answer.members_without_credential = (await membersNotReady(deps.store, ws, updated)).affected;
     }
     return c.json(answer);
   });
@@ -152,16 +151,4 @@ export function toolkitApiRoutes(deps: Deps) {
   });
 
   return app;
-}
-
-/** Returns the usernames of members whose status for this toolkit would not be 'ready'. */
-export async function membersWithoutCredential(deps: Deps, ws: Workspace, t: Toolkit): Promise<string[]> {
-  const kind = getToolkitType(t.type)!;
-  if (ws.kind !== 'project') return [];
-  if (t.credential.scope === 'project') {
-    const found = await findResolutionCandidates(deps.store, ws, t, '');
-    const ok = resolveCredential(t.credential, kind.credentialTypes, found).ok;
-    return ok ? [] : (await memberCredentials(deps.store, ws, '')).map((m) => m.username);
-  }
-  return (await memberCredentials(deps.store, ws, t.credential.credentialId)).filter((m) => !m.credential || !kind.credentialTypes.includes(m.credential.type)).map((m) => m.username);
 }

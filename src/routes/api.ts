@@ -53,7 +53,7 @@ export function apiRoutes(deps: Deps) {
     return c.json({ slug: p.slug, name: p.name, role: p.role }, 201);
   });
 
-  const adminWorkspace = async (c: Context<AppEnv>) => {
+  const projectWorkspace = async (c: Context<AppEnv>) => {
     const ws = await apiWorkspace(deps, c);
     if (ws.kind !== 'project') throw new NotFound();
     return ws;
@@ -65,13 +65,13 @@ export function apiRoutes(deps: Deps) {
   };
 
   app.get('/projects/:slug/members', async (c) => {
-    const ws = await adminWorkspace(c);
+    const ws = await projectWorkspace(c);
     const members = await listMembers(deps.store, ws);
     return c.json(members.map((m) => ({ username: m.username, role: m.role })));
   });
 
   app.post('/projects/:slug/members', async (c) => {
-    const ws = await adminWorkspace(c);
+    const ws = await projectWorkspace(c);
     if (!canManageMembers(ws.role)) return forbidden(c);
     const body = await jsonBody(c);
     const username = normalizeUsername(body?.username);
@@ -86,7 +86,7 @@ export function apiRoutes(deps: Deps) {
   });
 
   app.patch('/projects/:slug/members/:username', async (c) => {
-    const ws = await adminWorkspace(c);
+    const ws = await projectWorkspace(c);
     if (!canManageMembers(ws.role)) return forbidden(c);
     const role = parseRole((await jsonBody(c))?.role);
     if (!role) return invalidInput(c, { role: 'Role must be admin, editor or viewer.' });
@@ -97,7 +97,7 @@ export function apiRoutes(deps: Deps) {
   });
 
   app.delete('/projects/:slug/members/:username', async (c) => {
-    const ws = await adminWorkspace(c);
+    const ws = await projectWorkspace(c);
     if (!canManageMembers(ws.role)) return forbidden(c);
     const result = await removeMember(deps.store, c.get('user'), ws, normalizeUsername(c.req.param('username')));
     if (!result.ok) return memberFailure(c, result.reason);

@@ -29,7 +29,7 @@ import {
 } from '../store/credentials';
 import type { Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
-import { credentialIdFromName, suggestFreeCredentialId, validateCredentialId } from '../domain/credential-id';
+import { credentialIdFromName, suggestFreeCredentialId, validateCredentialId, validateCredentialName } from '../domain/credential-id';
 import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput, type CredentialType } from '../domain/credential-types';
 import type { AppEnv, Deps } from '../env';
 import { testConnection, type ConnectionTest } from '../http/service-call';
@@ -83,8 +83,8 @@ function safeReturn(value: string): string | undefined {
 function validateForm(state: FormState, body: FormBody) {
   const type = getCredentialType(state.type)!;
   const errors: Record<string, string> = {};
-  if (!state.name) errors.name = 'Give the credential a name.';
-  else if (state.name.length > 120) errors.name = 'Use at most 120 characters.';
+  const nameError = validateCredentialName(state.name);
+  if (nameError) errors.name = nameError;
   if (!state.credentialId) {
     errors.credential_id = state.idMode === 'auto' && state.name ? 'This name has no letters or digits to make an ID from. Type a Credential ID.' : 'Enter a Credential ID.';
   } else {

@@ -21,6 +21,7 @@ import {
   countToolkits,
   toolkitStatuses,
   memberCredentials,
+  membersNotReady,
   privateCandidates,
   projectCandidates,
   type Toolkit,
@@ -31,7 +32,6 @@ import { findNearMisses, resolveCredential } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';
 import { getToolkitType, TOOLKIT_TYPES } from '../toolkits';
 import { runTool } from '../toolkits/execute';
-import { membersWithoutCredential } from './api-toolkits';
 import { NotFound } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo } from './helpers';
 import { parseToolkitInput, updateToolkitChecked } from './toolkit-input';
@@ -195,9 +195,7 @@ export function toolkitRoutes(deps: Deps) {
     const changes = credentialChanged(toolkit.credential, parsed.input.credential);
     if (changes && ws.kind === 'project' && !formString(body, 'confirm_change')) {
       const preview: Toolkit = { ...toolkit, credential: parsed.input.credential };
-      const affected = await membersWithoutCredential(deps, ws, preview);
-      const total = (await memberCredentials(deps.store, ws, '')).length;
-      const pending = { ...state, change: { affected, total } };
+      const pending = { ...state, change: await membersNotReady(deps.store, ws, preview) };
       if (isHtmx(c)) return c.html(<ToolkitForm ws={ws} state={pending} options={await options(c)} />);
       return c.html(<ToolkitFormPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} state={pending} options={await options(c)} confirmPage />);
     }

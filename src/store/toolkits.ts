@@ -12,6 +12,9 @@ import type { Workspace } from './workspaces';
 
 type Row = typeof toolkits.$inferSelect;
 
+/** The columns a resolution candidate is made of (never the sealed secrets). */
+const CANDIDATE = { rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type };
+
 export type Toolkit = {
   id: number;
   name: string;
@@ -49,7 +52,7 @@ export async function countToolkits(store: Store, ws: Workspace): Promise<number
 export async function projectCandidatesByRow(store: Store, ws: Workspace, rowIds: number[]): Promise<Candidate[]> {
   if (ws.kind !== 'project' || !rowIds.length) return [];
   return store.db
-    .select({ rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type })
+    .select(CANDIDATE)
     .from(credentials)
     .where(and(eq(credentials.workspaceId, ws.id), inArray(credentials.id, rowIds)))
     .all();
@@ -71,7 +74,7 @@ export async function getToolkit(store: Store, ws: Workspace, id: number): Promi
 export async function projectCandidates(store: Store, ws: Workspace, types?: string[]): Promise<Candidate[]> {
   if (ws.kind !== 'project') return [];
   return store.db
-    .select({ rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type })
+    .select(CANDIDATE)
     .from(credentials)
     .where(types ? and(eq(credentials.workspaceId, ws.id), inArray(credentials.type, types)) : eq(credentials.workspaceId, ws.id))
     .orderBy(asc(sql`lower(${credentials.name})`))
@@ -82,7 +85,7 @@ export async function projectCandidates(store: Store, ws: Workspace, types?: str
 export async function privateCandidates(store: Store, userId: string): Promise<Candidate[]> {
   return prepared(store.db, 'privateCandidatesOfUser', () =>
     store.db
-      .select({ rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type })
+      .select(CANDIDATE)
       .from(credentials)
       .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
       .where(eq(workspaces.ownerUserId, sql.placeholder('userId')))
@@ -224,13 +227,12 @@ export type ResolvedSecrets = { fields: Record<string, string>; secrets: Record<
  * Looks up the credential a run uses, by the only keys allowed: the project's own credential row,
  * or the executing user's Private credential with the toolkit's Credential ID.
  */
-export async function findResolutionCandidates(store: Store, ws: Workspace, toolkit: Toolkit, executingUserId: string): Promise<{ projectCredential: Candidate | null; privateCredential: Candidate | null }> {
-  const candidate = { rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type };
+export async function findResolutionCandidates(store: Store, ws: Workspace, toolkit: Pick<Toolkit, 'credential'>, executingUserId: string): Promise<{ projectCredential: Candidate | null; privateCredential: Candidate | null }> {
   if (toolkit.credential.scope === 'project') {
     const r = toolkit.credential.rowId
       ? prepared(store.db, 'projectCandidate', () =>
           store.db
-            .select(candidate)
+            .select(CANDIDATE)
             .from(credentials)
             .where(and(eq(credentials.id, sql.placeholder('rowId')), eq(credentials.workspaceId, sql.placeholder('ws'))))
             .prepare(),
@@ -240,7 +242,7 @@ export async function findResolutionCandidates(store: Store, ws: Workspace, tool
   }
   const r = prepared(store.db, 'privateCandidate', () =>
     store.db
-      .select(candidate)
+      .select(CANDIDATE)
       .from(credentials)
       .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
       .where(and(eq(workspaces.ownerUserId, sql.placeholder('userId')), eq(credentials.credentialId, sql.placeholder('cid'))))
@@ -326,4 +328,23 @@ export async function toolkitStatuses(store: Store, ws: Workspace, userId: strin
     statuses.set(t.id, kind ? statusOf(resolveCredential(t.credential, kind.credentialTypes, found)) : 'credential_missing');
   }
   return statuses;
+}
+
+/**
+ * Returns who in the project could not run this toolkit as configured (no matching private
+ * credential, one of the wrong type, or a project credential that cannot serve it), and how many
+ * members there are: the content of the Credential Configuration Change dialog and of the API's
+ * members_without_credential. Names only.
+ */
+export async function membersNotReady(store: Store, ws: Workspace, t: Pick<Toolkit, 'type' | 'credential'>): Promise<{ affected: string[]; total: number }> {
+  if (ws.kind !== 'project') return { affected: [], total: 0 };
+  const accepted = getToolkitType(t.type)?.credentialTypes ?? [];
+  const members = await memberCredentials(store, ws, t.credential.scope === 'private' ? t.credential.credentialId : '');
+  if (t.credential.scope === 'project') {
+    const found = await findResolutionCandidates(store, ws, t, '');
+    const ok = resolveCredential(t.credential, accepted, found).ok;
+    return { affected: ok ? [] : members.map((m) => m.username), total: members.length };
+  }
+  const affected = members.filter((m) => !m.credential || !accepted.includes(m.credential.type)).map((m) => m.username);
+  return { affected, total: members.length };
 }
