@@ -8,7 +8,7 @@ import { appendAudit, type AuditActor } from './audit';
 import { prepared } from './prepared';
 import { openCredentialSecrets } from './credentials';
 import { writeTx, type Store } from './store';
-import type { Workspace } from './workspaces';
+import { listMembers, type Workspace } from './workspaces';
 
 type Row = typeof toolkits.$inferSelect;
 
@@ -339,12 +339,12 @@ export async function toolkitStatuses(store: Store, ws: Workspace, userId: strin
 export async function membersNotReady(store: Store, ws: Workspace, t: Pick<Toolkit, 'type' | 'credential'>): Promise<{ affected: string[]; total: number }> {
   if (ws.kind !== 'project') return { affected: [], total: 0 };
   const accepted = getToolkitType(t.type)?.credentialTypes ?? [];
-  const members = await memberCredentials(store, ws, t.credential.scope === 'private' ? t.credential.credentialId : '');
   if (t.credential.scope === 'project') {
-    const found = await findResolutionCandidates(store, ws, t, '');
-    const ok = resolveCredential(t.credential, accepted, found).ok;
+    const members = await listMembers(store, ws);
+    const ok = resolveCredential(t.credential, accepted, await findResolutionCandidates(store, ws, t, '')).ok;
     return { affected: ok ? [] : members.map((m) => m.username), total: members.length };
   }
+  const members = await memberCredentials(store, ws, t.credential.credentialId);
   const affected = members.filter((m) => !m.credential || !accepted.includes(m.credential.type)).map((m) => m.username);
   return { affected, total: members.length };
 }
