@@ -5,7 +5,8 @@ import type { Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
 import type { AppEnv, Deps } from '../env';
 import { TOOLKIT_TYPES } from '../toolkits';
-import { runTool, type RunResult } from '../toolkits/execute';
+import { runToolkit } from '../services/run-toolkit';
+import { runFailureAnswer } from '../domain/failures';
 import { apiError, apiWorkspace, invalidInput, jsonBody } from './api-helpers';
 import { NotFound } from './errors';
 import { parseToolkitInput, updateToolkitChecked } from './toolkit-input';
@@ -19,47 +20,6 @@ export async function toolkitJson(deps: Deps, ws: Workspace, t: Toolkit, userId:
 export async function toolkitsJson(deps: Deps, ws: Workspace, list: Toolkit[], userId: string) {
   const statuses = await toolkitStatuses(deps.store, ws, userId, list);
   return list.map((t) => ({ id: t.id, name: t.name, type: t.type, settings: t.settings, credential: { scope: t.credential.scope, credential_id: t.credential.credentialId }, status: statuses.get(t.id)! }));
-}
-
-/** Turns a failed run into the contract's status code and body. */
-export function runFailureAnswer(r: Exclude<RunResult, { ok: true }>): { status: 400 | 403 | 404 | 422 | 502; body: Record<string, unknown> } {
-  switch (r.reason) {
-    case 'unknown_tool':
-      return { status: 400, body: { error: 'invalid_input', message: 'This toolkit has no such tool.', fields: { tool: 'Unknown tool.' } } };
-    case 'invalid_input':
-      return { status: 400, body: { error: 'invalid_input', message: 'Some inputs are not valid.', fields: r.errors } };
-    case 'setup_required':
-      return {
-        status: 422,
-        body: {
-          error: 'credential_setup_required',
-          message: `Create a private credential with Credential ID ${r.credentialId} (type ${r.credentialType}) in your Private workspace to run this toolkit.`,
-          credential_id: r.credentialId,
-          credential_type: r.credentialType,
-          accepted_types: r.acceptedTypes,
-        },
-      };
-    case 'type_mismatch':
-      return {
-        status: 422,
-        body: {
-          error: 'credential_type_mismatch',
-          message: `Your credential ${r.credentialId} is of type ${r.actualType}, but this toolkit needs ${r.acceptedTypes.join(' or ')}.`,
-          credential_id: r.credentialId,
-          expected_type: r.expectedType,
-          actual_type: r.actualType,
-          accepted_types: r.acceptedTypes,
-        },
-      };
-    case 'credential_missing':
-      return { status: 422, body: { error: 'credential_missing', message: `The project credential ${r.credentialId} this toolkit uses was deleted.`, credential_id: r.credentialId } };
-    case 'destination_not_allowed':
-      return { status: 403, body: { error: 'destination_not_allowed', message: `Latchkey may not call ${r.host}. An administrator can allow it with OUTBOUND_ALLOW_HOSTS.`, host: r.host } };
-    case 'upstream_error':
-      return { status: 502, body: { error: 'upstream_error', message: `The service failed with status ${r.status}.`, status: r.status } };
-    case 'upstream_unreachable':
-      return { status: 502, body: { error: 'upstream_unreachable', message: `Could not reach the service: ${r.message}` } };
-  }
 }
 
 /** Returns the API sub-app for /toolkit-types and /workspaces/:ws/toolkits. */
@@ -142,7 +102,7 @@ export function toolkitApiRoutes(deps: Deps) {
     const body = await jsonBody(c);
     if (!body || typeof body.tool !== 'string') return invalidInput(c, { tool: 'Name the tool to run.' });
     if (body.input !== undefined && (typeof body.input !== 'object' || body.input === null || Array.isArray(body.input))) return invalidInput(c, { input: 'input must be an object.' });
-    const r = await runTool(deps, c.get('user')!, ws, t, body.tool, body.input ?? {});
+    const r = await runToolkit(deps, { user: c.get('user')!, ws, toolkit: t, tool: body.tool, input: body.input ?? {} });
     if (r.ok) {
       return c.json({ ok: true, tool: r.tool, result: r.result, credential: { scope: r.credential.scope, credential_id: r.credential.credentialId, owner: r.credential.owner } });
     }

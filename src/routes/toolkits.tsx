@@ -31,7 +31,7 @@ import { canEdit } from '../domain/access';
 import { findNearMisses, resolveCredential } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';
 import { getToolkitType, TOOLKIT_TYPES } from '../toolkits';
-import { runTool } from '../toolkits/execute';
+import { runToolkit } from '../services/run-toolkit';
 import { NotFound } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo } from './helpers';
 import { parseToolkitInput, updateToolkitChecked } from './toolkit-input';
@@ -224,7 +224,7 @@ export function toolkitRoutes(deps: Deps) {
       if (i.type === 'boolean') input[i.name] = v === 'on' || v === 'true';
       else if (v.trim() !== '') input[i.name] = v;
     }
-    const result = await runTool(deps, c.get('user')!, ws, toolkit, toolName, input);
+    const result = await runToolkit(deps, { user: c.get('user')!, ws, toolkit, tool: toolName, input });
     if (isHtmx(c)) return c.html(<RunOutcome ws={ws} toolkit={toolkit} toolName={toolName} result={result} />);
     return c.html(await toolkitPage(c, toolkit, { runResult: { tool: toolName, result } }));
   });

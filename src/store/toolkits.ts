@@ -8,22 +8,16 @@ import { appendAudit, type AuditActor } from './audit';
 import { prepared } from './prepared';
 import { openCredentialSecrets } from './credentials';
 import { writeTx, type Store } from './store';
-import { listMembers, type Workspace } from './workspaces';
+import { listMembers } from './workspaces';
+import type { MemberCredentialState, Toolkit, ToolkitInput, Workspace } from '../domain/models';
+
+export type { MemberCredentialState, Toolkit, ToolkitInput };
 
 type Row = typeof toolkits.$inferSelect;
 
 /** The columns a resolution candidate is made of (never the sealed secrets). */
 const CANDIDATE = { rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type };
 
-export type Toolkit = {
-  id: number;
-  name: string;
-  type: string;
-  settings: Record<string, string>;
-  credential: { scope: CredentialScope; credentialId: string; rowId: number | null };
-  createdAt: number;
-  updatedAt: number;
-};
 
 function toToolkit(r: Row): Toolkit {
   return {
@@ -93,13 +87,6 @@ export async function privateCandidates(store: Store, userId: string): Promise<C
       .prepare(),
   ).all({ userId });
 }
-
-export type ToolkitInput = {
-  name: string;
-  type: string;
-  settings: Record<string, string>;
-  credential: { scope: CredentialScope; credentialId: string; rowId: number | null };
-};
 
 function credentialDetails(c: ToolkitInput['credential']) {
   return { scope: c.scope, credential_id: c.credentialId };
@@ -190,7 +177,6 @@ export async function deleteToolkit(store: Store, actor: AuditActor, ws: Workspa
   });
 }
 
-export type MemberCredentialState = { username: string; role: string; credential: Candidate | null };
 
 /**
  * For each member of the project, their own private credential with this Credential ID (or

@@ -1,24 +1,30 @@
 // Runs one tool of a toolkit for one executing user: validate the input, resolve the credential
 // (inline, on every run), call the service with it, record the run. Expected failures come back
-// as values that the page and the API turn into their own answers.
-import { findResolutionCandidates, openResolvedCredential, recordExecution, type Toolkit } from '../store/toolkits';
-import type { Workspace } from '../store/workspaces';
+// as values (src/domain/failures.ts) that the pages, the API and the MCP endpoint translate.
+//
+// Call shape: runToolkit(deps, { user, ws, toolkit, tool, input, origin? }).
+// `origin` says where the run came from when it was not a page or the JSON API, e.g.
+// { via: 'mcp', client: 'Claude Desktop' }: it is written into the toolkit.execute audit event's
+// details as "via" and "client".
+import { findResolutionCandidates, openResolvedCredential, recordExecution } from '../store/toolkits';
+import type { Toolkit, Workspace } from '../domain/models';
 import { getCredentialType } from '../domain/credential-types';
-import { resolveCredential, type Resolution } from '../domain/resolution';
+import { resolveCredential } from '../domain/resolution';
 import type { Deps } from '../env';
 import { callService } from '../http/service-call';
-import { getToolkitType, isPlanError, validateToolInput } from './index';
+import { outboundFailureMessage, type RunFailure } from '../domain/failures';
+import { getToolkitType, isPlanError, validateToolInput } from '../toolkits';
 
 export type RunCredential = { scope: 'project' | 'private'; credentialId: string; owner: string };
 
+/** Where a run was asked for, when not a page or the JSON API. */
+export type RunOrigin = { via: 'mcp'; client: string };
+
+export type RunRequest = { user: { id: string; username: string }; ws: Workspace; toolkit: Toolkit; tool: string; input: unknown; origin?: RunOrigin };
+
 export type RunResult =
   | { ok: true; tool: string; result: { status: number; body: unknown }; credential: RunCredential; durationMs: number }
-  | { ok: false; reason: 'invalid_input'; errors: Record<string, string> }
-  | { ok: false; reason: 'unknown_tool' }
-  | (Extract<Resolution, { ok: false }> & { tool: string })
-  | { ok: false; reason: 'destination_not_allowed'; host: string; credential: RunCredential }
-  | { ok: false; reason: 'upstream_error'; status: number; body: unknown; credential: RunCredential }
-  | { ok: false; reason: 'upstream_unreachable'; message: string; credential: RunCredential };
+  | ({ ok: false; tool: string; credential?: RunCredential } & RunFailure);
 
 /** The outcome label of a run, for metrics and the log: `success`, `service_error` (the service
  *  answered below 500 but reported a failure) or the failure reason. */
@@ -27,14 +33,15 @@ export function runOutcome(r: RunResult, serviceFailed = false): string {
   return r.reason;
 }
 
-/** Runs `toolName` of `toolkit` as `user`; never throws for expected failures. Every run is counted
- *  in the metrics and leaves one log line (ids, outcome and timings only). */
-export async function runTool(deps: Deps, user: { id: string; username: string }, ws: Workspace, toolkit: Toolkit, toolName: string, rawInput: unknown): Promise<RunResult> {
+/** Runs `req.tool` of `req.toolkit` as `req.user`; never throws for expected failures. Every run is
+ *  counted in the metrics and leaves one log line (ids, outcome and timings only). */
+export async function runToolkit(deps: Deps, req: RunRequest): Promise<RunResult> {
+  const { user, ws, toolkit, tool: toolName } = req;
   const started = performance.now();
   const timing: RunTiming = { upstreamMs: null, serviceFailed: false };
   let result: RunResult | undefined;
   try {
-    result = await run(deps, user, ws, toolkit, toolName, rawInput, timing);
+    result = await run(deps, req, timing);
     return result;
   } finally {
     const ms = performance.now() - started;
@@ -52,29 +59,23 @@ export async function runTool(deps: Deps, user: { id: string; username: string }
       status,
       durationMs: Math.round(ms),
       upstreamMs: timing.upstreamMs === null ? null : Math.round(timing.upstreamMs),
+      ...(req.origin ? { via: req.origin.via } : {}),
     });
   }
 }
 
 type RunTiming = { upstreamMs: number | null; serviceFailed: boolean };
 
-async function run(
-  deps: Deps,
-  user: { id: string; username: string },
-  ws: Workspace,
-  toolkit: Toolkit,
-  toolName: string,
-  rawInput: unknown,
-  timing: RunTiming,
-): Promise<RunResult> {
+async function run(deps: Deps, req: RunRequest, timing: RunTiming): Promise<RunResult> {
+  const { user, ws, toolkit, tool: toolName, input: rawInput, origin } = req;
   const started = performance.now();
   const kind = getToolkitType(toolkit.type);
   const tool = kind?.tools.find((t) => t.name === toolName);
-  if (!kind || !tool) return { ok: false, reason: 'unknown_tool' };
+  if (!kind || !tool) return { ok: false, reason: 'unknown_tool', tool: toolName };
   const checked = validateToolInput(tool, rawInput ?? {});
-  if (!checked.ok) return { ok: false, reason: 'invalid_input', errors: checked.errors };
+  if (!checked.ok) return { ok: false, reason: 'invalid_input', errors: checked.errors, tool: toolName };
   const planned = tool.plan(checked.input, toolkit.settings);
-  if (isPlanError(planned)) return { ok: false, reason: 'invalid_input', errors: { [planned.field ?? '_form']: planned.error } };
+  if (isPlanError(planned)) return { ok: false, reason: 'invalid_input', errors: { [planned.field ?? '_form']: planned.error }, tool: toolName };
 
   const record = (outcome: 'success' | 'failure', details: Record<string, unknown>, credentialRowId: number | null) =>
     recordExecution(deps.store, ws, {
@@ -83,7 +84,7 @@ async function run(
       tool: toolName,
       outcome,
       credentialRowId,
-      details: { ...details, duration_ms: Math.round(performance.now() - started), input_keys: Object.keys(checked.input) },
+      details: { ...details, ...(origin ? { via: origin.via, client: origin.client } : {}), duration_ms: Math.round(performance.now() - started), input_keys: Object.keys(checked.input) },
     });
 
   const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, await findResolutionCandidates(deps.store, ws, toolkit, user.id));
@@ -95,7 +96,11 @@ async function run(
   const credential: RunCredential = { scope: resolution.scope, credentialId: resolution.credential.credentialId, owner };
   const auditCredential = { scope: credential.scope, credential_id: credential.credentialId, owner };
   const opened = await openResolvedCredential(deps.store, ws, resolution.scope, resolution.credential.rowId, user.id);
-  if (!opened) return { ok: false, reason: 'credential_missing', credentialId: toolkit.credential.credentialId, tool: toolName };
+  if (!opened) {
+    // Deleted between resolution and decryption: audited like every other run.
+    await record('failure', { error: 'credential_missing', credential: auditCredential }, null);
+    return { ok: false, reason: 'credential_missing', credentialId: credential.credentialId, scope: credential.scope, tool: toolName };
+  }
   const type = getCredentialType(opened.type)!;
 
   const calledAt = performance.now();
@@ -104,13 +109,12 @@ async function run(
   if (!result.ok) {
     const reason = result.reason === 'destination_not_allowed' ? 'destination_not_allowed' : 'upstream_unreachable';
     await record('failure', { error: reason, credential: auditCredential }, resolution.credential.rowId);
-    if (result.reason === 'destination_not_allowed') return { ok: false, reason: 'destination_not_allowed', host: result.host, credential };
-    const message = result.reason === 'timeout' ? 'The service did not answer within 15 seconds.' : result.reason === 'too_large' ? 'The answer was larger than 1 MiB.' : result.message;
-    return { ok: false, reason: 'upstream_unreachable', message, credential };
+    if (result.reason === 'destination_not_allowed') return { ok: false, reason: 'destination_not_allowed', host: result.host, credential, tool: toolName };
+    return { ok: false, reason: 'upstream_unreachable', message: outboundFailureMessage(result), credential, tool: toolName };
   }
   if (result.status >= 500) {
     await record('failure', { error: 'upstream_error', status: result.status, credential: auditCredential }, resolution.credential.rowId);
-    return { ok: false, reason: 'upstream_error', status: result.status, body: result.body, credential };
+    return { ok: false, reason: 'upstream_error', status: result.status, credential, tool: toolName };
   }
   const failed = tool.failed?.(result.body);
   timing.serviceFailed = !!failed;
