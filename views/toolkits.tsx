@@ -5,7 +5,7 @@ import type { Child } from 'hono/jsx';
 import type { Toolkit, MemberCredentialState } from '../src/domain/models';
 import type { Workspace } from '../src/domain/models';
 import { getCredentialType } from '../src/domain/credential-types';
-import { STATUS_LABELS, type Candidate, type Resolution, type ToolkitStatus } from '../src/domain/resolution';
+import { memberStatus, STATUS_LABELS, type Candidate, type Resolution, type ToolkitStatus } from '../src/domain/resolution';
 import type { ToolDef, ToolkitType } from '../src/toolkits';
 import { TOOLKIT_TYPES, getToolkitType } from '../src/toolkits';
 import type { RunResult } from '../src/services/run-toolkit';
@@ -433,7 +433,7 @@ export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resol
 export function TeamReadiness(props: { members: MemberCredentialState[]; kind: ToolkitType; credentialId: string }) {
   const rows = props.members.map((m) => ({
     username: m.username,
-    state: !m.credential ? 'missing' : props.kind.credentialTypes.includes(m.credential.type) ? 'ready' : 'mismatch',
+    state: memberStatus({ scope: 'private', credentialId: props.credentialId }, props.kind.credentialTypes, { privateCredential: m.credential }),
   }));
   const ready = rows.filter((r) => r.state === 'ready').length;
   return (
@@ -457,7 +457,7 @@ export function TeamReadiness(props: { members: MemberCredentialState[]; kind: T
               {r.username.slice(0, 1).toUpperCase()}
             </span>
             <span>{r.username}</span>
-            <Pill tone={r.state === 'ready' ? 'success' : r.state === 'missing' ? 'warning' : 'danger'}>{r.state === 'ready' ? 'Ready' : r.state === 'missing' ? `No ${props.credentialId}` : 'Type mismatch'}</Pill>
+            <Pill tone={r.state === 'ready' ? 'success' : r.state === 'setup_required' ? 'warning' : 'danger'}>{r.state === 'ready' ? 'Ready' : r.state === 'setup_required' ? `No ${props.credentialId}` : 'Type mismatch'}</Pill>
           </li>
         ))}
       </ul>

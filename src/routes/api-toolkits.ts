@@ -1,6 +1,6 @@
 // JSON API for toolkit types, toolkits and execution.
 import { Hono, type Context } from 'hono';
-import { createToolkit, credentialChanged, deleteToolkit, getToolkit, listToolkits, membersNotReady, toolkitStatuses, type Toolkit } from '../store/toolkits';
+import { getToolkit, listToolkits, toolkitStatuses, type Toolkit } from '../store/toolkits';
 import type { Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
 import type { AppEnv, Deps } from '../env';
@@ -9,7 +9,7 @@ import { runToolkit } from '../services/run-toolkit';
 import { runFailureAnswer } from '../domain/failures';
 import { apiError, apiWorkspace, invalidInput, jsonBody } from './api-helpers';
 import { NotFound } from './errors';
-import { parseToolkitInput, updateToolkitChecked } from './toolkit-input';
+import { saveToolkit, type ToolkitSave } from '../services/save-toolkit';
 
 /** Returns a toolkit in the contract's listing shape, with the caller's status. */
 export async function toolkitJson(deps: Deps, ws: Workspace, t: Toolkit, userId: string) {
@@ -61,15 +61,21 @@ export function toolkitApiRoutes(deps: Deps) {
     return c.json(await toolkitJson(deps, ws, await toolkitOr404(c, ws), c.get('user')!.id));
   });
 
+  /** Translates a failed save into the contract's answer. */
+  const saveFailure = (c: Context, r: Exclude<ToolkitSave, { ok: true }>) => {
+    if (r.reason === 'forbidden') return forbidden(c);
+    if (r.reason === 'invalid_input') return invalidInput(c, r.errors);
+    throw new NotFound();
+  };
+
   app.post('/workspaces/:ws/toolkits', async (c) => {
     const ws = await apiWorkspace(deps, c);
     if (!canEdit(ws.role)) return forbidden(c);
     const body = await jsonBody(c);
     if (!body) return invalidInput(c, { _body: 'Send a JSON object.' });
-    const parsed = await parseToolkitInput(deps, ws, body, null);
-    if (!parsed.ok) return invalidInput(c, parsed.errors);
-    const t = await createToolkit(deps.store, c.get('user')!, ws, parsed.input);
-    return c.json(await toolkitJson(deps, ws, t, c.get('user')!.id), 201);
+    const r = await saveToolkit(deps, c.get('user')!, ws, { op: 'create', body });
+    if (!r.ok) return saveFailure(c, r);
+    return c.json(await toolkitJson(deps, ws, r.toolkit, c.get('user')!.id), 201);
   });
 
   app.patch('/workspaces/:ws/toolkits/:id', async (c) => {
@@ -78,21 +84,18 @@ export function toolkitApiRoutes(deps: Deps) {
     if (!canEdit(ws.role)) return forbidden(c);
     const body = await jsonBody(c);
     if (!body) return invalidInput(c, { _body: 'Send a JSON object.' });
-    const parsed = await parseToolkitInput(deps, ws, body, existing);
-    if (!parsed.ok) return invalidInput(c, parsed.errors);
-    const updated = await updateToolkitChecked(deps, c.get('user'), ws, existing, parsed.input);
-    const answer: Record<string, unknown> = await toolkitJson(deps, ws, updated, c.get('user')!.id);
-    if (credentialChanged(existing.credential, parsed.input.credential)) {
-      answer.members_without_credential = (await membersNotReady(deps.store, ws, updated)).affected;
-    }
+    const r = await saveToolkit(deps, c.get('user')!, ws, { op: 'update', existing, body, confirmed: true });
+    if (!r.ok) return saveFailure(c, r);
+    const answer: Record<string, unknown> = await toolkitJson(deps, ws, r.toolkit, c.get('user')!.id);
+    if (r.op === 'update' && r.membersWithoutCredential) answer.members_without_credential = r.membersWithoutCredential;
     return c.json(answer);
   });
 
   app.delete('/workspaces/:ws/toolkits/:id', async (c) => {
     const ws = await apiWorkspace(deps, c);
-    const t = await toolkitOr404(c, ws);
-    if (!canEdit(ws.role)) return forbidden(c);
-    await deleteToolkit(deps.store, c.get('user'), ws, t.id);
+    const existing = await toolkitOr404(c, ws);
+    const r = await saveToolkit(deps, c.get('user')!, ws, { op: 'delete', existing });
+    if (!r.ok) return saveFailure(c, r);
     return c.body(null, 204);
   });
 

@@ -12,16 +12,12 @@ import {
 } from '../../views/toolkits';
 import { updateCredential } from '../store/credentials';
 import {
-  createToolkit,
-  credentialChanged,
-  deleteToolkit,
   findResolutionCandidates,
   getToolkit,
   listToolkits,
   countToolkits,
   toolkitStatuses,
   memberCredentials,
-  membersNotReady,
   privateCandidates,
   projectCandidates,
   type Toolkit,
@@ -34,7 +30,7 @@ import { getToolkitType, TOOLKIT_TYPES } from '../toolkits';
 import { runToolkit } from '../services/run-toolkit';
 import { NotFound } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo } from './helpers';
-import { parseToolkitInput, updateToolkitChecked } from './toolkit-input';
+import { saveToolkit, type ToolkitSave } from '../services/save-toolkit';
 
 type FormBody = Record<string, unknown>;
 
@@ -61,7 +57,7 @@ function stateFromForm(body: FormBody, mode: ToolkitFormState['mode'], original?
   };
 }
 
-/** The JSON-shaped input parseToolkitInput checks (blank settings are left out). */
+/** The JSON-shaped input saveToolkit checks (blank settings are left out). */
 function inputFromState(s: ToolkitFormState) {
   const settings = Object.fromEntries(Object.entries(s.settings).filter(([, v]) => v));
   return { name: s.name, type: s.type, settings, credential: { scope: s.scope, credential_id: s.credentialId } };
@@ -90,6 +86,17 @@ export function toolkitRoutes(deps: Deps) {
     const ws = c.get('ws');
     if (isHtmx(c)) return c.html(<ToolkitForm ws={ws} state={state} options={await options(c)} />, status);
     return c.html(<ToolkitFormPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} state={state} options={await options(c)} />, status);
+  };
+
+  /** Translates a failed save: the form again with its errors, the change dialog, 403 or 404. */
+  const saveFailure = async (c: Context<AppEnv>, r: Exclude<ToolkitSave, { ok: true }>, state?: ToolkitFormState) => {
+    const ws = c.get('ws');
+    if (r.reason === 'forbidden') return requireEditor(c)!;
+    if (r.reason === 'not_found' || !state) throw new NotFound();
+    if (r.reason === 'invalid_input') return renderForm(c, { ...state, errors: r.errors }, 400);
+    const pending = { ...state, change: r.change };
+    if (isHtmx(c)) return c.html(<ToolkitForm ws={ws} state={pending} options={await options(c)} />);
+    return c.html(<ToolkitFormPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} state={pending} options={await options(c)} confirmPage />);
   };
 
   app.get('/w/:ws/toolkits', async (c) => {
@@ -125,10 +132,9 @@ export function toolkitRoutes(deps: Deps) {
     if (denied) return denied;
     const ws = c.get('ws');
     const state = stateFromForm(await c.req.parseBody(), 'create');
-    const parsed = await parseToolkitInput(deps, ws, inputFromState(state), null);
-    if (!parsed.ok) return renderForm(c, { ...state, errors: parsed.errors }, 400);
-    const t = await createToolkit(deps.store, c.get('user')!, ws, parsed.input);
-    return redirectTo(c, `${base(ws)}/${t.id}?created=1`);
+    const r = await saveToolkit(deps, c.get('user')!, ws, { op: 'create', body: inputFromState(state) });
+    if (!r.ok) return saveFailure(c, r, state);
+    return redirectTo(c, `${base(ws)}/${r.toolkit.id}?created=1`);
   });
 
   app.get('/w/:ws/toolkits/:id', async (c) => {
@@ -190,16 +196,8 @@ export function toolkitRoutes(deps: Deps) {
       state = { ...state, scope: toolkit.credential.scope, credentialId: toolkit.credential.credentialId };
       return renderForm(c, state);
     }
-    const parsed = await parseToolkitInput(deps, ws, inputFromState(state), toolkit);
-    if (!parsed.ok) return renderForm(c, { ...state, errors: parsed.errors }, 400);
-    const changes = credentialChanged(toolkit.credential, parsed.input.credential);
-    if (changes && ws.kind === 'project' && !formString(body, 'confirm_change')) {
-      const preview: Toolkit = { ...toolkit, credential: parsed.input.credential };
-      const pending = { ...state, change: await membersNotReady(deps.store, ws, preview) };
-      if (isHtmx(c)) return c.html(<ToolkitForm ws={ws} state={pending} options={await options(c)} />);
-      return c.html(<ToolkitFormPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} state={pending} options={await options(c)} confirmPage />);
-    }
-    await updateToolkitChecked(deps, c.get('user'), ws, toolkit, parsed.input);
+    const r = await saveToolkit(deps, c.get('user')!, ws, { op: 'update', existing: toolkit, body: inputFromState(state), confirmed: !!formString(body, 'confirm_change') });
+    if (!r.ok) return saveFailure(c, r, state);
     return redirectTo(c, `${base(ws)}/${toolkit.id}?saved=1`);
   });
 
@@ -207,7 +205,8 @@ export function toolkitRoutes(deps: Deps) {
     const toolkit = await toolkitOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
-    await deleteToolkit(deps.store, c.get('user'), c.get('ws'), toolkit.id);
+    const r = await saveToolkit(deps, c.get('user')!, c.get('ws'), { op: 'delete', existing: toolkit });
+    if (!r.ok) return saveFailure(c, r);
     return redirectTo(c, `${base(c.get('ws'))}?deleted=${encodeURIComponent(toolkit.name)}`);
   });
 

@@ -2,7 +2,7 @@
 // (already checked against the caller) and filters by it in the same query.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { credentials, memberships, toolkits, users, workspaces } from '../../db/schema';
-import { resolveCredential, statusOf, type Candidate, type CredentialScope, type ToolkitStatus } from '../domain/resolution';
+import { memberStatus, type Candidate, type CredentialScope, type ToolkitStatus } from '../domain/resolution';
 import { getToolkitType } from '../toolkits';
 import { appendAudit, type AuditActor } from './audit';
 import { prepared } from './prepared';
@@ -311,7 +311,7 @@ export async function toolkitStatuses(store: Store, ws: Workspace, userId: strin
   for (const t of list) {
     const kind = getToolkitType(t.type);
     const found = { projectCredential: t.credential.rowId ? (byRow.get(t.credential.rowId) ?? null) : null, privateCredential: byId.get(t.credential.credentialId) ?? null };
-    statuses.set(t.id, kind ? statusOf(resolveCredential(t.credential, kind.credentialTypes, found)) : 'credential_missing');
+    statuses.set(t.id, kind ? memberStatus(t.credential, kind.credentialTypes, found) : 'credential_missing');
   }
   return statuses;
 }
@@ -327,10 +327,10 @@ export async function membersNotReady(store: Store, ws: Workspace, t: Pick<Toolk
   const accepted = getToolkitType(t.type)?.credentialTypes ?? [];
   if (t.credential.scope === 'project') {
     const members = await listMembers(store, ws);
-    const ok = resolveCredential(t.credential, accepted, await findResolutionCandidates(store, ws, t, '')).ok;
-    return { affected: ok ? [] : members.map((m) => m.username), total: members.length };
+    const ready = memberStatus(t.credential, accepted, await findResolutionCandidates(store, ws, t, '')) === 'ready';
+    return { affected: ready ? [] : members.map((m) => m.username), total: members.length };
   }
   const members = await memberCredentials(store, ws, t.credential.credentialId);
-  const affected = members.filter((m) => !m.credential || !accepted.includes(m.credential.type)).map((m) => m.username);
+  const affected = members.filter((m) => memberStatus(t.credential, accepted, { privateCredential: m.credential }) !== 'ready').map((m) => m.username);
   return { affected, total: members.length };
 }

@@ -1,13 +1,64 @@
-// Checks a toolkit's name, type, settings and credential reference; shared by the pages and the API.
+// Saving a toolkit: create, update (with the credential-change check and who would be left
+// without a working credential) and delete. The pages and the API call these and only translate
+// the typed results into their answers.
 import { getCredential } from '../store/credentials';
-import { updateToolkit, type Toolkit, type ToolkitInput } from '../store/toolkits';
-import type { Workspace } from '../store/workspaces';
+import { createToolkit, credentialChanged, deleteToolkit, membersNotReady, updateToolkit } from '../store/toolkits';
 import type { AuditActor } from '../store/audit';
+import type { Toolkit, ToolkitInput, Workspace } from '../domain/models';
+import { canEdit } from '../domain/access';
 import { validateCredentialId } from '../domain/credential-id';
 import { getCredentialType } from '../domain/credential-types';
 import type { Deps } from '../env';
 import { getToolkitType, TOOLKIT_TYPES, validateSettings } from '../toolkits';
-import { NotFound } from './errors';
+
+/** Who in the project would not be ready with a credential configuration, and how many members there are. */
+export type MembersNotReady = { affected: string[]; total: number };
+
+export type ToolkitSaveFailure =
+  | { ok: false; reason: 'forbidden' }
+  | { ok: false; reason: 'invalid_input'; errors: Record<string, string> }
+  | { ok: false; reason: 'not_found' };
+
+export type ToolkitSave =
+  | { ok: true; op: 'create'; toolkit: Toolkit }
+  | {
+      ok: true;
+      op: 'update';
+      toolkit: Toolkit;
+      /** Set when the credential changed: members who cannot run it as now configured. */
+      membersWithoutCredential?: string[];
+    }
+  | { ok: true; op: 'delete'; toolkit: Toolkit }
+  /** A project toolkit's credential would change and the caller has not confirmed it yet. */
+  | { ok: false; reason: 'confirmation_required'; input: ToolkitInput; change: MembersNotReady }
+  | ToolkitSaveFailure;
+
+export type ToolkitCommand =
+  | { op: 'create'; body: Record<string, unknown> }
+  /** `confirmed`: the caller saw the change dialog (the API never asks: it answers members_without_credential). */
+  | { op: 'update'; existing: Toolkit; body: Record<string, unknown>; confirmed: boolean }
+  | { op: 'delete'; existing: Toolkit };
+
+/** Creates, updates or deletes a toolkit of `ws` as `actor`; expected failures come back as values. */
+export async function saveToolkit(deps: Deps, actor: { id: string; username: string }, ws: Workspace, cmd: ToolkitCommand): Promise<ToolkitSave> {
+  if (!canEdit(ws.role)) return { ok: false, reason: 'forbidden' };
+  if (cmd.op === 'delete') {
+    const gone = await deleteToolkit(deps.store, actor, ws, cmd.existing.id);
+    return gone ? { ok: true, op: 'delete', toolkit: cmd.existing } : { ok: false, reason: 'not_found' };
+  }
+  const parsed = await parseToolkitInput(deps, ws, cmd.body, cmd.op === 'update' ? cmd.existing : null);
+  if (!parsed.ok) return { ok: false, reason: 'invalid_input', errors: parsed.errors };
+  if (cmd.op === 'create') return { ok: true, op: 'create', toolkit: await createToolkit(deps.store, actor, ws, parsed.input) };
+
+  const changed = credentialChanged(cmd.existing.credential, parsed.input.credential);
+  if (changed && ws.kind === 'project' && !cmd.confirmed) {
+    return { ok: false, reason: 'confirmation_required', input: parsed.input, change: await membersNotReady(deps.store, ws, parsed.input) };
+  }
+  const updated = await updateToolkit(deps.store, actor as AuditActor, ws, cmd.existing.id, parsed.input);
+  if (!updated) return { ok: false, reason: 'not_found' };
+  if (!changed) return { ok: true, op: 'update', toolkit: updated };
+  return { ok: true, op: 'update', toolkit: updated, membersWithoutCredential: (await membersNotReady(deps.store, ws, updated)).affected };
+}
 
 export type ParsedToolkit = { ok: true; input: ToolkitInput } | { ok: false; errors: Record<string, string> };
 
@@ -16,7 +67,7 @@ export type ParsedToolkit = { ok: true; input: ToolkitInput } | { ok: false; err
  * A project credential must be this project's and of a type the toolkit accepts; a private one
  * is an agreed Credential ID (each member's own credential is looked up when they run it).
  */
-export async function parseToolkitInput(deps: Deps, ws: Workspace, body: Record<string, unknown>, existing: Toolkit | null): Promise<ParsedToolkit> {
+async function parseToolkitInput(deps: Deps, ws: Workspace, body: Record<string, unknown>, existing: Toolkit | null): Promise<ParsedToolkit> {
   const errors: Record<string, string> = {};
   const name = body.name === undefined && existing ? existing.name : typeof body.name === 'string' ? body.name.trim() : '';
   if (!name) errors.name = 'Give the toolkit a name.';
@@ -62,9 +113,3 @@ export async function parseToolkitInput(deps: Deps, ws: Workspace, body: Record<
   return { ok: true, input: { name, type: kind.type, settings, credential } };
 }
 
-/** Updates a toolkit that was loaded in this workspace; throws NotFound if it vanished meanwhile. */
-export async function updateToolkitChecked(deps: Deps, actor: AuditActor, ws: Workspace, existing: Toolkit, input: ToolkitInput): Promise<Toolkit> {
-  const updated = await updateToolkit(deps.store, actor, ws, existing.id, input);
-  if (!updated) throw new NotFound();
-  return updated;
-}
