@@ -32,6 +32,7 @@ import { canEdit } from '../domain/access';
 import { credentialIdFromName, suggestFreeCredentialId, validateCredentialId, validateCredentialName } from '../domain/credential-id';
 import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput, type CredentialType } from '../domain/credential-types';
 import type { AppEnv, Deps } from '../env';
+import { saveCredential } from '../services/save-credential';
 import { testConnection, type ConnectionTest } from '../http/service-call';
 import { NotFound } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo, safeNext } from './helpers';
@@ -79,29 +80,10 @@ function safeReturn(value: string): string | undefined {
   return value && safeNext(value) === value ? value : undefined;
 }
 
-/** Validates a form state; returns the errors (empty when it may be saved) and the clean input. */
-function validateForm(state: FormState, body: FormBody) {
-  const type = getCredentialType(state.type)!;
-  const errors: Record<string, string> = {};
-  const nameError = validateCredentialName(state.name);
-  if (nameError) errors.name = nameError;
-  if (!state.credentialId) {
-    errors.credential_id = state.idMode === 'auto' && state.name ? 'This name has no letters or digits to make an ID from. Type a Credential ID.' : 'Enter a Credential ID.';
-  } else {
-    const idError = validateCredentialId(state.credentialId);
-    if (idError) errors.credential_id = idError;
-  }
-  const { fields, secrets } = splitTypeFields(type, body);
-  const checked = validateCredentialInput(type, fields, secrets, state.mode === 'create' ? 'create' : 'update');
-  if (!checked.ok) {
-    for (const [k, v] of Object.entries(checked.errors)) {
-      const isSecret = type.fields.find((f) => f.name === k)?.secret;
-      errors[isSecret ? `secrets.${k}` : `fields.${k}`] = v;
-    }
-  } else if (state.original) {
-    for (const [k, v] of Object.entries(secretsNeededForNewOrigin(type, state.original.fields, checked.fields, checked.secrets))) errors[`secrets.${k}`] = v;
-  }
-  return { errors, input: checked.ok ? checked : null };
+/** The service's view of a posted form: the type's fields and secrets split apart. */
+function formCommand(state: FormState, body: FormBody) {
+  const { fields, secrets } = splitTypeFields(getCredentialType(state.type)!, body);
+  return { name: state.name, credentialId: state.idMode === 'auto' ? null : state.credentialId, fields, secrets };
 }
 
 /** Returns the sub-app for /w/:ws/credentials (mounted after the workspace is loaded). */
@@ -185,13 +167,13 @@ export function credentialRoutes(deps: Deps) {
     const ws = c.get('ws');
     const body = await c.req.parseBody();
     const state = stateFromBody(body, 'create');
-    const { errors, input } = validateForm(state, body);
-    if (Object.keys(errors).length || !input) {
-      if (errors.credential_id) state.idMode = 'manual';
-      return renderForm(c, { ...state, errors }, 400);
+    const result = await saveCredential(deps, { actor: c.get('user')!, ws, requestId: c.get('requestId') }, { op: 'create', type: state.type, ...formCommand(state, body) });
+    if (!result.ok && result.reason === 'invalid_input') {
+      if (result.errors.credential_id) state.idMode = 'manual';
+      return renderForm(c, { ...state, errors: result.errors }, 400);
     }
-    const result = await createCredential(deps.store, c.get('user')!, ws, { name: state.name, credentialId: state.credentialId, type: state.type, fields: input.fields, secrets: input.secrets });
     if (!result.ok) {
+      if (result.reason !== 'credential_id_taken') return requireEditor(c)!;
       const suggestion = suggestFreeCredentialId(state.credentialId, await credentialIdsInUse(deps.store, ws));
       return renderForm(
         c,
@@ -205,7 +187,6 @@ export function credentialRoutes(deps: Deps) {
         409,
       );
     }
-    deps.log.info('credential created', { requestId: c.get('requestId'), user: c.get('user')!.username, workspace: ws.ref, credentialId: state.credentialId, type: state.type });
     return redirectTo(c, state.returnTo ?? `${base(ws)}?saved=${encodeURIComponent(state.credentialId)}`);
   });
 
@@ -257,10 +238,10 @@ export function credentialRoutes(deps: Deps) {
     const ws = c.get('ws');
     const body = await c.req.parseBody();
     const state = { ...stateFromBody(body, 'edit', cred), usedBy: await toolkitsUsingCredential(deps.store, ws, cred) };
-    const { errors, input } = validateForm(state, body);
-    if (Object.keys(errors).length || !input) return renderForm(c, { ...state, errors }, 400);
-    const result = await updateCredential(deps.store, c.get('user'), ws, cred.credentialId, { name: state.name, credentialId: state.credentialId, fields: input.fields, secrets: input.secrets });
+    const result = await saveCredential(deps, { actor: c.get('user')!, ws, requestId: c.get('requestId') }, { op: 'update', existing: cred, ...formCommand(state, body) });
+    if (!result.ok && result.reason === 'invalid_input') return renderForm(c, { ...state, errors: result.errors }, 400);
     if (!result.ok && result.reason === 'not_found') throw new NotFound();
+    if (!result.ok && result.reason === 'forbidden') return requireEditor(c)!;
     if (!result.ok) {
       const suggestion = suggestFreeCredentialId(state.credentialId, await credentialIdsInUse(deps.store, ws));
       return renderForm(c, { ...state, conflict: { takenId: state.credentialId, suggestion }, errors: { credential_id: `Credential ID ${state.credentialId} is already in use in this workspace. Choose another one.` } }, 409);
@@ -328,8 +309,8 @@ export function credentialRoutes(deps: Deps) {
         400,
       );
     }
-    await deleteCredential(deps.store, c.get('user'), ws, cred.credentialId);
-    deps.log.info('credential deleted', { requestId: c.get('requestId'), user: c.get('user')!.username, workspace: ws.ref, credentialId: cred.credentialId });
+    const result = await saveCredential(deps, { actor: c.get('user')!, ws, requestId: c.get('requestId') }, { op: 'delete', existing: cred });
+    if (!result.ok && result.reason === 'forbidden') return requireEditor(c)!;
     return c.redirect(`${base(ws)}?deleted=${encodeURIComponent(cred.credentialId)}`, 303);
   });
 
