@@ -114,3 +114,11 @@ export function outboundFailureMessage(r: OutboundFailure): string {
       return `Could not reach the service: ${r.message}.`;
   }
 }
+
+/** Why a membership change was refused: the sentence, and the API's status and error code. */
+export const MEMBER_FAILURES = {
+  no_such_user: { status: 404, error: 'user_not_found', message: 'There is no user with that username.' },
+  already_member: { status: 409, error: 'already_member', message: 'That user is already a member of this project.' },
+  not_member: { status: 404, error: 'not_found', message: 'That user is not a member of this project.' },
+  last_admin: { status: 409, error: 'last_admin', message: 'A project needs at least one admin. Make someone else admin first.' },
+} as const;
