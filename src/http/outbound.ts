@@ -133,10 +133,6 @@ export function redactSecrets(value: unknown, secrets: string[]): unknown {
   return walk(value);
 }
 
-function defaultPort(url: URL): number {
-  return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-}
-
 /** Creates a client with its own pooled Agent; call close() on shutdown. */
 export function createOutboundClient(opts: { allowHosts: string[]; timeoutMs?: number; maxBytes?: number }): OutboundClient {
   const timeoutMs = opts.timeoutMs ?? 15_000;

@@ -15,21 +15,18 @@ import {
   type FormState,
 } from '../../views/credentials';
 import {
-  createCredential,
   credentialIdsInUse,
-  deleteCredential,
   getCredential,
   listCredentials,
   countCredentials,
   loadCredentialForUse,
   recordConnectionTest,
   toolkitsUsingCredential,
-  updateCredential,
   type CredentialMeta,
 } from '../store/credentials';
 import type { Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
-import { credentialIdFromName, suggestFreeCredentialId, validateCredentialId, validateCredentialName } from '../domain/credential-id';
+import { credentialIdFromName, suggestFreeCredentialId } from '../domain/credential-id';
 import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput, type CredentialType } from '../domain/credential-types';
 import type { AppEnv, Deps } from '../env';
 import { saveCredential } from '../services/save-credential';

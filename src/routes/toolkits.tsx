@@ -26,7 +26,7 @@ import { getPrivateWorkspace, type Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
 import { findNearMisses, resolveCredential } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';
-import { getToolkitType, TOOLKIT_TYPES } from '../toolkits';
+import { getTool, getToolkitType, TOOLKIT_TYPES } from '../toolkits';
 import { runToolkit } from '../services/run-toolkit';
 import { NotFound } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo } from './helpers';
@@ -138,7 +138,6 @@ export function toolkitRoutes(deps: Deps) {
   });
 
   app.get('/w/:ws/toolkits/:id', async (c) => {
-    const ws = c.get('ws');
     const toolkit = await toolkitOr404(c);
     return c.html(await toolkitPage(c, toolkit));
   });
@@ -214,7 +213,7 @@ export function toolkitRoutes(deps: Deps) {
     const toolkit = await toolkitOr404(c);
     const ws = c.get('ws');
     const toolName = c.req.param('tool');
-    const tool = getToolkitType(toolkit.type)?.tools.find((t) => t.name === toolName);
+    const tool = getTool(toolkit.type, toolName);
     if (!tool) throw new NotFound();
     const body = await c.req.parseBody();
     const input: Record<string, unknown> = {};

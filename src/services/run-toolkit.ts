@@ -13,7 +13,7 @@ import { resolveCredential } from '../domain/resolution';
 import type { Deps } from '../env';
 import { callService } from '../http/service-call';
 import { outboundFailureMessage, type RunFailure } from '../domain/failures';
-import { getToolkitType, isPlanError, validateToolInput } from '../toolkits';
+import { getTool, getToolkitType, isPlanError, validateToolInput } from '../toolkits';
 
 export type RunCredential = { scope: 'project' | 'private'; credentialId: string; owner: string };
 
@@ -36,18 +36,28 @@ export function runOutcome(r: RunResult, serviceFailed = false): string {
 /** Runs `req.tool` of `req.toolkit` as `req.user`; never throws for expected failures. Every run is
  *  counted in the metrics and leaves one log line (ids, outcome and timings only). */
 export async function runToolkit(deps: Deps, req: RunRequest): Promise<RunResult> {
+  return runToolkitWith(deps, req, STORE_STEPS);
+}
+
+/** The two store reads of a run: finding the credential, then opening it for the call. */
+export type RunSteps = { findCandidates: typeof findResolutionCandidates; openCredential: typeof openResolvedCredential };
+
+const STORE_STEPS: RunSteps = { findCandidates: findResolutionCandidates, openCredential: openResolvedCredential };
+
+/** runToolkit with its store reads named: tests use it to delete a credential between the two. */
+export async function runToolkitWith(deps: Deps, req: RunRequest, steps: RunSteps): Promise<RunResult> {
   const { user, ws, toolkit, tool: toolName } = req;
   const started = performance.now();
   const timing: RunTiming = { upstreamMs: null, serviceFailed: false };
   let result: RunResult | undefined;
   try {
-    result = await run(deps, req, timing);
+    result = await run(deps, req, timing, steps);
     return result;
   } finally {
     const ms = performance.now() - started;
     const outcome = result ? runOutcome(result, timing.serviceFailed) : 'error';
     deps.metrics.toolkitExecution(toolkit.type, outcome, ms / 1000, timing.upstreamMs === null ? null : timing.upstreamMs / 1000);
-    const known = !!getToolkitType(toolkit.type)?.tools.some((t) => t.name === toolName);
+    const known = !!getTool(toolkit.type, toolName);
     const status = result && 'result' in result ? result.result.status : result && result.reason === 'upstream_error' ? result.status : null;
     deps.log.info('toolkit executed', {
       user: user.username,
@@ -66,11 +76,11 @@ export async function runToolkit(deps: Deps, req: RunRequest): Promise<RunResult
 
 type RunTiming = { upstreamMs: number | null; serviceFailed: boolean };
 
-async function run(deps: Deps, req: RunRequest, timing: RunTiming): Promise<RunResult> {
+async function run(deps: Deps, req: RunRequest, timing: RunTiming, steps: RunSteps): Promise<RunResult> {
   const { user, ws, toolkit, tool: toolName, input: rawInput, origin } = req;
   const started = performance.now();
   const kind = getToolkitType(toolkit.type);
-  const tool = kind?.tools.find((t) => t.name === toolName);
+  const tool = kind && getTool(kind, toolName);
   if (!kind || !tool) return { ok: false, reason: 'unknown_tool', tool: toolName };
   const checked = validateToolInput(tool, rawInput ?? {});
   if (!checked.ok) return { ok: false, reason: 'invalid_input', errors: checked.errors, tool: toolName };
@@ -87,7 +97,7 @@ async function run(deps: Deps, req: RunRequest, timing: RunTiming): Promise<RunR
       details: { ...details, ...(origin ? { via: origin.via, client: origin.client } : {}), duration_ms: Math.round(performance.now() - started), input_keys: Object.keys(checked.input) },
     });
 
-  const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, await findResolutionCandidates(deps.store, ws, toolkit, user.id));
+  const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, await steps.findCandidates(deps.store, ws, toolkit, user.id));
   if (!resolution.ok) {
     await record('failure', { error: resolution.reason, credential: { scope: toolkit.credential.scope, credential_id: toolkit.credential.credentialId } }, null);
     return { ...resolution, tool: toolName };
@@ -95,7 +105,7 @@ async function run(deps: Deps, req: RunRequest, timing: RunTiming): Promise<RunR
   const owner = resolution.scope === 'private' ? user.username : ws.ref;
   const credential: RunCredential = { scope: resolution.scope, credentialId: resolution.credential.credentialId, owner };
   const auditCredential = { scope: credential.scope, credential_id: credential.credentialId, owner };
-  const opened = await openResolvedCredential(deps.store, ws, resolution.scope, resolution.credential.rowId, user.id);
+  const opened = await steps.openCredential(deps.store, ws, resolution.scope, resolution.credential.rowId, user.id);
   if (!opened) {
     // Deleted between resolution and decryption: audited like every other run.
     await record('failure', { error: 'credential_missing', credential: auditCredential }, null);

@@ -1,7 +1,7 @@
 // Workspaces (each user's Private one and team projects) and project membership.
 import { and, asc, count, eq, sql } from 'drizzle-orm';
 import { memberships, sessions, users, workspaces } from '../../db/schema';
-import type { ProjectRole, WorkspaceRole } from '../domain/access';
+import type { ProjectRole } from '../domain/access';
 import { pickFreeSlug, slugFromName } from '../domain/names';
 import { appendAudit, type AuditActor } from './audit';
 import { prepared } from './prepared';

@@ -26,6 +26,7 @@ export function getToolkitType(type: string): ToolkitType | undefined {
   return BY_TYPE.get(type);
 }
 
+/** Returns a tool of a toolkit type by name, or undefined. */
 export function getTool(toolkitType: ToolkitType | string, name: string): ToolDef | undefined {
   const t = typeof toolkitType === 'string' ? getToolkitType(toolkitType) : toolkitType;
   return t?.tools.find((tool) => tool.name === name);
