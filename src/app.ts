@@ -15,6 +15,8 @@ import type { AppEnv, Deps } from './env';
 import { bearerMatches, createMetrics } from './http/metrics';
 import { createOutboundClient, type OutboundClient } from './http/outbound';
 import { staticRoutes } from './http/static';
+import { limitBodies } from './http/body-limit';
+import { checkHost } from './http/host-check';
 import { iconSprite } from '../views/ui';
 import { createLogger, type Logger } from './log';
 import { apiFallback, apiRoutes } from './routes/api';
@@ -100,6 +102,9 @@ export function createApp(opts: AppOptions) {
     });
   });
   app.use('*', secureHeaders({ contentSecurityPolicy: CSP, referrerPolicy: 'same-origin', crossOriginEmbedderPolicy: false }));
+  // Before any other work: refuse a Host this instance does not serve, then cap the body.
+  app.use('*', checkHost(opts.config.baseUrl));
+  app.use('*', limitBodies());
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   // Prometheus metrics: only when METRICS_TOKEN is set (else it does not exist), only with it.
