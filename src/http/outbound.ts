@@ -168,7 +168,12 @@ export function createOutboundClient(opts: { allowHosts: string[]; timeoutMs?: n
     let crossedOrigin = false;
 
     for (let hop = 0; ; hop++) {
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'destination_not_allowed', host: url.host };
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        // A file:, data: or ftp: URL has no host to name; say which scheme was refused instead.
+        const scheme = url.protocol.slice(0, -1).slice(0, 20);
+        const message = hop === 0 ? `a ${scheme}: URL cannot be called; only http and https are` : `the service redirected to a ${scheme}: URL; only http and https redirects are followed`;
+        return { ok: false, reason: 'unreachable', message };
+      }
       if (url.origin !== origin && !crossedOrigin) {
         crossedOrigin = true;
         headers = Object.fromEntries(Object.entries(headers).filter(([k, v]) => !CREDENTIAL_HEADERS.has(k) && redactSecrets(v, secrets) === v));

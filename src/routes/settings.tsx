@@ -6,6 +6,8 @@ import { generateApiToken, hashToken } from '../auth/tokens';
 import { insertApiToken, listApiTokens, revokeApiToken } from '../store/tokens';
 import { findUserForLogin, setPassword } from '../store/users';
 import { validatePassword } from '../domain/names';
+import { parseId } from '../domain/ids';
+import { NotFound } from './errors';
 import type { AppEnv, Deps } from '../env';
 import { formString, isHtmx, loadFrame } from './helpers';
 import type { Context } from 'hono';
@@ -38,7 +40,9 @@ export function settingsRoutes(deps: Deps) {
   });
 
   app.post('/settings/tokens/:id/revoke', async (c) => {
-    await revokeApiToken(deps.store, c.get('user')!, Number(c.req.param('id')) || 0);
+    const id = parseId(c.req.param('id'));
+    if (!id) throw new NotFound();
+    await revokeApiToken(deps.store, c.get('user')!, id);
     return isHtmx(c) ? render(c) : c.redirect('/settings', 303);
   });
 

@@ -97,8 +97,16 @@ describe('destination checks', () => {
     expect(s.stats.connections).toBe(0);
   });
 
-  it('refuses non-http schemes', async () => {
-    expect(await client([]).send({ method: 'GET', url: 'file:///etc/passwd' })).toMatchObject({ reason: 'destination_not_allowed' });
+  it('refuses non-http schemes, naming the scheme', async () => {
+    const res = await client([]).send({ method: 'GET', url: 'file:///etc/passwd' });
+    expect(res).toMatchObject({ ok: false, reason: 'unreachable' });
+    expect(res.ok === false && res.reason === 'unreachable' && res.message).toMatch(/a file: URL cannot be called/);
+  });
+
+  it('refuses a redirect to a file: URL with a message that names the scheme', async () => {
+    const s = await serve((_req, res) => redirect(res, 'file:///etc/passwd'));
+    const res = await client([`127.0.0.1:${s.port}`]).send({ method: 'GET', url: s.url });
+    expect(res).toEqual({ ok: false, reason: 'unreachable', message: 'the service redirected to a file: URL; only http and https redirects are followed' });
   });
 });
 
