@@ -7,6 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { loadSession, requireUser, sameOriginOnly } from './auth/guards';
 import { createSessionAuth } from './auth/session';
 import { createThrottle } from './auth/throttle';
+import { createDeviceCookies } from './auth/device-cookie';
 import type { Config } from './config';
 import type { Db } from './store/db';
 import { createStore, type Clock } from './store/store';
@@ -79,7 +80,9 @@ export function createApp(opts: AppOptions) {
     throttle: {
       account: createThrottle({ max: 5, windowMs: 15 * 60_000 }, clock.now),
       address: createThrottle({ max: 30, windowMs: 15 * 60_000 }, clock.now),
+      device: createThrottle({ max: 5, windowMs: 15 * 60_000 }, clock.now),
     },
+    devices: createDeviceCookies(opts.ring, { secure: opts.config.secureCookies }),
   };
 
   const app = new Hono<AppEnv>();

@@ -355,7 +355,8 @@ describe('sign-in throttling', () => {
   });
 
   it('blocks unknown usernames the same way (no oracle)', async () => {
-    const t = await fresh();
+    const clock = Date.parse('2026-01-01T00:00:00Z'); // a fixed clock: Retry-After is exact
+    const t = await fresh({ now: () => clock });
     await t.session('alice');
     for (let i = 0; i < 5; i++) expect((await t.browser('POST', '/login', { form: { username: 'ghost', password: WRONG } })).status).toBe(401);
     const res = await t.browser('POST', '/login', { form: { username: 'ghost', password: WRONG } });
