@@ -236,10 +236,6 @@ describe('whoami', () => {
   ])('slack failed(%j) = %j', (body, expected) => {
     expect(ct('slack').whoami.failed!(body)).toBe(expected);
   });
-
-  it('only slack has failed()', () => {
-    expect(CREDENTIAL_TYPES.filter((t) => t.whoami.failed).map((t) => t.type)).toEqual(['slack']);
-  });
 });
 
 describe('secretValuesForRedaction', () => {
