@@ -7,7 +7,8 @@ import { gitlabToolkit } from './gitlab';
 import { httpToolkit } from './http';
 import { jiraToolkit } from './jira';
 import { slackToolkit } from './slack';
-import type { ToolDef, ToolkitType } from './types';
+import { z } from 'zod';
+import { toolInputSchema, type ToolDef, type ToolkitType } from './types';
 
 export * from './types';
 
@@ -35,4 +36,13 @@ export function getTool(toolkitType: ToolkitType | string, name: string): ToolDe
 /** Toolkit types that can run with a credential of the given credential type. */
 export function toolkitTypesForCredentialType(credentialType: string): ToolkitType[] {
   return TOOLKIT_TYPES.filter((t) => t.credentialTypes.includes(credentialType));
+}
+
+/**
+ * Returns the JSON Schema (draft 2020-12) of a tool's input, or null when there is no such tool:
+ * what MCP clients and the OpenAPI document are given, made from the same zod schema that checks it.
+ */
+export function toolInputJsonSchema(toolkitType: ToolkitType | string, toolName: string): Record<string, unknown> | null {
+  const tool = getTool(toolkitType, toolName);
+  return tool ? (z.toJSONSchema(toolInputSchema(tool)) as Record<string, unknown>) : null;
 }
