@@ -5,10 +5,10 @@ import type { Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
 import { parseId } from '../domain/ids';
 import type { AppEnv, Deps } from '../env';
-import { TOOLKIT_TYPES } from '../toolkits';
-import { runToolkit } from '../services/run-toolkit';
+import { TOOLKIT_TYPES, toolInputJsonSchema } from '../toolkits';
+import { ExecuteBody, runToolkit } from '../services/run-toolkit';
 import { runFailureAnswer } from '../domain/failures';
-import { apiError, apiWorkspace, invalidInput, jsonBody } from './api-helpers';
+import { apiError, apiWorkspace, fieldErrors, invalidInput, jsonBody } from './api-helpers';
 import { NotFound } from './errors';
 import { saveToolkit, type ToolkitSave } from '../services/save-toolkit';
 
@@ -47,6 +47,7 @@ export function toolkitApiRoutes(deps: Deps) {
           label: tool.label,
           description: tool.description,
           input: tool.input.map((i) => ({ name: i.name, label: i.label, type: i.type, required: i.required })),
+          input_schema: toolInputJsonSchema(t, tool.name),
         })),
       })),
     ),
@@ -104,10 +105,9 @@ export function toolkitApiRoutes(deps: Deps) {
   app.post('/workspaces/:ws/toolkits/:id/execute', async (c) => {
     const ws = await apiWorkspace(deps, c);
     const t = await toolkitOr404(c, ws);
-    const body = await jsonBody(c);
-    if (!body || typeof body.tool !== 'string') return invalidInput(c, { tool: 'Name the tool to run.' });
-    if (body.input !== undefined && (typeof body.input !== 'object' || body.input === null || Array.isArray(body.input))) return invalidInput(c, { input: 'input must be an object.' });
-    const r = await runToolkit(deps, { user: c.get('user')!, ws, toolkit: t, tool: body.tool, input: body.input ?? {} });
+    const body = ExecuteBody.safeParse((await jsonBody(c)) ?? {});
+    if (!body.success) return invalidInput(c, fieldErrors(body.error));
+    const r = await runToolkit(deps, { user: c.get('user')!, ws, toolkit: t, tool: body.data.tool, input: body.data.input ?? {} });
     if (r.ok) {
       return c.json({ ok: true, tool: r.tool, result: r.result, credential: { scope: r.credential.scope, credential_id: r.credential.credentialId, owner: r.credential.owner } });
     }

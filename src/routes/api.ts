@@ -10,10 +10,14 @@ import { NotFound } from './errors';
 import { credentialApiRoutes } from './api-credentials';
 import { toolkitApiRoutes } from './api-toolkits';
 import { auditApiRoutes } from './api-audit';
+import { openApiDocument } from './openapi';
 
 /** Returns the sub-app mounted at /api/v1 (workspaces, projects and members; other areas add their own). */
 export function apiRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
+  // The API's description holds no data: served before the token check, with or without one.
+  const openApi = JSON.stringify(openApiDocument());
+  app.get('/openapi.json', (c) => c.body(openApi, 200, { 'Content-Type': 'application/json' }));
   app.use('*', requireApiToken(deps));
   app.use('*', async (c, next) => {
     if (!['GET', 'HEAD', 'DELETE'].includes(c.req.method)) {

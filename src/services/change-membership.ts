@@ -7,6 +7,18 @@ import { canManageMembers, parseRole } from '../domain/access';
 import type { MEMBER_FAILURES } from '../domain/failures';
 import { normalizeUsername, validateProjectName } from '../domain/names';
 import type { Deps } from '../env';
+import { z } from 'zod';
+import { PROJECT_ROLES, type ProjectRole } from '../domain/access';
+
+
+/** The API's body to create a project. */
+export const ProjectBody = z.object({ name: z.string().max(80) });
+
+/** The API's body to add a member. */
+export const MemberAddBody = z.object({ username: z.string().max(64), role: z.enum(PROJECT_ROLES as [ProjectRole, ...ProjectRole[]]) });
+
+/** The API's body to change a member's role. */
+export const MemberRoleBody = MemberAddBody.pick({ role: true });
 
 type Actor = { id: string; username: string };
 

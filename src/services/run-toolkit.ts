@@ -14,6 +14,14 @@ import type { Deps } from '../env';
 import { callService } from '../http/service-call';
 import { outboundFailureMessage, type RunFailure } from '../domain/failures';
 import { getTool, getToolkitType, isPlanError, validateToolInput } from '../toolkits';
+import { z } from 'zod';
+
+
+/** The API's body to run a tool (the input's own schema is the tool's: see toolInputJsonSchema). */
+export const ExecuteBody = z.object({
+  tool: z.string({ error: 'Name the tool to run.' }).max(100, 'Name the tool to run.'),
+  input: z.record(z.string(), z.unknown(), { error: 'input must be an object.' }).optional(),
+});
 
 export type RunCredential = { scope: 'project' | 'private'; credentialId: string; owner: string };
 

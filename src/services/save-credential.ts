@@ -8,6 +8,22 @@ import { canEdit } from '../domain/access';
 import { credentialIdFromName, validateCredentialId, validateCredentialName } from '../domain/credential-id';
 import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput, type CredentialType } from '../domain/credential-types';
 import type { Deps } from '../env';
+import { z } from 'zod';
+import { CREDENTIAL_ID_MAX_LENGTH, CREDENTIAL_NAME_MAX_LENGTH } from '../domain/credential-id';
+import { FIELD_MAX_LENGTH, SECRET_MAX_LENGTH } from '../domain/credential-types';
+
+
+/** The API's body to create a credential (secret values at most 10,000 characters each). */
+export const CredentialCreateBody = z.object({
+  name: z.string().max(CREDENTIAL_NAME_MAX_LENGTH),
+  type: z.enum(CREDENTIAL_TYPES.map((t) => t.type) as [string, ...string[]]),
+  credential_id: z.string().max(CREDENTIAL_ID_MAX_LENGTH).optional().describe('Made from the name when left out.'),
+  fields: z.record(z.string(), z.string().max(FIELD_MAX_LENGTH)).optional().describe('Non-secret fields, e.g. base_url.'),
+  secrets: z.record(z.string(), z.string().max(SECRET_MAX_LENGTH)).describe('Secret fields; never shown again.'),
+});
+
+/** The API's body to change a credential: any of the same parts; secrets left out keep their value. */
+export const CredentialUpdateBody = CredentialCreateBody.omit({ type: true }).partial();
 
 /** Who asks, where, and the request id their log lines carry. */
 export type CredentialContext = { actor: { id: string; username: string }; ws: Workspace; requestId?: string };

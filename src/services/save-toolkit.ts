@@ -6,10 +6,30 @@ import { createToolkit, credentialChanged, deleteToolkit, membersNotReady, updat
 import type { AuditActor } from '../store/audit';
 import type { Toolkit, ToolkitInput, Workspace } from '../domain/models';
 import { canEdit } from '../domain/access';
-import { validateCredentialId } from '../domain/credential-id';
+import { CREDENTIAL_ID_MAX_LENGTH, validateCredentialId } from '../domain/credential-id';
 import { getCredentialType } from '../domain/credential-types';
 import type { Deps } from '../env';
 import { getToolkitType, TOOLKIT_TYPES, validateSettings } from '../toolkits';
+import { z } from 'zod';
+import { SETTING_MAX_LENGTH } from '../toolkits';
+
+
+/** The longest toolkit name. */
+export const TOOLKIT_NAME_MAX_LENGTH = 120;
+
+/** The API's body to create a toolkit. */
+export const ToolkitCreateBody = z.object({
+  name: z.string().max(TOOLKIT_NAME_MAX_LENGTH),
+  type: z.enum(TOOLKIT_TYPES.map((t) => t.type) as [string, ...string[]]),
+  settings: z.record(z.string(), z.string().max(SETTING_MAX_LENGTH)).optional().describe("The type's own options, never a secret."),
+  credential: z.object({
+    scope: z.enum(['project', 'private']),
+    credential_id: z.string().max(CREDENTIAL_ID_MAX_LENGTH).describe('A project credential of this project, or the ID each member’s private credential has.'),
+  }),
+});
+
+/** The API's body to change a toolkit: any of the same parts. */
+export const ToolkitUpdateBody = ToolkitCreateBody.omit({ type: true }).partial();
 
 /** Who in the project would not be ready with a credential configuration, and how many members there are. */
 export type MembersNotReady = { affected: string[]; total: number };
