@@ -119,18 +119,19 @@ export async function verifyAuditChain(store: Store, from?: ChainCheckpoint): Pr
       const expectedId = lastId + 1;
       if (r.id !== expectedId) return { ok: false, count: lastId, brokenId: r.id, reason: `event ${expectedId} is missing` };
       if (r.prev_hash !== prev) return { ok: false, count: lastId, brokenId: r.id, reason: 'its link to the previous event is wrong' };
-      const fields = {
+      // The one definition of what the hash covers: hashedFields, as when it was appended.
+      const fields = hashedFields({
         id: r.id,
         at: r.at,
-        actor_user_id: r.actor_user_id,
+        actorUserId: r.actor_user_id,
         actor: r.actor,
-        workspace_id: r.workspace_id,
+        workspaceId: r.workspace_id,
         workspace: r.workspace,
         action: r.action,
         target: r.target,
         outcome: r.outcome,
-        details: r.details_json,
-      };
+        detailsJson: r.details_json,
+      });
       if (chainHash(store.auditKey, prev, fields) !== r.hash) return { ok: false, count: lastId, brokenId: r.id, reason: 'its content does not match its hash' };
       prev = r.hash;
       lastId = r.id;
