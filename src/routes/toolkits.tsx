@@ -32,7 +32,7 @@ import { findNearMisses, resolveCredential } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';
 import { getToolkitType, TOOLKIT_TYPES } from '../toolkits';
 import { runTool } from '../toolkits/execute';
-import { NotFound } from './errors';
+import { NotFound, refuse } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo } from './helpers';
 import { parseToolkitInput, updateToolkitChecked } from './toolkit-input';
 
@@ -78,7 +78,7 @@ export function toolkitRoutes(deps: Deps) {
   });
 
   const requireEditor = (c: Context<AppEnv>) =>
-    canEdit(c.get('ws').role) ? null : c.html(<p class="error">Only project editors and admins can change toolkits.</p>, 403);
+    canEdit(c.get('ws').role) ? null : refuse(c, 'edit_toolkits');
 
   const toolkitOr404 = async (c: Context<AppEnv>) => {
     const t = await getToolkit(deps.store, c.get('ws'), Number(c.req.param('id')) || 0);
