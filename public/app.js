@@ -105,6 +105,13 @@
   }
   document.addEventListener('DOMContentLoaded', function () { lockAutoIds(document); });
   document.addEventListener('htmx:afterSettle', function (event) { lockAutoIds(event.target); });
+  // A live preview still on its way when "Edit ID" was chosen must not overwrite the typed ID.
+  document.addEventListener('htmx:beforeSwap', function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== 'credential-id-field') return;
+    var mode = target.querySelector('input[name="id_mode"]');
+    if (mode && mode.value === 'manual' && !target.querySelector('input[data-auto-id]')) event.detail.shouldSwap = false;
+  });
   document.addEventListener('click', function (event) {
     var button = event.target.closest && event.target.closest('[data-edit-id]');
     if (!button) return;
