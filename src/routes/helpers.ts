@@ -1,5 +1,6 @@
 // Small helpers shared by the page routes.
 import type { Context } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
 import type { Frame } from '../../views/layout';
 import { listProjects, type Workspace } from '../store/workspaces';
 import type { AppEnv, Deps } from '../env';
@@ -22,7 +23,7 @@ export async function loadFrame(deps: Deps, c: Context<AppEnv>, ws: Workspace | 
   const projects = await listProjects(deps.store, user.id);
   return {
     user: { username: user.username, isAdmin: user.isAdmin },
-    current: ws ? { ref: ws.ref, name: ws.name, kind: ws.kind } : null,
+    current: ws ? rememberWorkspace(c, { ref: ws.ref, name: ws.name, kind: ws.kind }) : lastWorkspace(c, projects),
     projects,
     section,
     adminOfProject: projects.some((p) => p.role === 'admin'),
@@ -54,4 +55,18 @@ export function redirectTo(c: Context<AppEnv>, url: string) {
     return c.body(null, 200);
   }
   return c.redirect(url, 303);
+}
+
+/** The cookie naming the workspace last opened, so pages outside one (settings, admin) keep it in the frame. */
+const LAST_WORKSPACE_COOKIE = 'lk_ws';
+
+function rememberWorkspace(c: Context<AppEnv>, current: NonNullable<Frame['current']>) {
+  if (getCookie(c, LAST_WORKSPACE_COOKIE) !== current.ref) setCookie(c, LAST_WORKSPACE_COOKIE, current.ref, { path: '/', httpOnly: true, sameSite: 'Lax', maxAge: 30 * 86_400 });
+  return current;
+}
+
+/** Returns the workspace last opened if the user is still a member of it, else their Private workspace. */
+function lastWorkspace(c: Context<AppEnv>, projects: { slug: string; name: string }[]): Frame['current'] {
+  const project = projects.find((p) => p.slug === getCookie(c, LAST_WORKSPACE_COOKIE));
+  return project ? { ref: project.slug, name: project.name, kind: 'project' } : { ref: 'private', name: 'Private', kind: 'private' };
 }
