@@ -101,10 +101,12 @@ function WorkspaceSelector(props: { frame: Frame }) {
 function UserMenu(props: { user: NavUser }) {
   return (
     <details class="menu user-menu">
-      <summary aria-label={`Account: ${props.user.username}`}>
+      <summary>
         <span class="avatar" aria-hidden="true">
           {props.user.username.slice(0, 1).toUpperCase()}
         </span>
+        {/* The name is read as "Account: alice" and shown as "alice" (an aria-label would not match the visible text). */}
+        <span class="sr-only">Account: </span>
         <span class="user-name">{props.user.username}</span>
         <Icon name="chevron" class="chev" />
       </summary>
