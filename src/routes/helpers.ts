@@ -2,7 +2,8 @@
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { Frame } from '../../views/layout';
-import { listProjects, type Workspace } from '../store/workspaces';
+import { listProjects, projectAdmins, type Workspace } from '../store/workspaces';
+import { listMembershipNotices } from '../store/notices';
 import type { AppEnv, Deps } from '../env';
 
 /** Returns the string value of a form field ('' when missing or a file). */
@@ -20,11 +21,17 @@ export function isHtmx(c: Context<AppEnv>): boolean {
 /** Returns the frame (top bar and sidebar data) of a signed-in page. */
 export async function loadFrame(deps: Deps, c: Context<AppEnv>, ws: Workspace | null, section: Frame['section']): Promise<Frame> {
   const user = c.get('user')!;
-  const projects = await listProjects(deps.store, user.id);
+  const summaries = await listProjects(deps.store, user.id);
+  const [admins, notices] = await Promise.all([projectAdmins(deps.store, summaries.map((p) => p.id)), listMembershipNotices(deps.store, user.id)]);
+  const projects = summaries.map((p) => ({ ...p, admins: admins.get(p.id) ?? [] }));
+  const bySlug = new Map(projects.map((p) => [p.slug, p]));
+  // Only projects the user is still in: a notice about one they have left would lead nowhere.
+  const added = notices.flatMap((n) => (bySlug.has(n.projectRef) ? [{ id: n.id, actor: n.actor ?? 'Someone', project: bySlug.get(n.projectRef)!, role: n.role }] : []));
   return {
     user: { username: user.username, isAdmin: user.isAdmin },
     current: ws ? rememberWorkspace(c, { ref: ws.ref, name: ws.name, kind: ws.kind }) : lastWorkspace(c, projects),
     projects,
+    notices: added.length ? { added, through: notices[0].id, returnTo: c.req.path } : undefined,
     section,
     adminOfProject: projects.some((p) => p.role === 'admin'),
   };

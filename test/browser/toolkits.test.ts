@@ -38,7 +38,8 @@ const createButton = (page: Page) => page.getByRole('main').getByRole('link', { 
 async function openWorkspace(page: Page, workspaceName: string, section: 'Credentials' | 'Toolkits') {
   const selector = page.locator('#workspace-selector');
   await selector.locator('summary').click();
-  await selector.getByRole('menuitem', { name: workspaceName, exact: true }).click();
+  // A project's item also shows its slug and admins after the name.
+  await selector.getByRole('menuitem', { name: new RegExp(`^${workspaceName.replace(/[()]/g, '\\$&')}(\\s|$)`) }).click();
   await page.waitForLoadState('load');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: section, exact: true }).click();
   await page.waitForURL((u) => u.pathname.endsWith(`/${section.toLowerCase()}`));
