@@ -4,7 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeService, type FakeService } from '../helpers/fake-services';
-import { accessibilityViolations, launchBrowser, newPage, screenshotWidths, signUp, startServer, type Server } from './harness';
+import { accessibilityViolations, launchBrowser, newPage, screenshotWidths, signUp, startServer, type Server, tearDown } from './harness';
 
 describe('accessibility of every page', () => {
   let server: Server;
@@ -25,11 +25,8 @@ describe('accessibility of every page', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await fake?.close();
-    if (!server) return;
-    const code = await server.stop();
-    expect(code, `server did not exit cleanly on SIGTERM:\n${server.output()}`).toBe(0);
+    const stopped = await tearDown({ browser, server, fakes: [fake] });
+    if (stopped) expect(stopped.code, `server did not exit cleanly on SIGTERM:\n${stopped.output}`).toBe(0);
   });
 
   it('has no WCAG 2.1 A/AA violation on any page', async () => {

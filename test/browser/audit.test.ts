@@ -16,7 +16,7 @@ import { insertApiToken } from '../../src/store/tokens';
 import { createUser } from '../../src/store/users';
 import { addMember, createProject, type Workspace } from '../../src/store/workspaces';
 import { startFakeService, type FakeService } from '../helpers/fake-services';
-import { launchBrowser, newPage, PASSWORD, screenshot, screenshotWidths, SCREENSHOT_DIR, signIn, startServer, type Server } from './harness';
+import { launchBrowser, newPage, PASSWORD, screenshot, screenshotWidths, SCREENSHOT_DIR, signIn, startServer, type Server, tearDown } from './harness';
 
 /** A screenshot of what is on screen (a modal dialog over a long page reads better this way). */
 async function viewportShot(page: Page, name: string) {
@@ -139,11 +139,8 @@ describe('audit and users pages in a browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await fake?.close();
-    if (!server) return;
-    const code = await server.stop();
-    expect(code, `server did not exit cleanly on SIGTERM:\n${server.output()}`).toBe(0);
+    const stopped = await tearDown({ browser, server, fakes: [fake] });
+    if (stopped) expect(stopped.code, `server did not exit cleanly on SIGTERM:\n${stopped.output}`).toBe(0);
   });
 
   const rowsShown = (page: Page) => page.locator('#audit-results table.audit-table tbody tr').count();

@@ -5,7 +5,7 @@
 // field without JavaScript); a refused page is the calm error page, never a bare fragment.
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newPage, screenshotWidths, signUp, startServer, type Server } from './harness';
+import { launchBrowser, newPage, screenshotWidths, signUp, startServer, type Server, tearDown } from './harness';
 
 type TestPage = Page & { errors: string[] };
 type ApiType = { type: string; label: string; fields: { name: string; label: string; secret: boolean; required: boolean; default?: string }[] };
@@ -75,10 +75,8 @@ describe('credentials in a browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (!server) return;
-    const code = await server.stop();
-    expect(code, `server did not exit cleanly on SIGTERM:\n${server.output()}`).toBe(0);
+    const stopped = await tearDown({ browser, server });
+    if (stopped) expect(stopped.code, `server did not exit cleanly on SIGTERM:\n${stopped.output}`).toBe(0);
   });
 
   it('changing the Type shows that type’s fields, for every type, and saves one credential of each', async () => {

@@ -2,7 +2,7 @@
 // first sign-up, sign out and in, a new project, a second member, switching workspaces.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessibilityViolations, launchBrowser, newPage, screenshot, screenshotWidths, signIn, signOut, signUp, startServer, type Server } from './harness';
+import { accessibilityViolations, launchBrowser, newPage, screenshot, screenshotWidths, signIn, signOut, signUp, startServer, type Server, tearDown } from './harness';
 
 describe('foundation in a browser', () => {
   let server: Server;
@@ -14,10 +14,8 @@ describe('foundation in a browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (!server) return;
-    const code = await server.stop();
-    expect(code, `server did not exit cleanly on SIGTERM:\n${server.output()}`).toBe(0);
+    const stopped = await tearDown({ browser, server });
+    if (stopped) expect(stopped.code, `server did not exit cleanly on SIGTERM:\n${stopped.output}`).toBe(0);
   });
 
   it('signs up, signs in, creates a project, adds a member and switches workspace', async () => {

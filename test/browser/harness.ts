@@ -193,3 +193,14 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
   });
   return violations;
 }
+
+/**
+ * Closes the browser and any fake services, stops the server and returns its exit code (null
+ * when there was no server), for a test's afterAll to assert a clean SIGTERM exit.
+ */
+export async function tearDown(o: { browser?: Browser; server?: Server; fakes?: ({ close(): Promise<unknown> } | undefined)[] }): Promise<{ code: number | null; output: string } | null> {
+  await o.browser?.close();
+  for (const f of o.fakes ?? []) await f?.close();
+  if (!o.server) return null;
+  return { code: await o.server.stop(), output: o.server.output() };
+}

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeService, type FakeService } from '../helpers/fake-services';
 import path from 'node:path';
-import { launchBrowser, newPage, screenshot as fullPageShot, SCREENSHOT_DIR, signUp, startServer, type Server } from './harness';
+import { launchBrowser, newPage, screenshot as fullPageShot, SCREENSHOT_DIR, signUp, startServer, type Server, tearDown } from './harness';
 
 type TestPage = Page & { errors: string[] };
 
@@ -109,11 +109,8 @@ describe('toolkits in a browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await fake?.close();
-    if (!server) return;
-    const code = await server.stop();
-    expect(code, `server did not exit cleanly on SIGTERM:\n${server.output()}`).toBe(0);
+    const stopped = await tearDown({ browser, server, fakes: [fake] });
+    if (stopped) expect(stopped.code, `server did not exit cleanly on SIGTERM:\n${stopped.output}`).toBe(0);
   });
 
   it('team setup: everyone stores github_token privately, alice configures the toolkit, each runs it as themselves', async () => {
