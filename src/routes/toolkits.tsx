@@ -29,7 +29,7 @@ import { findNearMisses, resolveCredential } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';
 import { getTool, getToolkitType, TOOLKIT_TYPES } from '../toolkits';
 import { runToolkit } from '../services/run-toolkit';
-import { NotFound } from './errors';
+import { NotFound, refuse } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo } from './helpers';
 import { saveToolkit, type ToolkitSave } from '../services/save-toolkit';
 
@@ -75,7 +75,7 @@ export function toolkitRoutes(deps: Deps) {
   });
 
   const requireEditor = (c: Context<AppEnv>) =>
-    canEdit(c.get('ws').role) ? null : c.html(<p class="error">Only project editors and admins can change toolkits.</p>, 403);
+    canEdit(c.get('ws').role) ? null : refuse(c, 'edit_toolkits');
 
   const toolkitOr404 = async (c: Context<AppEnv>) => {
     const id = parseId(c.req.param('id'));
@@ -144,7 +144,7 @@ export function toolkitRoutes(deps: Deps) {
     return c.html(await toolkitPage(c, toolkit));
   });
 
-  const toolkitPage = async (c: Context<AppEnv>, toolkit: Toolkit, extra: { runResult?: Parameters<typeof ToolkitPage>[0]['runResult']; notice?: string } = {}) => {
+  const toolkitPage = async (c: Context<AppEnv>, toolkit: Toolkit, extra: { runResult?: Parameters<typeof ToolkitPage>[0]['runResult']; notice?: string; problem?: Parameters<typeof ToolkitPage>[0]['problem'] } = {}) => {
     const ws = c.get('ws');
     const user = c.get('user')!;
     const kind = getToolkitType(toolkit.type)!;
@@ -165,6 +165,7 @@ export function toolkitRoutes(deps: Deps) {
         canEdit={canEdit(ws.role)}
         notice={notice}
         runResult={extra.runResult}
+        problem={extra.problem}
       />
     );
   };
@@ -239,7 +240,13 @@ export function toolkitRoutes(deps: Deps) {
     const result = await updateCredential(deps.store, user, own, from, { credentialId: toolkit.credential.credentialId });
     if (!result.ok && result.reason === 'not_found') throw new NotFound();
     if (!result.ok) {
-      return c.html(await toolkitPage(c, toolkit, { notice: undefined }), 409);
+      const id = toolkit.credential.credentialId;
+      const problem = {
+        title: `Your credential ${from} still has its old ID`,
+        text: `You already have another private credential with Credential ID ${id}, and two credentials cannot share an ID. Open your credential ${id} and fix or delete it, then try again.`,
+        link: { href: `/w/private/credentials/${encodeURIComponent(id)}/edit`, label: `Open my credential ${id}` },
+      };
+      return c.html(await toolkitPage(c, toolkit, { problem }), 409);
     }
     return redirectTo(c, `${base(c.get('ws'))}/${toolkit.id}?adopted=1`);
   });

@@ -34,6 +34,9 @@ export const ToolkitUpdateBody = ToolkitCreateBody.omit({ type: true }).partial(
 /** Who in the project would not be ready with a credential configuration, and how many members there are. */
 export type MembersNotReady = { affected: string[]; total: number };
 
+/** The change dialog's content: who would not be ready after the change, and who was not before it either. */
+export type CredentialChangePreview = MembersNotReady & { before: string[] };
+
 export type ToolkitSaveFailure =
   | { ok: false; reason: 'forbidden' }
   | { ok: false; reason: 'invalid_input'; errors: Record<string, string> }
@@ -50,7 +53,7 @@ export type ToolkitSave =
     }
   | { ok: true; op: 'delete'; toolkit: Toolkit }
   /** A project toolkit's credential would change and the caller has not confirmed it yet. */
-  | { ok: false; reason: 'confirmation_required'; input: ToolkitInput; change: MembersNotReady }
+  | { ok: false; reason: 'confirmation_required'; input: ToolkitInput; change: CredentialChangePreview }
   | ToolkitSaveFailure;
 
 export type ToolkitCommand =
@@ -72,7 +75,9 @@ export async function saveToolkit(deps: Deps, actor: { id: string; username: str
 
   const changed = credentialChanged(cmd.existing.credential, parsed.input.credential);
   if (changed && ws.kind === 'project' && !cmd.confirmed) {
-    return { ok: false, reason: 'confirmation_required', input: parsed.input, change: await membersNotReady(deps.store, ws, parsed.input) };
+    // Who cannot run it after the change, and who could not before either (the dialog tells them apart).
+    const [after, before] = await Promise.all([membersNotReady(deps.store, ws, parsed.input), membersNotReady(deps.store, ws, cmd.existing)]);
+    return { ok: false, reason: 'confirmation_required', input: parsed.input, change: { ...after, before: before.affected } };
   }
   const updated = await updateToolkit(deps.store, actor as AuditActor, ws, cmd.existing.id, parsed.input);
   if (!updated) return { ok: false, reason: 'not_found' };
