@@ -85,7 +85,7 @@ function formCommand(state: FormState, body: FormBody) {
   return { name: state.name, credentialId: state.idMode === 'auto' ? null : state.credentialId, fields, secrets };
 }
 
-/** Returns the sub-app for /w/:ws/credentials (mounted after the workspace is loaded). */
+/** Returns the sub-app mounted at /w/:ws/credentials (after the workspace is loaded); its paths are relative to it. */
 export function credentialRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   const base = (ws: Workspace) => `/w/${ws.ref}/credentials`;
@@ -107,7 +107,7 @@ export function credentialRoutes(deps: Deps) {
     return c.html(<CredentialFormPage frame={await loadFrame(deps, c, ws, 'credentials')} ws={ws} state={state} />, status);
   };
 
-  app.get('/w/:ws/credentials', async (c) => {
+  app.get('/', async (c) => {
     const ws = c.get('ws');
     const filter = { type: c.req.query('type') || undefined, q: c.req.query('q')?.trim() || undefined };
     const page = Math.max(1, Math.floor(Number(c.req.query('page'))) || 1);
@@ -129,7 +129,7 @@ export function credentialRoutes(deps: Deps) {
     return c.html(<CredentialsPage {...props} />);
   });
 
-  app.get('/w/:ws/credentials/new', async (c) => {
+  app.get('/new', async (c) => {
     const denied = requireEditor(c);
     if (denied) return denied;
     const type = getCredentialType(c.req.query('type') ?? '') ?? CREDENTIAL_TYPES[0];
@@ -149,20 +149,20 @@ export function credentialRoutes(deps: Deps) {
   });
 
   // Live Credential ID while the name is typed (htmx); answers just the ID field.
-  app.post('/w/:ws/credentials/id-preview', async (c) => {
+  app.post('/id-preview', async (c) => {
     const state = stateFromBody(await c.req.parseBody(), 'create');
     return c.html(<CredentialIdField ws={c.get('ws')} state={state} />);
   });
 
   // The type's own fields, when the type select changes (htmx).
-  app.get('/w/:ws/credentials/new/fields', (c) => {
+  app.get('/new/fields', (c) => {
     // Opened as a page (a bookmark, a reload): the whole form with that type, not a bare fragment.
     if (!isHtmx(c)) return c.redirect(`${base(c.get('ws'))}/new?type=${encodeURIComponent(c.req.query('type') ?? '')}`, 303);
     const state: FormState = { mode: 'create', type: c.req.query('type') ?? '', name: '', credentialId: '', idMode: 'auto', fields: {}, errors: {} };
     return c.html(<TypeFields state={state} />);
   });
 
-  app.post('/w/:ws/credentials', async (c) => {
+  app.post('/', async (c) => {
     const denied = requireEditor(c);
     if (denied) return denied;
     const ws = c.get('ws');
@@ -192,7 +192,7 @@ export function credentialRoutes(deps: Deps) {
   });
 
   // Test connection before saving: the typed values, nothing stored.
-  app.post('/w/:ws/credentials/test', async (c) => {
+  app.post('/test', async (c) => {
     const denied = requireEditor(c);
     if (denied) return denied;
     const body = await c.req.parseBody();
@@ -208,12 +208,12 @@ export function credentialRoutes(deps: Deps) {
   });
 
   // Edit lives under /:cid/edit so that "new" and "test" stay usable as Credential IDs.
-  app.get('/w/:ws/credentials/:cid', async (c) => {
+  app.get('/:cid', async (c) => {
     const cred = await findOr404(c);
     return c.redirect(`${base(c.get('ws'))}/${encodeURIComponent(cred.credentialId)}/edit`, 303);
   });
 
-  app.get('/w/:ws/credentials/:cid/edit', async (c) => {
+  app.get('/:cid/edit', async (c) => {
     const denied = requireEditor(c);
     const cred = await findOr404(c);
     if (denied) return denied;
@@ -232,7 +232,7 @@ export function credentialRoutes(deps: Deps) {
     });
   });
 
-  app.post('/w/:ws/credentials/:cid/edit', async (c) => {
+  app.post('/:cid/edit', async (c) => {
     const cred = await findOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
@@ -251,7 +251,7 @@ export function credentialRoutes(deps: Deps) {
   });
 
   // Test a saved credential, or the edit form's values with blank secrets kept.
-  app.post('/w/:ws/credentials/:cid/test', async (c) => {
+  app.post('/:cid/test', async (c) => {
     const cred = await findOr404(c);
     const ws = c.get('ws');
     const loaded = (await loadCredentialForUse(deps.store, ws, cred.credentialId))!;
@@ -287,7 +287,7 @@ export function credentialRoutes(deps: Deps) {
     return c.redirect(base(ws), 303);
   });
 
-  app.get('/w/:ws/credentials/:cid/delete', async (c) => {
+  app.get('/:cid/delete', async (c) => {
     const cred = await findOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
@@ -297,7 +297,7 @@ export function credentialRoutes(deps: Deps) {
     return c.html(<DeleteCredentialPage frame={await loadFrame(deps, c, ws, 'credentials')} ws={ws} cred={cred} usedBy={usedBy} />);
   });
 
-  app.post('/w/:ws/credentials/:cid/delete', async (c) => {
+  app.post('/:cid/delete', async (c) => {
     const cred = await findOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;

@@ -64,7 +64,7 @@ function inputFromState(s: ToolkitFormState) {
   return { name: s.name, type: s.type, settings, credential: { scope: s.scope, credential_id: s.credentialId } };
 }
 
-/** Returns the sub-app for /w/:ws/toolkits (mounted after the workspace is loaded). */
+/** Returns the sub-app mounted at /w/:ws/toolkits (after the workspace is loaded); its paths are relative to it. */
 export function toolkitRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   const base = (ws: Workspace) => `/w/${ws.ref}/toolkits`;
@@ -101,7 +101,7 @@ export function toolkitRoutes(deps: Deps) {
     return c.html(<ToolkitFormPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} state={pending} options={await options(c)} confirmPage />);
   };
 
-  app.get('/w/:ws/toolkits', async (c) => {
+  app.get('/', async (c) => {
     const ws = c.get('ws');
     const user = c.get('user')!;
     const page = Math.max(1, Math.floor(Number(c.req.query('page'))) || 1);
@@ -112,7 +112,7 @@ export function toolkitRoutes(deps: Deps) {
     return c.html(<ToolkitsPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} rows={rows} pageInfo={{ page, pageSize: PAGE_SIZE, total }} canEdit={canEdit(ws.role)} notice={deleted ? `Toolkit ${deleted} deleted.` : undefined} />);
   });
 
-  app.get('/w/:ws/toolkits/new', async (c) => {
+  app.get('/new', async (c) => {
     const denied = requireEditor(c);
     if (denied) return denied;
     const kind = getToolkitType(c.req.query('type') ?? '') ?? TOOLKIT_TYPES[0];
@@ -120,7 +120,7 @@ export function toolkitRoutes(deps: Deps) {
   });
 
   // htmx helpers of the form: a new type re-renders the form; "Refresh list" re-renders the credential field.
-  app.post('/w/:ws/toolkits/form/:part', async (c) => {
+  app.post('/form/:part', async (c) => {
     const denied = requireEditor(c);
     if (denied) return denied;
     const body = await c.req.parseBody();
@@ -129,7 +129,7 @@ export function toolkitRoutes(deps: Deps) {
     return renderForm(c, stateFromForm(body, original ? 'edit' : 'create', original));
   });
 
-  app.post('/w/:ws/toolkits', async (c) => {
+  app.post('/', async (c) => {
     const denied = requireEditor(c);
     if (denied) return denied;
     const ws = c.get('ws');
@@ -139,7 +139,7 @@ export function toolkitRoutes(deps: Deps) {
     return redirectTo(c, `${base(ws)}/${r.toolkit.id}?created=1`);
   });
 
-  app.get('/w/:ws/toolkits/:id', async (c) => {
+  app.get('/:id', async (c) => {
     const toolkit = await toolkitOr404(c);
     return c.html(await toolkitPage(c, toolkit));
   });
@@ -170,7 +170,7 @@ export function toolkitRoutes(deps: Deps) {
     );
   };
 
-  app.get('/w/:ws/toolkits/:id/edit', async (c) => {
+  app.get('/:id/edit', async (c) => {
     const toolkit = await toolkitOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
@@ -186,7 +186,7 @@ export function toolkitRoutes(deps: Deps) {
     });
   });
 
-  app.post('/w/:ws/toolkits/:id', async (c) => {
+  app.post('/:id', async (c) => {
     const toolkit = await toolkitOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
@@ -203,7 +203,7 @@ export function toolkitRoutes(deps: Deps) {
     return redirectTo(c, `${base(ws)}/${toolkit.id}?saved=1`);
   });
 
-  app.post('/w/:ws/toolkits/:id/delete', async (c) => {
+  app.post('/:id/delete', async (c) => {
     const toolkit = await toolkitOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
@@ -212,7 +212,7 @@ export function toolkitRoutes(deps: Deps) {
     return redirectTo(c, `${base(c.get('ws'))}?deleted=${encodeURIComponent(toolkit.name)}`);
   });
 
-  app.post('/w/:ws/toolkits/:id/run/:tool', async (c) => {
+  app.post('/:id/run/:tool', async (c) => {
     const toolkit = await toolkitOr404(c);
     const ws = c.get('ws');
     const toolName = c.req.param('tool');
@@ -231,7 +231,7 @@ export function toolkitRoutes(deps: Deps) {
   });
 
   // Near miss fixed in one step: give the member's own credential the ID the toolkit expects.
-  app.post('/w/:ws/toolkits/:id/adopt-credential', async (c) => {
+  app.post('/:id/adopt-credential', async (c) => {
     const toolkit = await toolkitOr404(c);
     if (toolkit.credential.scope !== 'private') throw new NotFound();
     const user = c.get('user')!;
