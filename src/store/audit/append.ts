@@ -19,6 +19,36 @@ export type AuditInput = {
 };
 
 
+/** An event as its row is read from audit_events. */
+export type EventRow = {
+  id: number;
+  at: number;
+  actor_user_id: string | null;
+  actor: string | null;
+  workspace_id: number | null;
+  workspace: string | null;
+  action: string;
+  target: string | null;
+  outcome: string;
+  details_json: string;
+};
+
+/** Returns an event row's fields by their names in code (details still as the stored JSON text). */
+export function rowFields(r: EventRow): Omit<AuditEvent, 'details'> & { detailsJson: string } {
+  return {
+    id: r.id,
+    at: r.at,
+    actorUserId: r.actor_user_id,
+    actor: r.actor,
+    workspaceId: r.workspace_id,
+    workspace: r.workspace,
+    action: r.action,
+    target: r.target,
+    outcome: r.outcome,
+    detailsJson: r.details_json,
+  };
+}
+
 /** The fields an event's hash covers, in the form that is hashed. */
 export function hashedFields(e: Omit<AuditEvent, 'details'> & { detailsJson: string }) {
   return {

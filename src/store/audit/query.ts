@@ -1,6 +1,7 @@
 // Reading the audit log: who may read what, filtered pages, the export's iteration, one event,
 // and the choices of the audit page's filters.
 import type { Store } from '../store';
+import { rowFields, type EventRow } from './append';
 import type { AuditEvent, AuditEventFull, AuditOutcome, AuditScope } from '../../domain/audit-event';
 
 
@@ -141,18 +142,6 @@ export function whereClause(plan: Plan, workspaceIds: number[] | undefined, extr
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
 
-type EventRow = {
-  id: number;
-  at: number;
-  actor_user_id: string | null;
-  actor: string | null;
-  workspace_id: number | null;
-  workspace: string | null;
-  action: string;
-  target: string | null;
-  outcome: string;
-  details_json: string;
-};
 
 function readPage(store: Store, plan: Plan, limit: number): EventRow[] {
   const client = store.db.$client;
@@ -173,18 +162,8 @@ function readPage(store: Store, plan: Plan, limit: number): EventRow[] {
 }
 
 function toEvent(r: EventRow): AuditEvent {
-  return {
-    id: r.id,
-    at: r.at,
-    actorUserId: r.actor_user_id,
-    actor: r.actor,
-    workspaceId: r.workspace_id,
-    workspace: r.workspace,
-    action: r.action,
-    target: r.target,
-    outcome: r.outcome,
-    details: JSON.parse(r.details_json),
-  };
+  const { detailsJson, ...event } = rowFields(r);
+  return { ...event, details: JSON.parse(detailsJson) };
 }
 
 /** Returns one page of the events the scope allows, newest first, and the `before` of the next page. */

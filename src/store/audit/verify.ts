@@ -3,7 +3,7 @@
 import { chainHash, GENESIS_HASH } from '../../crypto/audit-hash';
 import type { Store } from '../store';
 import type { ChainState } from '../../domain/audit-event';
-import { hashedFields } from './append';
+import { hashedFields, rowFields, type EventRow } from './append';
 
 export type VerifyResult =
   | { ok: true; count: number; lastId: number; lastHash: string }
@@ -32,18 +32,7 @@ export async function verifyAuditChain(store: Store, from?: ChainCheckpoint): Pr
       if (r.id !== expectedId) return { ok: false, count: lastId, brokenId: r.id, reason: `event ${expectedId} is missing` };
       if (r.prev_hash !== prev) return { ok: false, count: lastId, brokenId: r.id, reason: 'its link to the previous event is wrong' };
       // The one definition of what the hash covers: hashedFields, as when it was appended.
-      const fields = hashedFields({
-        id: r.id,
-        at: r.at,
-        actorUserId: r.actor_user_id,
-        actor: r.actor,
-        workspaceId: r.workspace_id,
-        workspace: r.workspace,
-        action: r.action,
-        target: r.target,
-        outcome: r.outcome,
-        detailsJson: r.details_json,
-      });
+      const fields = hashedFields(rowFields(r as EventRow));
       if (chainHash(store.auditKey, prev, fields) !== r.hash) return { ok: false, count: lastId, brokenId: r.id, reason: 'its content does not match its hash' };
       prev = r.hash;
       lastId = r.id;
