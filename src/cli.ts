@@ -19,6 +19,8 @@ import { openDataDir } from './store/startup';
 import { createStore, type Store } from './store/store';
 import { createUser, findUserForLogin, setPassword } from './store/users';
 import { normalizeUsername, validatePassword, validateUsername } from './domain/names';
+import { USER_FAILURES } from './domain/failures';
+import { deactivateUser } from './services/offboard-user';
 
 const USAGE = `usage: npm run --silent cli -- <command>
 
@@ -27,6 +29,8 @@ commands:
                                          the password is the first line of standard input
   user set-password <username>           set a user's password (first line of standard input),
                                          end all their sessions and revoke their API tokens
+  user deactivate <username>             deactivate a user: end their sessions, API tokens and
+                                         OAuth grants at once (their data stays)
   token create <username> [--name NAME]  print a new personal access token for the user
   audit verify                           check the audit log's hash chain
   backup <file>                          write a consistent copy of the database to a new file
@@ -195,6 +199,19 @@ async function userSetPassword(config: Config, args: Args): Promise<void> {
   }
 }
 
+async function userDeactivate(config: Config, args: Args): Promise<void> {
+  const [raw] = expectArgs(args, 1, 'user deactivate <username>');
+  const name = username(raw);
+  const o = open(config);
+  try {
+    const r = await deactivateUser(o, null, name);
+    if (!r.ok) throw new CliError(r.reason === 'not_found' ? `there is no user "${name}"` : USER_FAILURES[r.reason].message);
+    out(`deactivated ${name}: their sessions, personal access tokens and OAuth grants ended`);
+  } finally {
+    o.close();
+  }
+}
+
 async function tokenCreate(config: Config, args: Args): Promise<void> {
   const [raw] = expectArgs(args, 1, 'token create <username> [--name NAME]');
   const name = username(raw);
@@ -344,6 +361,7 @@ async function keysRotate(config: Config, args: Args): Promise<void> {
 const COMMANDS: Record<string, (config: Config, args: Args) => Promise<number | void>> = {
   'user create': userCreate,
   'user set-password': userSetPassword,
+  'user deactivate': userDeactivate,
   'token create': tokenCreate,
   'audit verify': auditVerify,
   backup,

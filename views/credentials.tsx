@@ -389,7 +389,31 @@ export function CredentialFormPage(props: { frame: Frame; ws: Workspace; state: 
         }
       />
       <CredentialForm ws={ws} state={state} />
+      {state.mode === 'edit' ? <UsedBy ws={ws} usedBy={state.usedBy ?? []} lastUsedAt={state.original!.lastUsedAt} /> : null}
     </AppPage>
+  );
+}
+
+/** The "Used by" section of a credential's page: the toolkits that would run with it (links) and its last use. */
+export function UsedBy(props: { ws: Workspace; usedBy: ToolkitRef[]; lastUsedAt: number | null }) {
+  return (
+    <section class="card stack" id="used-by" aria-labelledby="used-by-title">
+      <h2 id="used-by-title">Used by</h2>
+      {props.usedBy.length ? (
+        <ul class="plain-list">
+          {props.usedBy.map((t) => (
+            <li>
+              <a href={`/w/${t.workspace}/toolkits/${t.id}`}>{t.name}</a> <span class="muted">in {t.workspaceName}</span>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p class="muted">No toolkit {props.ws.kind === 'project' ? 'of this project' : 'you can reach'} runs with this credential.</p>
+      )}
+      <p class="help">
+        {props.ws.kind === 'project' ? 'Last used by anyone' : 'Your last run with it'}: <Time at={props.lastUsedAt} />
+      </p>
+    </section>
   );
 }
 

@@ -3,6 +3,7 @@
 import type { UserWithProjects } from '../src/domain/models';
 import { auditQueryString } from '../src/domain/audit-query';
 import { AppPage, type Frame } from './layout';
+import { UserDependencies, type ProjectDeps } from './offboarding';
 import { Banner, Field, Icon, PageHeader, Pill, Time, TableHead, DialogOrPage } from './ui';
 
 export type CreateUserForm = { username?: string; admin?: boolean; errors?: { username?: string; password?: string } };
@@ -149,7 +150,7 @@ const CONFIRM: Record<UserAction, { title: (u: string) => string; text: (u: stri
 };
 
 /** The confirmation of a user action: a dialog (htmx) or the body of a page of its own. */
-export function ConfirmUserAction(props: { username: string; action: UserAction; asDialog: boolean; error?: string }) {
+export function ConfirmUserAction(props: { username: string; action: UserAction; asDialog: boolean; error?: string; dependencies?: ProjectDeps[] }) {
   const c = CONFIRM[props.action];
   const action = `${userBase(props.username)}/${props.action}`;
   const body = (
@@ -161,6 +162,7 @@ export function ConfirmUserAction(props: { username: string; action: UserAction;
       <div class="dialog-body">
         <h2 id="confirm-title">{c.title(props.username)}</h2>
         <p>{c.text(props.username)}</p>
+        {props.dependencies ? <UserDependencies person={props.username} projects={props.dependencies} /> : null}
         {props.action === 'password' ? (
           <Field label="New password" name="password" id="reset-password" error={props.error} help="At least 12 characters.">
             <input id="reset-password" name="password" type="password" required minlength={12} maxlength={256} autocomplete="new-password" autofocus />
@@ -193,7 +195,7 @@ export function ConfirmUserAction(props: { username: string; action: UserAction;
 }
 
 /** A user action's confirmation as a whole page (without JavaScript). */
-export function ConfirmUserActionPage(props: { frame: Frame; username: string; action: UserAction; error?: string }) {
+export function ConfirmUserActionPage(props: { frame: Frame; username: string; action: UserAction; error?: string; dependencies?: ProjectDeps[] }) {
   return (
     <AppPage title={CONFIRM[props.action].title(props.username)} frame={props.frame}>
       <p class="crumbs">

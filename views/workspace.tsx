@@ -104,11 +104,10 @@ export function MembersSection(props: MembersProps) {
                 </td>
                 {manage ? (
                   <td class="actions">
-                    <form method="post" action={`/w/${props.ws.ref}/members/${m.username}/remove`} hx-post={`/w/${props.ws.ref}/members/${m.username}/remove`} hx-target="#members-section" hx-swap="outerHTML" hx-confirm={`Remove ${m.username} from ${props.ws.name}?`}>
-                      <button class="btn btn-sm btn-ghost-danger" type="submit" aria-label={`Remove ${m.username}`}>
-                        Remove
-                      </button>
-                    </form>
+                    {/* A page first: what depends on them here, then the confirmation. */}
+                    <a class="btn btn-sm btn-ghost-danger" href={`/w/${props.ws.ref}/members/${m.username}/remove`} aria-label={`Remove ${m.username}`}>
+                      Remove
+                    </a>
                   </td>
                 ) : null}
               </tr>

@@ -122,3 +122,11 @@ export const MEMBER_FAILURES = {
   not_member: { status: 404, error: 'not_found', message: 'That user is not a member of this project.' },
   last_admin: { status: 409, error: 'last_admin', message: 'A project needs at least one admin. Make someone else admin first.' },
 } as const;
+
+/** Why an instance admin's change to a user (deactivate, remove admin) was refused. */
+export const USER_FAILURES = {
+  forbidden: { status: 403, error: 'forbidden', message: 'Only instance admins can do this.' },
+  not_found: { status: 404, error: 'not_found', message: 'There is no user with that username.' },
+  last_admin: { status: 409, error: 'last_admin', message: 'This is the last active instance admin. Make someone else an instance admin first.' },
+  self: { status: 409, error: 'self', message: 'You cannot disable yourself or remove your own admin rights. Ask another instance admin.' },
+} as const;

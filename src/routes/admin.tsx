@@ -22,6 +22,8 @@ import {
   type AuditScope,
 } from '../store/audit';
 import { createUser, findUserByUsername, listUsersWithProjects, setPassword, setUserAdmin, setUserDisabled, type UserChange } from '../store/users';
+import { deactivateUser, dependenciesOfUser, type UserFailure } from '../services/offboard-user';
+import { USER_FAILURES } from '../domain/failures';
 import { auditQueryString, parseAuditQuery } from '../domain/audit-query';
 import { csvLine } from '../domain/csv';
 import { parseId } from '../domain/ids';
@@ -41,11 +43,6 @@ const DONE: Record<string, (u: string) => string> = {
   'admin-granted': (u) => `${u} is now an instance admin.`,
   'admin-revoked': (u) => `${u} is no longer an instance admin and was signed out.`,
   password: (u) => `The password of ${u} was reset and their sessions ended.`,
-};
-
-const REFUSED: Record<Exclude<Extract<UserChange, { ok: false }>['reason'], 'not_found'>, string> = {
-  last_admin: 'This is the last active instance admin. Make someone else an instance admin first.',
-  self: 'You cannot disable yourself or remove your own admin rights. Ask another instance admin.',
 };
 
 /** Returns the sub-app for /admin/audit and /admin/users (mounted behind the session check). */
@@ -210,25 +207,30 @@ export function adminRoutes(deps: Deps) {
     const action = c.req.param('action') as UserAction;
     if (!CONFIRMED.includes(action)) throw new NotFound();
     const u = await findTarget(c);
-    if (isHtmx(c)) return c.html(<ConfirmUserAction username={u.username} action={action} asDialog />);
-    return c.html(<ConfirmUserActionPage frame={await loadFrame(deps, c, null, 'users')} username={u.username} action={action} />);
+    // Before a deactivation: what depends on them in their projects (the offboarding list).
+    const found = action === 'disable' ? await dependenciesOfUser(deps, c.get('user')!, u.username) : null;
+    const dependencies = found?.ok ? found.projects : undefined;
+    if (isHtmx(c)) return c.html(<ConfirmUserAction username={u.username} action={action} asDialog dependencies={dependencies} />);
+    return c.html(<ConfirmUserActionPage frame={await loadFrame(deps, c, null, 'users')} username={u.username} action={action} dependencies={dependencies} />);
   });
 
   const CHANGES = {
-    disable: { run: (actor, id) => setUserDisabled(store, actor, id, true), done: 'disabled' },
+    // The same service as the API and the CLI (sessions, tokens and OAuth grants end together).
+    disable: { run: (_actor, _id, c) => deactivateUser(deps, c.get('user')!, c.req.param('username')), done: 'disabled' },
     enable: { run: (actor, id) => setUserDisabled(store, actor, id, false), done: 'enabled' },
     'admin-grant': { run: (actor, id) => setUserAdmin(store, actor, id, true), done: 'admin-granted' },
     'admin-revoke': { run: (actor, id) => setUserAdmin(store, actor, id, false), done: 'admin-revoked' },
-  } satisfies Record<string, { run: (actor: { id: string; username: string }, userId: string) => Promise<UserChange>; done: string }>;
+  } satisfies Record<string, { run: (actor: { id: string; username: string }, userId: string, c: Context<AppEnv>) => Promise<UserChange | UserFailure>; done: string }>;
 
   for (const [action, change] of Object.entries(CHANGES)) {
     app.post(`/admin/users/:username/${action}`, async (c) => {
       requireInstanceAdmin(c);
       const u = await findTarget(c);
-      const result = await change.run(c.get('user')!, u.id);
+      const result = await change.run(c.get('user')!, u.id, c);
       if (!result.ok) {
         if (result.reason === 'not_found') throw new NotFound();
-        return renderUsers(c, { notice: { tone: 'danger', text: REFUSED[result.reason] } }, 409);
+        if (result.reason === 'forbidden') requireInstanceAdmin(c);
+        return renderUsers(c, { notice: { tone: 'danger', text: USER_FAILURES[result.reason].message } }, 409);
       }
       return redirectTo(c, `/admin/users?done=${change.done}&user=${encodeURIComponent(u.username)}`);
     });

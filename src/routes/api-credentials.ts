@@ -1,6 +1,6 @@
 // JSON API for credentials and credential types. No answer ever holds a secret value.
 import { Hono, type Context } from 'hono';
-import { getCredential, listCredentials, loadCredentialForUse, recordConnectionTest, type CredentialMeta } from '../store/credentials';
+import { getCredential, listCredentials, loadCredentialForUse, recordConnectionTest, toolkitsUsingCredential, type CredentialMeta } from '../store/credentials';
 import type { Workspace } from '../domain/models';
 import { saveCredential, type CredentialSave } from '../services/save-credential';
 import { canEdit } from '../domain/access';
@@ -91,6 +91,20 @@ export function credentialApiRoutes(deps: Deps) {
     const r = await saveCredential(deps, context(c, ws), { op: 'delete', existing });
     if (!r.ok) return saveFailure(c, r);
     return c.body(null, 204);
+  });
+
+  // What would run with this credential: only a credential the caller has (their own private one,
+  // or one of a project they belong to); anything else is the same 404 as a credential that does
+  // not exist. last_used_at: a private credential is only ever used by its owner's runs.
+  app.get('/workspaces/:ws/credentials/:cid/usage', async (c) => {
+    const ws = await apiWorkspace(deps, c);
+    const cred = await getCredential(deps.store, ws, c.req.param('cid'));
+    if (!cred) throw new NotFound();
+    const used = await toolkitsUsingCredential(deps.store, ws, cred);
+    return c.json({
+      toolkits: used.map((t) => ({ workspace: t.workspace, id: t.id, name: t.name })),
+      last_used_at: cred.lastUsedAt ? new Date(cred.lastUsedAt).toISOString() : null,
+    });
   });
 
   app.post('/workspaces/:ws/credentials/:cid/test', async (c) => {

@@ -10,6 +10,7 @@ import { NotFound } from './errors';
 import { credentialApiRoutes } from './api-credentials';
 import { toolkitApiRoutes } from './api-toolkits';
 import { auditApiRoutes } from './api-audit';
+import { userApiRoutes } from './api-users';
 import { openApiDocument } from './openapi';
 
 /** Returns the sub-app mounted at /api/v1 (workspaces, projects and members; other areas add their own). */
@@ -20,7 +21,9 @@ export function apiRoutes(deps: Deps) {
   app.get('/openapi.json', (c) => c.body(openApi, 200, { 'Content-Type': 'application/json' }));
   app.use('*', requireApiToken(deps));
   app.use('*', async (c, next) => {
-    if (!['GET', 'HEAD', 'DELETE'].includes(c.req.method)) {
+    // A POST without a body (POST /users/:username/deactivate) has no type to check.
+    const hasBody = (c.req.header('Content-Length') ?? '0') !== '0' || c.req.header('Transfer-Encoding') !== undefined;
+    if (!['GET', 'HEAD', 'DELETE'].includes(c.req.method) && hasBody) {
       const type = (c.req.header('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
       if (type !== 'application/json') return apiError(c, 415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json.');
     }
@@ -30,6 +33,7 @@ export function apiRoutes(deps: Deps) {
   app.route('/', credentialApiRoutes(deps));
   app.route('/', toolkitApiRoutes(deps));
   app.route('/', auditApiRoutes(deps));
+  app.route('/', userApiRoutes(deps));
 
   app.get('/me', (c) => {
     const u = c.get('user')!;

@@ -35,6 +35,13 @@ export const ROUTES: Route[] = [
   { method: 'patch', path: '/workspaces/{ws}/credentials/{credential_id}', summary: 'Change a credential', body: CredentialUpdateBody, ok: [200, 'The credential'], errors: [400, 403, 404, 409] },
   { method: 'delete', path: '/workspaces/{ws}/credentials/{credential_id}', summary: 'Delete a credential', ok: [204, 'Deleted'], errors: [403, 404] },
   { method: 'post', path: '/workspaces/{ws}/credentials/{credential_id}/test', summary: 'Test a saved credential against its service', ok: [200, 'The test result'], errors: [404] },
+  {
+    method: 'get',
+    path: '/workspaces/{ws}/credentials/{credential_id}/usage',
+    summary: 'Toolkits that would run with a credential the caller has, and its last use ({toolkits:[{workspace,id,name}], last_used_at})',
+    ok: [200, 'Toolkits and last_used_at'],
+    errors: [404],
+  },
   { method: 'get', path: '/toolkit-types', summary: 'Toolkit types, their tools and each tool’s input schema', ok: [200, 'Toolkit types'] },
   { method: 'get', path: '/workspaces/{ws}/toolkits', summary: 'Toolkits of a workspace with the caller’s status', ok: [200, 'Toolkits'], errors: [404] },
   { method: 'get', path: '/workspaces/{ws}/toolkits/{id}', summary: 'One toolkit with the caller’s status', ok: [200, 'The toolkit'], errors: [404] },
@@ -57,6 +64,20 @@ export const ROUTES: Route[] = [
     errors: [400, 403, 404, 422, 502],
   },
   { method: 'get', path: '/audit', summary: 'Audit events, newest first (instance and project admins)', ok: [200, 'Events and next_before'], errors: [403] },
+  {
+    method: 'get',
+    path: '/users/{username}/dependencies',
+    summary: 'What depends on a person in each of their projects: credentials and toolkits they created, toolkits only their credential makes ready (instance admins)',
+    ok: [200, 'The person and their projects’ dependencies'],
+    errors: [403, 404],
+  },
+  {
+    method: 'post',
+    path: '/users/{username}/deactivate',
+    summary: 'Deactivate a person: their sessions, personal access tokens and OAuth grants end at once (instance admins; no body)',
+    ok: [200, 'The person, now inactive'],
+    errors: [403, 404, 409],
+  },
   { method: 'get', path: '/openapi.json', summary: 'This document', ok: [200, 'OpenAPI 3.1'] },
 ];
 

@@ -1,5 +1,7 @@
 // Workspaces: the home redirect, creating projects, and a project's members.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { RemoveMemberPage } from '../../views/offboarding';
+import { projectDependencies } from '../store/dependencies';
 import { MembersPage, MembersSection, NewProjectPage, type MembersProps } from '../../views/workspace';
 import { findWorkspace, listMembers } from '../store/workspaces';
 import { changeMembership, createProject, type MembershipChange } from '../services/change-membership';
@@ -79,6 +81,13 @@ export function workspaceRoutes(deps: Deps) {
     const result = await changeMembership(deps, c.get('user')!, c.get('ws'), { op: 'role', username, role });
     if (!result.ok) return renderMembers(c, { notice: { tone: 'danger', text: memberFailure(result) } }, result.reason === 'invalid_input' ? 400 : 409);
     return redirectOrRender(c, { notice: { tone: 'success', text: `${username} is now ${role}.` } });
+  });
+
+  app.get('/w/:ws/members/:username/remove', requireAdmin, async (c) => {
+    const ws = c.get('ws');
+    const username = normalizeUsername(c.req.param('username'));
+    if (!(await listMembers(deps.store, ws)).some((m) => m.username === username)) throw new NotFound();
+    return c.html(<RemoveMemberPage frame={await loadFrame(deps, c, ws, 'members')} ws={ws} username={username} deps={await projectDependencies(deps.store, ws, username)} />);
   });
 
   app.post('/w/:ws/members/:username/remove', requireAdmin, async (c) => {

@@ -7,6 +7,7 @@ import { createDataKey, openSecrets, sealSecrets, unwrapDataKey, wrapDataKey } f
 import { appendAudit, type AuditActor } from './audit';
 import { credentialBinding } from './keys';
 import { writeTx, type Store, type Tx } from './store';
+import { getToolkitType } from '../toolkits';
 import type { CredentialMeta, ToolkitRef, Workspace } from '../domain/models';
 
 type Row = typeof credentials.$inferSelect;
@@ -202,27 +203,38 @@ export async function recordConnectionTest(store: Store, ws: Workspace, rowId: n
 
 
 /**
- * Returns the toolkits that resolve to this credential: for a project credential, the project's
- * toolkits pointing at it; for a private one, every toolkit naming its ID in the owner's Private
- * workspace or in a project the owner belongs to.
+ * Returns the toolkits that would run with this credential (the usage API, the "Used by" section,
+ * the delete confirmation): for a project credential, the project's toolkits naming it directly
+ * or as fallback; for a private one, the private-scope toolkits naming its Credential ID, in the
+ * owner's Private workspace or a project the owner belongs to, whose toolkit type accepts its type.
  */
-export async function toolkitsUsingCredential(store: Store, ws: Workspace, cred: Pick<CredentialMeta, 'rowId' | 'credentialId'>): Promise<ToolkitRef[]> {
+export async function toolkitsUsingCredential(store: Store, ws: Workspace, cred: Pick<CredentialMeta, 'rowId' | 'credentialId' | 'type'>): Promise<ToolkitRef[]> {
   if (ws.kind === 'project') {
     return store.db
       .select({ id: toolkits.id, name: toolkits.name, workspace: sql<string>`${ws.ref}`, workspaceName: sql<string>`${ws.name}` })
       .from(toolkits)
-      .where(and(eq(toolkits.workspaceId, ws.id), eq(toolkits.credentialRowId, cred.rowId)))
+      .where(
+        and(
+          eq(toolkits.workspaceId, ws.id),
+          or(
+            eq(toolkits.credentialRowId, cred.rowId),
+            // FALLBACK (issue #15 part A): a private-scope toolkit whose fallback is this credential.
+            // eq(toolkits.fallbackRowId, cred.rowId),
+          ),
+        ),
+      )
       .orderBy(asc(toolkits.name))
       .all();
   }
   const userId = ws.ownerUserId!;
   const projectIds = store.db.select({ id: memberships.workspaceId }).from(memberships).where(eq(memberships.userId, userId)).all().map((r) => r.id);
-  return store.db
-    .select({ id: toolkits.id, name: toolkits.name, workspace: sql<string>`coalesce(${workspaces.slug}, 'private')`, workspaceName: workspaces.name })
+  const rows = store.db
+    .select({ id: toolkits.id, name: toolkits.name, type: toolkits.type, workspace: sql<string>`coalesce(${workspaces.slug}, 'private')`, workspaceName: workspaces.name })
     .from(toolkits)
     .innerJoin(workspaces, eq(workspaces.id, toolkits.workspaceId))
     .where(and(eq(toolkits.credentialScope, 'private'), eq(toolkits.credentialId, cred.credentialId), inArray(toolkits.workspaceId, [ws.id, ...projectIds])))
-    .orderBy(asc(workspaces.name), asc(toolkits.name))
+    .orderBy(sql`${workspaces.kind} = 'project'`, asc(workspaces.name), asc(toolkits.name))
     .all();
+  // A toolkit of a type that does not take this credential's type would not run with it.
+  return rows.filter((r) => getToolkitType(r.type)?.credentialTypes.includes(cred.type)).map(({ type: _type, ...ref }) => ref);
 }
-

@@ -182,7 +182,7 @@ export async function deleteToolkit(store: Store, actor: AuditActor, ws: Workspa
  * For each member of the project, their own private credential with this Credential ID (or
  * null): one query, names and types only, for readiness views and the change dialog.
  */
-export async function memberCredentials(store: Store, ws: Workspace, credentialId: string): Promise<MemberCredentialState[]> {
+export async function memberCredentials(store: Store, ws: Pick<Workspace, 'id' | 'kind'>, credentialId: string): Promise<MemberCredentialState[]> {
   if (ws.kind !== 'project') return [];
   const priv = sql`(SELECT id FROM workspaces pw WHERE pw.owner_user_id = ${memberships.userId})`;
   const rows = store.db

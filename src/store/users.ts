@@ -142,11 +142,15 @@ export async function setUserDisabled(store: Store, actor: AuditActor, userId: s
     if (disabled && actor?.id === userId) return { ok: false, reason: 'self' } as const;
     if (u.disabled === disabled) return { ok: true, user: toPublic(u) } as const;
     const row = tx.update(users).set({ disabled }).where(eq(users.id, userId)).returning().get();
-    if (disabled) {
-      tx.delete(sessions).where(eq(sessions.userId, userId)).run();
-      tx.delete(apiTokens).where(eq(apiTokens.userId, userId)).run();
-    }
-    appendAudit(store, tx, { actor, workspace: null, action: disabled ? 'user.disable' : 'user.enable', target: `user:${u.username}` });
+    // Everything that lets them in is deleted in this transaction, in the database every instance
+    // reads at each request (no per-process cache): the next request of any of them is a 401.
+    const ended = disabled
+      ? {
+          sessions_ended: tx.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id }).all().length,
+          tokens_revoked: tx.delete(apiTokens).where(eq(apiTokens.userId, userId)).returning({ id: apiTokens.id }).all().length,
+        }
+      : null;
+    appendAudit(store, tx, { actor, workspace: null, action: disabled ? 'user.disable' : 'user.enable', target: `user:${u.username}`, ...(ended ? { details: ended } : {}) });
     return { ok: true, user: toPublic(row) } as const;
   });
 }
