@@ -4,6 +4,7 @@ import { SettingsPage, TokensSection, type TokensProps } from '../../views/setti
 import { hashPassword, verifyPassword } from '../auth/password';
 import { generateApiToken, hashToken } from '../auth/tokens';
 import { insertApiToken, listApiTokens, revokeApiToken } from '../store/tokens';
+import { listGrants } from '../store/oauth';
 import { findUserForLogin, setPassword } from '../store/users';
 import { validatePassword } from '../domain/names';
 import type { AppEnv, Deps } from '../env';
@@ -25,7 +26,8 @@ export function settingsRoutes(deps: Deps) {
     const props = { tokens: await listApiTokens(deps.store, c.get('user')!.id), ...tokens };
     c.header('Cache-Control', 'no-store');
     if (isHtmx(c) && !password) return c.html(<TokensSection {...props} />, status);
-    return c.html(<SettingsPage frame={await loadFrame(deps, c, null, 'settings')} tokens={props} password={password} />, status);
+    const grants = await listGrants(deps.store, c.get('user')!.id);
+    return c.html(<SettingsPage frame={await loadFrame(deps, c, null, 'settings')} tokens={props} password={password} grants={grants} />, status);
   };
 
   app.get('/settings', (c) => render(c, {}, 200, c.req.query('password') === 'changed' ? { done: true } : undefined));
