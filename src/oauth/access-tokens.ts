@@ -12,17 +12,19 @@ export function generateOAuthToken(kind: 'access' | 'refresh' | 'code'): string 
   return `${prefix}${randomBytes(32).toString('base64url')}`;
 }
 
+export type McpGrantee = { userId: string; clientName: string; user: { id: string; username: string; isAdmin: boolean } };
+
 /**
- * Returns who an OAuth access token acts for, or null when it is unknown, expired, revoked, its
+ * Returns who an OAuth access token acts for (and the client's name), or null when it is unknown, expired, revoked, its
  * person is disabled, or it is bound to another resource than `<origin>/mcp`. Pass the request's
  * public origin (see publicOrigin); without it BASE_URL's is used, and without BASE_URL any
  * origin's `/mcp` this server issued for.
  */
-export async function verifyMcpAccessToken(deps: Pick<Deps, 'store' | 'config'>, token: string, origin?: string): Promise<{ userId: string; clientName: string } | null> {
+export async function verifyMcpAccessToken(deps: Pick<Deps, 'store' | 'config'>, token: string, origin?: string): Promise<McpGrantee | null> {
   if (!token) return null;
   const found = await findAccessToken(deps.store, hashToken(token));
   if (!found) return null;
   const expected = origin ?? deps.config.baseUrl?.origin;
   const bound = expected ? found.resource === mcpResource(expected) : new URL(found.resource).pathname === '/mcp';
-  return bound ? { userId: found.userId, clientName: found.clientName } : null;
+  return bound ? { userId: found.user.id, clientName: found.clientName, user: found.user } : null;
 }

@@ -213,7 +213,10 @@ const TOUCH_EVERY_MS = 60_000;
  * Returns who a live access token acts for: its grant not revoked, the token not expired, the
  * person not disabled. Notes the grant's last use (at most once a minute).
  */
-export async function findAccessToken(store: Store, tokenHash: string): Promise<{ userId: string; clientName: string; resource: string } | null> {
+export async function findAccessToken(
+  store: Store,
+  tokenHash: string,
+): Promise<{ user: { id: string; username: string; isAdmin: boolean }; clientName: string; resource: string } | null> {
   const row = prepared(store.db, 'oauthAccessToken', () =>
     store.db
       .select({
@@ -224,6 +227,8 @@ export async function findAccessToken(store: Store, tokenHash: string): Promise<
         revokedAt: oauthGrants.revokedAt,
         resource: oauthTokens.resource,
         expiresAt: oauthTokens.expiresAt,
+        username: users.username,
+        isAdmin: users.isAdmin,
         disabled: users.disabled,
       })
       .from(oauthTokens)
@@ -241,5 +246,5 @@ export async function findAccessToken(store: Store, tokenHash: string): Promise<
       .where(and(eq(oauthGrants.id, row.grantId), or(isNull(oauthGrants.lastUsedAt), lt(oauthGrants.lastUsedAt, now - TOUCH_EVERY_MS))))
       .run();
   }
-  return { userId: row.userId, clientName: row.clientName, resource: row.resource };
+  return { user: { id: row.userId, username: row.username, isAdmin: row.isAdmin }, clientName: row.clientName, resource: row.resource };
 }

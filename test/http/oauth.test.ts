@@ -235,8 +235,8 @@ describe('the authorization code flow', () => {
     const refresh1: string = tok.json.refresh_token;
     expect(Buffer.from(access1.replace(/^lka_/, ''), 'base64url').length).toBeGreaterThanOrEqual(32);
     const alice = t.db.$client.prepare(`SELECT id FROM users WHERE username = 'alice'`).get() as { id: string };
-    expect(await verifyMcpAccessToken(t.deps, access1, ORIGIN)).toEqual({ userId: alice.id, clientName: 'Claude Desktop' });
-    expect(await verifyMcpAccessToken(t.deps, access1)).toEqual({ userId: alice.id, clientName: 'Claude Desktop' });
+    expect(await verifyMcpAccessToken(t.deps, access1, ORIGIN)).toMatchObject({ userId: alice.id, clientName: 'Claude Desktop', user: { username: 'alice' } });
+    expect(await verifyMcpAccessToken(t.deps, access1)).toMatchObject({ userId: alice.id, clientName: 'Claude Desktop' });
     // Bound to this server's /mcp: not valid for another origin's resource.
     expect(await verifyMcpAccessToken(t.deps, access1, 'https://other.example')).toBeNull();
     expect(await verifyMcpAccessToken(t.deps, refresh1, ORIGIN)).toBeNull();
