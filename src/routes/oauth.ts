@@ -5,14 +5,18 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { createThrottle } from '../auth/throttle';
 import { errorBody, type FailureReason } from '../domain/oauth';
 import type { AppEnv, Deps } from '../env';
 import { registerClient } from '../oauth/clients';
 import { revokeToken, tokenRequest } from '../oauth/grants';
 import { authorizationServerMetadata, protectedResourceMetadata } from '../oauth/metadata';
 import { publicOrigin } from '../oauth/origin';
+import { clientAddress } from './helpers';
 
 const MAX_BODY = 64 * 1024;
+/** Registration is anonymous by design (RFC 7591); this keeps one address from filling the table. */
+const REGISTRATIONS_PER_HOUR = 30;
 
 /** Returns the sub-app for /.well-known/oauth-*, /oauth/register, /oauth/token and /oauth/revoke. */
 export function oauthRoutes(deps: Deps) {
@@ -26,6 +30,8 @@ export function oauthRoutes(deps: Deps) {
     return c.json(errorBody(reason), 400);
   };
 
+  const registrations = createThrottle({ max: REGISTRATIONS_PER_HOUR, windowMs: 60 * 60_000 }, deps.store.clock.now);
+
   for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-authorization-server', '/oauth/register', '/oauth/token', '/oauth/revoke']) {
     app.use(path, open);
   }
@@ -34,6 +40,12 @@ export function oauthRoutes(deps: Deps) {
   app.get('/.well-known/oauth-authorization-server', (c) => c.json(authorizationServerMetadata(origin(c))));
 
   app.post('/oauth/register', limited, async (c) => {
+    const address = clientAddress(c, deps.config.trustProxy);
+    const wait = registrations.retryAfter(address);
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      return c.json({ error: 'invalid_request', error_description: 'Too many registrations from this address; try again later.' }, 429);
+    }
     if (!isType(c, 'application/json')) return refuse(c, 'metadata_not_object');
     let body: unknown;
     try {
@@ -43,6 +55,7 @@ export function oauthRoutes(deps: Deps) {
     }
     const result = await registerClient(deps, body);
     if (!result.ok) return refuse(c, result.reason);
+    registrations.fail(address); // counts a registration against the address
     const { client } = result;
     c.header('Cache-Control', 'no-store');
     return c.json(

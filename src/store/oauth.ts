@@ -80,8 +80,11 @@ export async function insertGrantWithCode(
   });
 }
 
-// Writes the access and refresh token rows of a grant.
+// Writes the access and refresh token rows of a grant, and drops its expired codes and tokens
+// (a rotated refresh token is kept until it expires, so reuse is recognised until then).
 function insertTokenPair(tx: Tx, grantId: number, resource: string, hashes: TokenHashes, now: number) {
+  tx.delete(oauthTokens).where(and(eq(oauthTokens.grantId, grantId), lt(oauthTokens.expiresAt, now))).run();
+  tx.delete(oauthCodes).where(and(eq(oauthCodes.grantId, grantId), lt(oauthCodes.expiresAt, now))).run();
   tx.insert(oauthTokens)
     .values([
       { grantId, kind: 'access', tokenHash: hashes.accessHash, resource, expiresAt: now + ACCESS_TOKEN_TTL_MS, createdAt: now },

@@ -167,6 +167,14 @@ describe('dynamic client registration', () => {
     expect(t.db.$client.prepare('SELECT count(*) AS n FROM oauth_clients').get()).toEqual({ n: 0 });
   });
 
+  it('limits registrations per address (30 an hour)', async () => {
+    const t = await fresh();
+    for (let i = 0; i < 30; i++) expect((await register(t, { redirect_uris: ['https://a.example/cb'] })).status).toBe(201);
+    const res = await t.app.request(`${ORIGIN}/oauth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['https://a.example/cb'] }) });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('Retry-After'))).toBeGreaterThan(0);
+  });
+
   it('is not behind the pages’ CSRF guard, and refuses bodies that are not JSON', async () => {
     const t = await fresh();
     const res = await t.app.request(`${ORIGIN}/oauth/register`, {
