@@ -2,6 +2,7 @@
 // grants to MCP clients.
 import type { GrantInfo } from '../src/store/oauth';
 import type { AuthorizationRequest } from '../src/oauth/grants';
+import { isLoopbackHost } from '../src/domain/oauth';
 import { AuthPage } from './layout';
 import { EmptyState, Icon, TableHead, Time } from './ui';
 
@@ -24,7 +25,8 @@ const HIDDEN_FIELDS: [string, keyof AuthorizationRequest][] = [
 
 /** The consent page: names the client, where it will send the person back, and what it may do. */
 export function ConsentPage(props: ConsentProps) {
-  const redirectHost = new URL(props.request.redirectUri).host;
+  const redirect = new URL(props.request.redirectUri);
+  const local = isLoopbackHost(redirect.hostname);
   return (
     <AuthPage title="Allow access">
       <div class="consent stack">
@@ -36,7 +38,8 @@ export function ConsentPage(props: ConsentProps) {
           </dd>
           <dt>Returns you to</dt>
           <dd>
-            <code id="consent-redirect-host">{redirectHost}</code>
+            <code id="consent-redirect-host">{redirect.host}</code>
+            {local ? <span class="muted"> (an application on this computer)</span> : null}
           </dd>
           <dt>Identified by</dt>
           <dd>

@@ -94,6 +94,12 @@ describe('discovery documents', () => {
     expect(prm.headers.get('Access-Control-Allow-Origin')).toBe('*');
     expect(await prm.json()).toMatchObject({ resource: RESOURCE, authorization_servers: [ORIGIN], bearer_methods_supported: ['header'] });
 
+    // Browser-based clients may call the machine endpoints (no cookies are involved).
+    const preflight = await t.app.request(`${ORIGIN}/oauth/token`, { method: 'OPTIONS', headers: { Origin: 'https://inspector.example', 'Access-Control-Request-Method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('Access-Control-Allow-Origin')).toBe('*');
+    expect(preflight.headers.get('Access-Control-Allow-Credentials')).toBeNull();
+
     const as = await readJson(await t.app.request(`${ORIGIN}/.well-known/oauth-authorization-server`));
     expect(as).toMatchObject({
       issuer: ORIGIN,
@@ -218,6 +224,7 @@ describe('the authorization code flow', () => {
     const html = await page.text();
     expect(html).toContain('Claude Desktop');
     expect(html).toContain('127.0.0.1:8765');
+    expect(html).toContain('an application on this computer');
     expect(html).toContain('Run your toolkits as you through the MCP endpoint');
     expect(html).toMatch(/<form[^>]*method="post"[^>]*action="\/oauth\/authorize"/);
     // The answer's redirect to the client is allowed by the page's CSP, and only that origin.
