@@ -3,11 +3,13 @@
 import { Hono, type Context } from 'hono';
 import { ErrorPage } from '../../views/layout';
 import { ConsentPage, OAuthGrantsSection } from '../../views/oauth';
+import { parseId } from '../domain/ids';
 import { checkRedirectUri, errorBody } from '../domain/oauth';
 import type { AppEnv, Deps } from '../env';
 import { approveAuthorization, checkAuthorization, denialRedirect, readAuthorizationRequest, type AuthorizationRequest } from '../oauth/grants';
 import { publicOrigin } from '../oauth/origin';
 import { listGrants, revokeOwnGrant } from '../store/oauth';
+import { NotFound } from './errors';
 import { formString, isHtmx } from './helpers';
 
 /**
@@ -55,7 +57,9 @@ export function oauthSettingsRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   app.post('/settings/oauth/:id/revoke', async (c) => {
     const user = c.get('user')!;
-    await revokeOwnGrant(deps.store, user, Number(c.req.param('id')) || 0);
+    const id = parseId(c.req.param('id'));
+    if (!id) throw new NotFound();
+    await revokeOwnGrant(deps.store, user, id);
     if (isHtmx(c)) return c.html(<OAuthGrantsSection grants={await listGrants(deps.store, user.id)} />);
     return c.redirect('/settings', 303);
   });

@@ -117,9 +117,10 @@ describe('discovery documents', () => {
 
   it('use BASE_URL as the origin when it is set', async () => {
     const t = await fresh({ env: { BASE_URL: 'https://latchkey.example.com/' } });
-    const prm = await readJson(await t.app.request(`${ORIGIN}/.well-known/oauth-protected-resource/mcp`));
+    // Behind the proxy the request arrives over plain http; the public origin is BASE_URL's.
+    const prm = await readJson(await t.app.request('http://latchkey.example.com/.well-known/oauth-protected-resource/mcp'));
     expect(prm.resource).toBe('https://latchkey.example.com/mcp');
-    const as = await readJson(await t.app.request(`${ORIGIN}/.well-known/oauth-authorization-server`));
+    const as = await readJson(await t.app.request('http://latchkey.example.com/.well-known/oauth-authorization-server'));
     expect(as.issuer).toBe('https://latchkey.example.com');
     expect(as.token_endpoint).toBe('https://latchkey.example.com/oauth/token');
   });
