@@ -1,5 +1,5 @@
 // The user's Settings page: personal access tokens and password.
-import type { ApiTokenInfo } from '../src/store/tokens';
+import type { ApiTokenInfo } from '../src/domain/models';
 import type { GrantInfo } from '../src/store/oauth';
 import { OAuthGrantsSection } from './oauth';
 import { AppPage, type Frame } from './layout';

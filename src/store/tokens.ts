@@ -5,7 +5,9 @@ import { appendAudit } from './audit';
 import { prepared } from './prepared';
 import { writeTx, type Store } from './store';
 
-export type ApiTokenInfo = { id: number; name: string; createdAt: number; lastUsedAt: number | null };
+import type { ApiTokenInfo } from '../domain/models';
+
+export type { ApiTokenInfo };
 
 /** Stores a token hash for the user and records it; returns the new token's id. */
 export async function insertApiToken(store: Store, user: { id: string; username: string }, name: string, tokenHash: string): Promise<number> {
