@@ -25,6 +25,7 @@ import { loadWorkspace, workspaceRoutes } from './routes/workspaces';
 import { credentialRoutes } from './routes/credentials';
 import { toolkitRoutes } from './routes/toolkits';
 import { adminRoutes } from './routes/admin';
+import { mcpRoutes } from './routes/mcp';
 
 export type AppOptions = {
   db: Db;
@@ -118,6 +119,7 @@ export function createApp(opts: AppOptions) {
   app.route('/', staticRoutes({ 'icons.svg': iconSprite() }));
   app.route('/api/v1', apiRoutes(deps));
   app.route('/api', apiFallback());
+  app.route('/', mcpRoutes(deps));
 
   const pages = new Hono<AppEnv>();
   pages.use('*', csrf({ origin: (origin, c) => origin === (opts.config.baseUrl?.origin ?? new URL(c.req.url).origin) }));

@@ -21,6 +21,11 @@ export async function toolkitsJson(deps: Deps, ws: Workspace, list: Toolkit[], u
   return list.map((t) => ({ id: t.id, name: t.name, type: t.type, settings: t.settings, credential: { scope: t.credential.scope, credential_id: t.credential.credentialId }, status: statuses.get(t.id)! }));
 }
 
+/** Returns the contract's answer to a successful run (the API's 200 body, MCP's structuredContent). */
+export function executeAnswer(r: Extract<RunResult, { ok: true }>) {
+  return { ok: true as const, tool: r.tool, result: r.result, credential: { scope: r.credential.scope, credential_id: r.credential.credentialId, owner: r.credential.owner } };
+}
+
 /** Turns a failed run into the contract's status code and body. */
 export function runFailureAnswer(r: Exclude<RunResult, { ok: true }>): { status: 400 | 403 | 404 | 422 | 502; body: Record<string, unknown> } {
   switch (r.reason) {
@@ -143,9 +148,7 @@ export function toolkitApiRoutes(deps: Deps) {
     if (!body || typeof body.tool !== 'string') return invalidInput(c, { tool: 'Name the tool to run.' });
     if (body.input !== undefined && (typeof body.input !== 'object' || body.input === null || Array.isArray(body.input))) return invalidInput(c, { input: 'input must be an object.' });
     const r = await runTool(deps, c.get('user')!, ws, t, body.tool, body.input ?? {});
-    if (r.ok) {
-      return c.json({ ok: true, tool: r.tool, result: r.result, credential: { scope: r.credential.scope, credential_id: r.credential.credentialId, owner: r.credential.owner } });
-    }
+    if (r.ok) return c.json(executeAnswer(r));
     const { status, body: answer } = runFailureAnswer(r);
     return c.json(answer, status);
   });

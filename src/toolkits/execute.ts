@@ -11,6 +11,9 @@ import { getToolkitType, isPlanError, validateToolInput } from './index';
 
 export type RunCredential = { scope: 'project' | 'private'; credentialId: string; owner: string };
 
+/** Where a run was asked for, when not the pages or the API: goes into the audit event's details. */
+export type RunOrigin = { via: 'mcp'; client: string };
+
 export type RunResult =
   | { ok: true; tool: string; result: { status: number; body: unknown }; credential: RunCredential; durationMs: number }
   | { ok: false; reason: 'invalid_input'; errors: Record<string, string> }
@@ -29,12 +32,12 @@ export function runOutcome(r: RunResult, serviceFailed = false): string {
 
 /** Runs `toolName` of `toolkit` as `user`; never throws for expected failures. Every run is counted
  *  in the metrics and leaves one log line (ids, outcome and timings only). */
-export async function runTool(deps: Deps, user: { id: string; username: string }, ws: Workspace, toolkit: Toolkit, toolName: string, rawInput: unknown): Promise<RunResult> {
+export async function runTool(deps: Deps, user: { id: string; username: string }, ws: Workspace, toolkit: Toolkit, toolName: string, rawInput: unknown, origin?: RunOrigin): Promise<RunResult> {
   const started = performance.now();
   const timing: RunTiming = { upstreamMs: null, serviceFailed: false };
   let result: RunResult | undefined;
   try {
-    result = await run(deps, user, ws, toolkit, toolName, rawInput, timing);
+    result = await run(deps, user, ws, toolkit, toolName, rawInput, timing, origin);
     return result;
   } finally {
     const ms = performance.now() - started;
@@ -66,6 +69,7 @@ async function run(
   toolName: string,
   rawInput: unknown,
   timing: RunTiming,
+  origin: RunOrigin | undefined,
 ): Promise<RunResult> {
   const started = performance.now();
   const kind = getToolkitType(toolkit.type);
@@ -83,7 +87,7 @@ async function run(
       tool: toolName,
       outcome,
       credentialRowId,
-      details: { ...details, duration_ms: Math.round(performance.now() - started), input_keys: Object.keys(checked.input) },
+      details: { ...details, ...(origin ? { via: origin.via, client: origin.client } : {}), duration_ms: Math.round(performance.now() - started), input_keys: Object.keys(checked.input) },
     });
 
   const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, await findResolutionCandidates(deps.store, ws, toolkit, user.id));
