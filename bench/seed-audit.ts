@@ -139,7 +139,9 @@ async function main() {
   const cookieOf = async (userId: string) => (await deps.auth.createSession(userId)).split(';')[0];
   const admin = users[0];
   const adminCookie = await cookieOf(admin.id);
-  const adminToken = await createApiToken(deps, admin, 'bench');
+  const createdToken = await createApiToken(deps, admin, 'bench');
+  if (!createdToken.ok) throw new Error(createdToken.reason);
+  const adminToken = createdToken.token;
   const projectAdmin = users[1]; // admin of Project 0 only
   const projectAdminCookie = await cookieOf(projectAdmin.id);
 

@@ -24,7 +24,9 @@ export function openSeedApp(dataDir: string, env: Record<string, string> = {}): 
 export async function seedUser(s: Seeded, username: string, isAdmin = false) {
   const made = await createUser(s.deps.store, { username, passwordHash: await hashPassword('correct horse battery staple'), isAdmin }, { actor: null, action: 'user.create' });
   if (!made.ok) throw new Error(made.reason);
-  const token = await createApiToken(s.deps, made.user, 'bench');
+  const created = await createApiToken(s.deps, made.user, 'bench');
+  if (!created.ok) throw new Error(created.reason);
+  const token = created.token;
   return { ...made.user, token };
 }
 

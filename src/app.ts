@@ -7,7 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { loadSession, requireUser, sameOriginOnly } from './auth/guards';
 import { createSessionAuth } from './auth/session';
 import { createThrottle } from './auth/throttle';
-import type { Config } from './config';
+import { publicOrigin, type Config } from './config';
 import type { Db } from './store/db';
 import { createStore, type Clock } from './store/store';
 import type { KeyRing } from './crypto/keyring';
@@ -122,7 +122,7 @@ export function createApp(opts: AppOptions) {
   app.route('/', mcpRoutes(deps));
 
   const pages = new Hono<AppEnv>();
-  pages.use('*', csrf({ origin: (origin, c) => origin === (opts.config.baseUrl?.origin ?? new URL(c.req.url).origin) }));
+  pages.use('*', csrf({ origin: (origin, c) => origin === publicOrigin(opts.config, c.req.url) }));
   pages.use('*', sameOriginOnly(deps));
   pages.use('*', loadSession(deps));
   pages.use('*', async (c, next) => {

@@ -17,7 +17,7 @@ import { checkKeyRing } from './store/keys';
 import { backupDatabase, olderKeysInUse, rotateDataKeys } from './store/maintenance';
 import { openDataDir } from './store/startup';
 import { createStore, type Store } from './store/store';
-import { insertApiToken } from './store/tokens';
+import { insertApiToken, revokeApiToken } from './store/tokens';
 import { createUser, findUserForLogin, setPassword } from './store/users';
 import { normalizeUsername, validatePassword, validateUsername } from './domain/names';
 
@@ -29,6 +29,7 @@ commands:
   user set-password <username>           set a user's password (first line of standard input)
                                          and end all their sessions
   token create <username> [--name NAME]  print a new personal access token for the user
+  token revoke <username> <name>         revoke the user's personal access token with that name
   audit verify                           check the audit log's hash chain
   backup <file>                          write a consistent copy of the database to a new file
   keys generate                          print a new random master key (base64)
@@ -196,6 +197,21 @@ async function userSetPassword(config: Config, args: Args): Promise<void> {
   }
 }
 
+async function tokenRevoke(config: Config, args: Args): Promise<void> {
+  const [raw, tokenName] = expectArgs(args, 2, 'token revoke <username> <name>');
+  const name = username(raw);
+  const o = open(config);
+  try {
+    const user = await findUserForLogin(o.store, name);
+    if (!user) throw new CliError(`there is no user "${name}"`);
+    if (!(await revokeApiToken(o.store, { id: user.id, username: user.username }, { name: tokenName }))) {
+      throw new CliError(`${user.username} has no token named "${tokenName}"`);
+    }
+  } finally {
+    o.close();
+  }
+}
+
 async function tokenCreate(config: Config, args: Args): Promise<void> {
   const [raw] = expectArgs(args, 1, 'token create <username> [--name NAME]');
   const name = username(raw);
@@ -207,7 +223,8 @@ async function tokenCreate(config: Config, args: Args): Promise<void> {
     if (!user) throw new CliError(`there is no user "${name}"`);
     if (user.disabled) throw new CliError(`user "${name}" is disabled`);
     const token = generateApiToken();
-    await insertApiToken(o.store, { id: user.id, username: user.username }, tokenName, hashToken(token));
+    const made = await insertApiToken(o.store, { id: user.id, username: user.username }, tokenName, hashToken(token), { renameIfTaken: args.name === undefined });
+    if (!made.ok) throw new CliError(`${user.username} already has a token named "${tokenName}"`);
     out(token);
   } finally {
     o.close();
@@ -346,6 +363,7 @@ const COMMANDS: Record<string, (config: Config, args: Args) => Promise<number | 
   'user create': userCreate,
   'user set-password': userSetPassword,
   'token create': tokenCreate,
+  'token revoke': tokenRevoke,
   'audit verify': auditVerify,
   backup,
   'keys rotate': keysRotate,

@@ -10,6 +10,7 @@ import { NotFound } from './errors';
 import { credentialApiRoutes } from './api-credentials';
 import { toolkitApiRoutes } from './api-toolkits';
 import { auditApiRoutes } from './api-audit';
+import { tokenApiRoutes } from './api-tokens';
 
 const MEMBER_ANSWERS = {
   no_such_user: [404, 'user_not_found', 'There is no user with that username.'],
@@ -33,6 +34,7 @@ export function apiRoutes(deps: Deps) {
   app.route('/', credentialApiRoutes(deps));
   app.route('/', toolkitApiRoutes(deps));
   app.route('/', auditApiRoutes(deps));
+  app.route('/', tokenApiRoutes(deps));
 
   app.get('/me', (c) => {
     const u = c.get('user')!;

@@ -5,6 +5,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { CLIENT_INFO_META_KEY } from '@modelcontextprotocol/server';
 import type { AppEnv, Deps } from '../env';
+import { publicOrigin } from '../config';
 import { authenticateMcp, mcpChallenge } from '../mcp/auth';
 import { createMcpEndpoint, type McpRequestScope } from '../mcp/server';
 
@@ -30,7 +31,7 @@ function tidy(name: string): string {
 export function mcpRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   const endpoint = createMcpEndpoint(deps);
-  const originOf = (c: Context) => deps.config.baseUrl?.origin ?? new URL(c.req.url).origin;
+  const originOf = (c: Context) => publicOrigin(deps.config, c.req.url);
 
   // Agents send no Origin; a browser page on another site does (DNS rebinding, drive-by POSTs).
   app.use('/mcp', async (c, next) => {

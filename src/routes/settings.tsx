@@ -7,25 +7,27 @@ import { insertApiToken, listApiTokens, revokeApiToken } from '../store/tokens';
 import { findUserForLogin, setPassword } from '../store/users';
 import { validatePassword } from '../domain/names';
 import type { AppEnv, Deps } from '../env';
+import { publicOrigin } from '../config';
 import { formString, isHtmx, loadFrame } from './helpers';
 import type { Context } from 'hono';
 
-/** Creates a personal access token; returns the token, which is never shown or stored again. */
-export async function createApiToken(deps: Deps, user: { id: string; username: string }, name: string): Promise<string> {
+/** Creates a personal access token under a name the user has not used; returns the token, which is never shown or stored again. */
+export async function createApiToken(deps: Deps, user: { id: string; username: string }, name: string): Promise<{ ok: true; token: string } | { ok: false; reason: 'name_taken' }> {
   const token = generateApiToken();
-  await insertApiToken(deps.store, user, name, hashToken(token));
-  return token;
+  const made = await insertApiToken(deps.store, user, name, hashToken(token));
+  return made.ok ? { ok: true, token } : made;
 }
 
 /** Returns the sub-app for /settings. */
 export function settingsRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
-  const render = async (c: Context<AppEnv>, tokens: Partial<TokensProps> = {}, status: 200 | 201 | 400 | 429 = 200, password?: Parameters<typeof SettingsPage>[0]['password']) => {
+  const render = async (c: Context<AppEnv>, tokens: Partial<TokensProps> = {}, status: 200 | 201 | 400 | 409 | 429 = 200, password?: Parameters<typeof SettingsPage>[0]['password']) => {
     const props = { tokens: await listApiTokens(deps.store, c.get('user')!.id), ...tokens };
     c.header('Cache-Control', 'no-store');
     if (isHtmx(c) && !password) return c.html(<TokensSection {...props} />, status);
-    return c.html(<SettingsPage frame={await loadFrame(deps, c, null, 'settings')} tokens={props} password={password} />, status);
+    const mcpUrl = `${publicOrigin(deps.config, c.req.url)}/mcp`;
+    return c.html(<SettingsPage frame={await loadFrame(deps, c, null, 'settings')} tokens={props} password={password} mcpUrl={mcpUrl} />, status);
   };
 
   app.get('/settings', (c) => render(c, {}, 200, c.req.query('password') === 'changed' ? { done: true } : undefined));
@@ -33,12 +35,13 @@ export function settingsRoutes(deps: Deps) {
   app.post('/settings/tokens', async (c) => {
     const name = formString(await c.req.parseBody(), 'name').trim();
     if (!name || name.length > 80) return render(c, { name, nameError: 'Give the token a name of at most 80 characters.' }, 400);
-    const token = await createApiToken(deps, c.get('user')!, name);
-    return render(c, { created: { name, token } }, 201);
+    const made = await createApiToken(deps, c.get('user')!, name);
+    if (!made.ok) return render(c, { name, nameError: 'You already have a token with this name. Choose another name.' }, 409);
+    return render(c, { created: { name, token: made.token } }, 201);
   });
 
   app.post('/settings/tokens/:id/revoke', async (c) => {
-    await revokeApiToken(deps.store, c.get('user')!, Number(c.req.param('id')) || 0);
+    await revokeApiToken(deps.store, c.get('user')!, { id: Number(c.req.param('id')) || 0 });
     return isHtmx(c) ? render(c) : c.redirect('/settings', 303);
   });
 

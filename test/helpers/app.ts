@@ -53,7 +53,9 @@ export async function createTestApp(opts: { env?: Record<string, string>; ring?:
   async function user(username: string) {
     const cookie = await session(username);
     const me = (await deps.store.db.query.users.findFirst({ where: (u, { eq }) => eq(u.username, username) }))!;
-    const token = await createApiToken(deps, { id: me.id, username }, 'test');
+    const made = await createApiToken(deps, { id: me.id, username }, 'test');
+    if (!made.ok) throw new Error(`${username} already has a token named test`);
+    const token = made.token;
     return { username, id: me.id, cookie, token };
   }
 
