@@ -266,7 +266,7 @@ describe('raw HTTP', () => {
   });
 
   it('without a token: 401 pointing at the protected resource metadata', async () => {
-    for (const headers of [{}, { Authorization: 'Basic YWxpY2U6eA==' }]) {
+    for (const headers of [{}, { Authorization: 'Basic YWxpY2U6eA==' }] as Record<string, string>[]) {
       const r = await rawPost({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }, headers);
       expect(r.status).toBe(401);
       expect(r.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp"`);
