@@ -19,7 +19,13 @@ export function callToolResult(r: RunResult, origin: string): CallToolResult {
     return { content: [{ type: 'text', text: JSON.stringify(answer) }], structuredContent: answer };
   }
   const { body } = runFailureAnswer(r);
-  const sentence = r.reason === 'setup_required' ? setupSentence(origin, r.credentialId, r.credentialType) : String(body.message);
+  // Agents often read only the text, so it carries what to do: the setup link, or each input's problem.
+  const sentence =
+    r.reason === 'setup_required'
+      ? setupSentence(origin, r.credentialId, r.credentialType)
+      : r.reason === 'invalid_input'
+        ? `${body.message} ${Object.entries(r.errors).map(([field, problem]) => `${field}: ${problem}`).join(' ')}`
+        : String(body.message);
   return { isError: true, content: [{ type: 'text', text: `${body.error}: ${sentence}` }], structuredContent: body };
 }
 

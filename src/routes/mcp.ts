@@ -40,12 +40,6 @@ export function mcpRoutes(deps: Deps) {
     await next();
   });
 
-  // Stateless: there is no session to open a stream on (GET) or to end (DELETE).
-  app.on(['GET', 'DELETE'], '/mcp', (c) => {
-    c.header('Allow', 'POST');
-    return c.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; send every message as a POST.' }, id: null }, 405);
-  });
-
   app.post('/mcp', bodyLimit({ maxSize: MAX_BODY, onError: (c) => c.json({ error: 'too_large', message: 'The request body is larger than 1 MiB.' }, 413) }), async (c) => {
     const auth = await authenticateMcp(deps, c.req.header('Authorization'));
     if (!auth.ok) {
@@ -73,6 +67,12 @@ export function mcpRoutes(deps: Deps) {
       parsedBody,
       authInfo: { token: 'redacted', clientId: scope.client, scopes: [], extra: { scope } },
     });
+  });
+
+  // Stateless: there is no session to open a stream on (GET) or to end (DELETE); only POST exists.
+  app.all('/mcp', (c) => {
+    c.header('Allow', 'POST');
+    return c.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; send every message as a POST.' }, id: null }, 405);
   });
 
   return app;

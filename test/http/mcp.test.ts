@@ -251,8 +251,14 @@ describe('raw HTTP', () => {
     expect(Object.keys(r.message.result).sort()).toEqual(['tools']);
   });
 
-  it('GET and DELETE are 405', async () => {
-    for (const method of ['GET', 'DELETE']) {
+  it('a run with bad input is an isError result naming each problem', async () => {
+    const r = await rawPost({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: toolName('platform', 'create_issue'), arguments: { body: 'no title', colour: 'red' } } }, auth());
+    expect(r.message.result.isError).toBe(true);
+    expect(r.message.result.content[0].text).toMatch(/^invalid_input: Some inputs are not valid\. (?=.*title: Enter the title\.)(?=.*colour: The Create issue tool has no input called "colour"\.)/);
+  });
+
+  it('GET, DELETE and any other method but POST are 405', async () => {
+    for (const method of ['GET', 'DELETE', 'PUT']) {
       const res = await fetch(url, { method, headers: auth() });
       expect(res.status, method).toBe(405);
     }
