@@ -7,6 +7,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { loadSession, requireUser, sameOriginOnly } from './auth/guards';
 import { createSessionAuth } from './auth/session';
 import { createThrottle } from './auth/throttle';
+import { createDeviceCookies } from './auth/device-cookie';
 import { publicOrigin, type Config } from './config';
 import type { Db } from './store/db';
 import { createStore, type Clock } from './store/store';
@@ -15,6 +16,8 @@ import type { AppEnv, Deps } from './env';
 import { bearerMatches, createMetrics } from './http/metrics';
 import { createOutboundClient, type OutboundClient } from './http/outbound';
 import { staticRoutes } from './http/static';
+import { limitBodies } from './http/body-limit';
+import { checkHost } from './http/host-check';
 import { iconSprite } from '../views/ui';
 import { createLogger, type Logger } from './log';
 import { apiFallback, apiRoutes } from './routes/api';
@@ -78,7 +81,9 @@ export function createApp(opts: AppOptions) {
     throttle: {
       account: createThrottle({ max: 5, windowMs: 15 * 60_000 }, clock.now),
       address: createThrottle({ max: 30, windowMs: 15 * 60_000 }, clock.now),
+      device: createThrottle({ max: 5, windowMs: 15 * 60_000 }, clock.now),
     },
+    devices: createDeviceCookies(opts.ring, { secure: opts.config.secureCookies }),
   };
 
   const app = new Hono<AppEnv>();
@@ -101,6 +106,9 @@ export function createApp(opts: AppOptions) {
     });
   });
   app.use('*', secureHeaders({ contentSecurityPolicy: CSP, referrerPolicy: 'same-origin', crossOriginEmbedderPolicy: false }));
+  // Before any other work: refuse a Host this instance does not serve, then cap the body.
+  app.use('*', checkHost(opts.config.baseUrl));
+  app.use('*', limitBodies());
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   // Prometheus metrics: only when METRICS_TOKEN is set (else it does not exist), only with it.

@@ -26,8 +26,8 @@ const USAGE = `usage: npm run --silent cli -- <command>
 commands:
   user create <username> [--admin]       create a user and their Private workspace;
                                          the password is the first line of standard input
-  user set-password <username>           set a user's password (first line of standard input)
-                                         and end all their sessions
+  user set-password <username>           set a user's password (first line of standard input),
+                                         end all their sessions and revoke their API tokens
   token create <username> [--name NAME]  print a new personal access token for the user
   token revoke <username> <name>         revoke the user's personal access token with that name
   audit verify                           check the audit log's hash chain
@@ -190,8 +190,8 @@ async function userSetPassword(config: Config, args: Args): Promise<void> {
   const passwordHash = await hashPassword(password);
   const o = open(config);
   try {
-    if (!(await setPassword(o.store, null, name, passwordHash))) throw new CliError(`there is no user "${name}"`);
-    out(`changed the password of ${name} and ended their sessions`);
+    if (!(await setPassword(o.store, null, name, passwordHash, 'user.password_change', true))) throw new CliError(`there is no user "${name}"`);
+    out(`changed the password of ${name}, ended their sessions and revoked their personal access tokens`);
   } finally {
     o.close();
   }

@@ -1,4 +1,5 @@
 // The types every sub-app shares: what middleware puts on the context, and the app's dependencies.
+import type { DeviceCookies } from './auth/device-cookie';
 import type { SessionAuth, SessionUser } from './auth/session';
 import type { Config } from './config';
 import type { Store } from './store/store';
@@ -14,7 +15,9 @@ export type Deps = {
   metrics: Metrics;
   auth: SessionAuth;
   outbound: OutboundClient;
-  throttle: { account: Throttle; address: Throttle };
+  /** Sign-in failures per account and per address (untrusted clients) and per device cookie. */
+  throttle: { account: Throttle; address: Throttle; device: Throttle };
+  devices: DeviceCookies;
 };
 
 type Throttle = { retryAfter(key: string): number; fail(key: string): void; reset(key: string): void };

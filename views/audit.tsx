@@ -520,12 +520,17 @@ export function AuditResults(props: AuditResultsProps) {
         {!hasErrors ? (
           <div class="export-links">
             <span class="muted">Export {filters ? 'these filters' : 'all'}:</span>
-            <a class="btn btn-sm" href={`/admin/audit/export.csv${filters}`} download>
-              CSV
-            </a>
-            <a class="btn btn-sm" href={`/admin/audit/export.jsonl${filters}`} download>
-              JSON lines
-            </a>
+            {/* Forms, not links: an export is recorded, so it must not be a GET. */}
+            <form method="post" action={`/admin/audit/export.csv${filters}`}>
+              <button class="btn btn-sm" type="submit">
+                CSV
+              </button>
+            </form>
+            <form method="post" action={`/admin/audit/export.jsonl${filters}`}>
+              <button class="btn btn-sm" type="submit">
+                JSON lines
+              </button>
+            </form>
           </div>
         ) : null}
       </div>

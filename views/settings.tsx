@@ -71,14 +71,14 @@ export function TokensSection(props: TokensProps) {
   );
 }
 
-export type PasswordProps = { errors?: { current?: string; password?: string }; done?: boolean };
+export type PasswordProps = { errors?: { current?: string; password?: string }; done?: boolean; tokensRevoked?: boolean };
 
 /** The change-password form. */
 export function PasswordSection(props: PasswordProps) {
   return (
     <section id="password-section" class="card">
       <h2>Password</h2>
-      {props.done ? <Banner tone="success">Password changed. Your other sessions were signed out.</Banner> : null}
+      {props.done ? <Banner tone="success">Password changed. Your other sessions were signed out{props.tokensRevoked ? ' and your personal access tokens revoked' : ''}.</Banner> : null}
       <form method="post" action="/settings/password" class="stack narrow">
         <Field label="Current password" name="current" error={props.errors?.current}>
           <input id="f-current" name="current" type="password" autocomplete="current-password" required />
@@ -86,6 +86,10 @@ export function PasswordSection(props: PasswordProps) {
         <Field label="New password" name="password" error={props.errors?.password} help="At least 12 characters. Changing it signs out your other sessions.">
           <input id="f-password" name="password" type="password" autocomplete="new-password" required minlength={12} maxlength={256} />
         </Field>
+        <label class="check-field">
+          <input type="checkbox" name="revoke_tokens" value="1" checked />
+          Also revoke my API tokens
+        </label>
         <div>
           <button class="btn" type="submit">
             Change password

@@ -6,16 +6,22 @@ import type { Deps } from '../env';
 import { hashPassword, verifyPassword } from './password';
 
 export type SignInResult =
-  | { ok: true; cookie: string; user: { id: string; username: string } }
+  | { ok: true; cookie: string; deviceCookie: string; user: { id: string; username: string } }
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'throttled'; retryAfter: number };
 
-/** Checks a username and password (throttled per account and per address); starts a session on success. */
-export async function signIn(deps: Deps, rawUsername: unknown, password: unknown, address: string): Promise<SignInResult> {
+/**
+ * Checks a username and password; starts a session on success. A browser with a device cookie for
+ * this username is limited per that cookie only, so failures from elsewhere cannot lock its owner
+ * out; any other client is throttled per account and per address.
+ */
+export async function signIn(deps: Deps, rawUsername: unknown, password: unknown, address: string, deviceCookie?: string): Promise<SignInResult> {
   const username = normalizeUsername(rawUsername);
-  const accountKey = `u:${username}`;
-  const addressKey = `a:${address}`;
-  const wait = Math.max(deps.throttle.account.retryAfter(accountKey), deps.throttle.address.retryAfter(addressKey));
+  const device = deps.devices.verify(deviceCookie, username);
+  const limits: [typeof deps.throttle.account, string][] = device
+    ? [[deps.throttle.device, `d:${device}`]]
+    : [[deps.throttle.account, `u:${username}`], [deps.throttle.address, `a:${address}`]];
+  const wait = Math.max(...limits.map(([throttle, key]) => throttle.retryAfter(key)));
   if (wait > 0) {
     deps.log.warn('sign-in throttled', { address, retryAfter: wait });
     return { ok: false, reason: 'throttled', retryAfter: wait };
@@ -24,10 +30,9 @@ export async function signIn(deps: Deps, rawUsername: unknown, password: unknown
   const pass = typeof password === 'string' ? password.slice(0, 1024) : '';
   const valid = (await verifyPassword(user?.passwordHash, pass)) && !!user && !user.disabled;
   if (!valid || !user) {
-    deps.throttle.account.fail(accountKey);
-    deps.throttle.address.fail(addressKey);
+    for (const [throttle, key] of limits) throttle.fail(key);
     // Never the password, and the typed name only when it is an account (people type passwords there).
-    deps.log.warn('sign-in failed', { user: user?.username ?? null, reason: user?.disabled ? 'disabled' : user ? 'bad_password' : 'unknown_user', address });
+    deps.log.warn('sign-in failed', { user: user?.username ?? null, reason: user?.disabled ? 'disabled' : user ? 'bad_password' : 'unknown_user', address, trustedDevice: !!device });
     await recordAudit(deps.store, {
       actor: user ? { id: user.id, username: user.username } : null,
       workspace: null,
@@ -39,14 +44,16 @@ export async function signIn(deps: Deps, rawUsername: unknown, password: unknown
     });
     return { ok: false, reason: 'invalid' };
   }
-  deps.throttle.account.reset(accountKey);
+  // Success clears only the counter that was checked: the owner signing in on a trusted device
+  // must not hand an attacker elsewhere a fresh set of guesses.
+  limits[0][0].reset(limits[0][1]);
   const cookie = await deps.auth.createSession(user.id);
   await recordAudit(deps.store, { actor: { id: user.id, username: user.username }, workspace: null, action: 'user.login', target: `user:${user.username}` });
-  return { ok: true, cookie, user: { id: user.id, username: user.username } };
+  return { ok: true, cookie, deviceCookie: deps.devices.issue(user.username), user: { id: user.id, username: user.username } };
 }
 
 export type SignUpResult =
-  | { ok: true; cookie: string }
+  | { ok: true; cookie: string; deviceCookie: string }
   | { ok: false; errors: { username?: string; password?: string; form?: string } };
 
 /** Creates an account (the first one becomes instance admin) and starts its session. */
@@ -68,5 +75,5 @@ export async function signUp(deps: Deps, rawUsername: unknown, password: unknown
       ? { ok: false, errors: { username: 'That username is taken. Pick another one.' } }
       : { ok: false, errors: { form: 'Sign-up is closed on this instance. Ask an administrator for an account.' } };
   }
-  return { ok: true, cookie: await deps.auth.createSession(result.user.id) };
+  return { ok: true, cookie: await deps.auth.createSession(result.user.id), deviceCookie: deps.devices.issue(result.user.username) };
 }

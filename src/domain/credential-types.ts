@@ -222,10 +222,10 @@ export function getCredentialType(type: string): CredentialType | undefined {
 
 /**
  * Every string that would reveal a secret if it showed up in a response, a
- * log line or an error: the secret values themselves, their URL-encoded
- * forms, and the header values built from them (the full "Bearer x" value,
- * the "Basic …" value and its base64 pair). Longest first, no duplicates,
- * no empty strings.
+ * log line or an error: the secret values themselves and the header values
+ * built from them (the full "Bearer x" value, the "Basic …" value and its
+ * base64 pair). Their encoded forms (URL-encoding, base64) are matched by
+ * redactSecrets. Longest first, no duplicates, no empty strings.
  */
 export function secretValuesForRedaction(
   type: string | CredentialType,
@@ -245,7 +245,6 @@ export function secretValuesForRedaction(
     if (typeof value !== 'string' || value === '') continue;
     add(value);
     if (value.trim() !== '' && value.trim() !== value) add(value.trim());
-    add(encodeURIComponent(value));
   }
   if (def && secretNames.some((n) => typeof secrets?.[n] === 'string' && secrets[n] !== '')) {
     try {

@@ -14,12 +14,15 @@
 //   POST, become GET without body.
 // - A 15 s deadline covers the whole chain including body reading; bodies above 1 MiB are refused.
 // - Expected failures are returned as values; messages never carry URLs (query strings may hold
-//   tokens) and are passed through redactSecrets.
+//   tokens) and are passed through redactSecrets (src/http/redaction.ts: every encoding of a secret).
 // - With `secrets`, response headers and body are redacted so upstream cannot echo a token back.
 
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
+import { redactSecrets } from './redaction';
+
+export { redactSecrets };
 
 export type OutboundResult =
   | { ok: true; status: number; headers: Record<string, string>; body: unknown; durationMs: number }
@@ -39,7 +42,6 @@ export type OutboundRequest = {
 export type OutboundClient = { send(req: OutboundRequest): Promise<OutboundResult>; close(): Promise<void> };
 
 const MAX_REDIRECTS = 5;
-const REDACTED = '[REDACTED]';
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key', 'private-token', 'x-auth-token']);
 const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
 
@@ -119,20 +121,6 @@ class DestinationNotAllowedError extends Error {
   override name = 'DestinationNotAllowedError';
 }
 
-/** Deep-replaces every occurrence of each secret (4+ chars) in strings, array items, object keys and values. */
-export function redactSecrets(value: unknown, secrets: string[]): unknown {
-  const list = [...new Set(secrets.filter((s) => typeof s === 'string' && s.length >= 4))].sort((a, b) => b.length - a.length);
-  if (list.length === 0) return value;
-  const str = (s: string) => list.reduce((acc, secret) => acc.split(secret).join(REDACTED), s);
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return str(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [str(k), walk(x)]));
-    return v;
-  };
-  return walk(value);
-}
-
 function defaultPort(url: URL): number {
   return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
 }
@@ -180,7 +168,12 @@ export function createOutboundClient(opts: { allowHosts: string[]; timeoutMs?: n
     let crossedOrigin = false;
 
     for (let hop = 0; ; hop++) {
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'destination_not_allowed', host: url.host };
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        // A file:, data: or ftp: URL has no host to name; say which scheme was refused instead.
+        const scheme = url.protocol.slice(0, -1).slice(0, 20);
+        const message = hop === 0 ? `a ${scheme}: URL cannot be called; only http and https are` : `the service redirected to a ${scheme}: URL; only http and https redirects are followed`;
+        return { ok: false, reason: 'unreachable', message };
+      }
       if (url.origin !== origin && !crossedOrigin) {
         crossedOrigin = true;
         headers = Object.fromEntries(Object.entries(headers).filter(([k, v]) => !CREDENTIAL_HEADERS.has(k) && redactSecrets(v, secrets) === v));

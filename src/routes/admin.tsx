@@ -24,6 +24,7 @@ import {
 import { createUser, findUserByUsername, listUsersWithProjects, setPassword, setUserAdmin, setUserDisabled, type UserChange } from '../store/users';
 import { auditQueryString, parseAuditQuery } from '../domain/audit-query';
 import { csvLine } from '../domain/csv';
+import { parseId } from '../domain/ids';
 import { normalizeUsername, validatePassword, validateUsername } from '../domain/names';
 import type { AppEnv, Deps } from '../env';
 import { auditEventJson } from './api-audit';
@@ -107,7 +108,7 @@ export function adminRoutes(deps: Deps) {
 
   app.get('/admin/audit/events/:id', async (c) => {
     const scope = await requireAuditScope(c);
-    const id = /^\d{1,15}$/.test(c.req.param('id')) ? Number(c.req.param('id')) : 0;
+    const id = parseId(c.req.param('id'));
     const event = id ? await getAuditEvent(store, scope, id) : null;
     if (!event) throw new NotFound();
     const projects = await auditProjects(store, scope);
@@ -157,8 +158,10 @@ export function adminRoutes(deps: Deps) {
       'X-Content-Type-Options': 'nosniff',
     });
   };
-  app.get('/admin/audit/export.csv', exportRoute('csv'));
-  app.get('/admin/audit/export.jsonl', exportRoute('jsonl'));
+  // POST, because an export is recorded: a GET would let a cross-site link write audit events.
+  // The filters stay in the query string of the form's action.
+  app.post('/admin/audit/export.csv', exportRoute('csv'));
+  app.post('/admin/audit/export.jsonl', exportRoute('jsonl'));
 
   // ------------------------------------------------------------------------------------------
   // Users

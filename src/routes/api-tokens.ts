@@ -4,6 +4,7 @@ import { Hono } from 'hono';
 import { listApiTokens, revokeApiToken } from '../store/tokens';
 import type { AppEnv, Deps } from '../env';
 import { apiError } from './api-helpers';
+import { parseId } from '../domain/ids';
 
 /** Returns the API sub-app for /tokens. */
 export function tokenApiRoutes(deps: Deps) {
@@ -22,7 +23,7 @@ export function tokenApiRoutes(deps: Deps) {
   });
 
   app.delete('/tokens/:id', async (c) => {
-    const id = /^\d{1,15}$/.test(c.req.param('id')) ? Number(c.req.param('id')) : 0;
+    const id = parseId(c.req.param('id')) ?? 0;
     // Another person's token is as absent as one that never existed.
     if (!(await revokeApiToken(deps.store, c.get('user')!, { id }))) return apiError(c, 404, 'not_found', 'You have no token with that id.');
     return c.body(null, 204);

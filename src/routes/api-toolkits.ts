@@ -3,6 +3,7 @@ import { Hono, type Context } from 'hono';
 import { createToolkit, credentialChanged, deleteToolkit, getToolkit, listToolkits, membersNotReady, toolkitStatuses, type Toolkit } from '../store/toolkits';
 import type { Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
+import { parseId } from '../domain/ids';
 import type { AppEnv, Deps } from '../env';
 import { TOOLKIT_TYPES } from '../toolkits';
 import { runTool, type RunResult } from '../toolkits/execute';
@@ -72,7 +73,8 @@ export function toolkitApiRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   const forbidden = (c: Context) => apiError(c, 403, 'forbidden', 'Only project editors and admins can change toolkits.');
   const toolkitOr404 = async (c: Context<AppEnv>, ws: Workspace) => {
-    const t = await getToolkit(deps.store, ws, Number(c.req.param('id')) || 0);
+    const id = parseId(c.req.param('id'));
+    const t = id ? await getToolkit(deps.store, ws, id) : null;
     if (!t) throw new NotFound();
     return t;
   };

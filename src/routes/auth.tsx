@@ -1,5 +1,6 @@
 // Sign-in, sign-up and sign-out pages.
 import { Hono } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { LoginPage, SignupPage } from '../../views/auth';
 import { signIn, signUp } from '../auth/login';
 import { hasAnyUser } from '../store/users';
@@ -21,9 +22,10 @@ export function authRoutes(deps: Deps) {
     const body = await c.req.parseBody();
     const username = formString(body, 'username');
     const next = safeNext(formString(body, 'next'));
-    const result = await signIn(deps, username, formString(body, 'password'), clientAddress(c, deps.config.trustProxy));
+    const result = await signIn(deps, username, formString(body, 'password'), clientAddress(c, deps.config.trustProxy), getCookie(c, deps.devices.name));
     if (result.ok) {
       c.header('Set-Cookie', result.cookie, { append: true });
+      c.header('Set-Cookie', result.deviceCookie, { append: true });
       return c.redirect(next, 303);
     }
     const open = await signupOpen();
@@ -47,6 +49,7 @@ export function authRoutes(deps: Deps) {
     const result = await signUp(deps, username, formString(body, 'password'));
     if (result.ok) {
       c.header('Set-Cookie', result.cookie, { append: true });
+      c.header('Set-Cookie', result.deviceCookie, { append: true });
       return c.redirect('/', 303);
     }
     // Sign-up is closed: say so on the sign-in page rather than offering the same form again.

@@ -2,14 +2,11 @@
 // This translator only decides who calls and from where; the SDK speaks the protocol and
 // src/mcp/server.ts turns toolkits and runs into tools and results.
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { CLIENT_INFO_META_KEY } from '@modelcontextprotocol/server';
 import type { AppEnv, Deps } from '../env';
 import { publicOrigin } from '../config';
 import { authenticateMcp, mcpChallenge } from '../mcp/auth';
 import { createMcpEndpoint, type McpRequestScope } from '../mcp/server';
-
-const MAX_BODY = 1024 * 1024;
 
 /** Returns the client's name for the audit log: clientInfo the request carries, else the User-Agent. */
 export function clientNameOf(body: unknown, userAgent: string | undefined): string {
@@ -40,7 +37,8 @@ export function mcpRoutes(deps: Deps) {
     await next();
   });
 
-  app.post('/mcp', bodyLimit({ maxSize: MAX_BODY, onError: (c) => c.json({ error: 'too_large', message: 'The request body is larger than 1 MiB.' }, 413) }), async (c) => {
+  // The body was already capped by the app-wide limit (src/http/body-limit.tsx).
+  app.post('/mcp', async (c) => {
     const auth = await authenticateMcp(deps, c.req.header('Authorization'));
     if (!auth.ok) {
       c.header('WWW-Authenticate', mcpChallenge(originOf(c), auth.reason));

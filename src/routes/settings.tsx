@@ -6,6 +6,8 @@ import { generateApiToken, hashToken } from '../auth/tokens';
 import { insertApiToken, listApiTokens, revokeApiToken } from '../store/tokens';
 import { findUserForLogin, setPassword } from '../store/users';
 import { validatePassword } from '../domain/names';
+import { parseId } from '../domain/ids';
+import { NotFound } from './errors';
 import type { AppEnv, Deps } from '../env';
 import { publicOrigin } from '../config';
 import { formString, isHtmx, loadFrame } from './helpers';
@@ -30,7 +32,7 @@ export function settingsRoutes(deps: Deps) {
     return c.html(<SettingsPage frame={await loadFrame(deps, c, null, 'settings')} tokens={props} password={password} mcpUrl={mcpUrl} />, status);
   };
 
-  app.get('/settings', (c) => render(c, {}, 200, c.req.query('password') === 'changed' ? { done: true } : undefined));
+  app.get('/settings', (c) => render(c, {}, 200, c.req.query('password') === 'changed' ? { done: true, tokensRevoked: c.req.query('tokens') === 'revoked' } : undefined));
 
   app.post('/settings/tokens', async (c) => {
     const name = formString(await c.req.parseBody(), 'name').trim();
@@ -41,7 +43,9 @@ export function settingsRoutes(deps: Deps) {
   });
 
   app.post('/settings/tokens/:id/revoke', async (c) => {
-    await revokeApiToken(deps.store, c.get('user')!, { id: Number(c.req.param('id')) || 0 });
+    const id = parseId(c.req.param('id'));
+    if (!id) throw new NotFound();
+    await revokeApiToken(deps.store, c.get('user')!, { id });
     return isHtmx(c) ? render(c) : c.redirect('/settings', 303);
   });
 
@@ -65,10 +69,12 @@ export function settingsRoutes(deps: Deps) {
     const next = formString(body, 'password');
     const error = validatePassword(next);
     if (error) return render(c, {}, 400, { errors: { password: error } });
-    await setPassword(deps.store, user, user.username, await hashPassword(next));
+    // A changed password often means the old one leaked; tokens made with it go too unless unticked.
+    const revokeTokens = formString(body, 'revoke_tokens') === '1';
+    await setPassword(deps.store, user, user.username, await hashPassword(next), 'user.password_change', revokeTokens);
     // Every session ended with the change; this browser gets a fresh one.
     c.header('Set-Cookie', await deps.auth.createSession(user.id), { append: true });
-    return c.redirect('/settings?password=changed', 303);
+    return c.redirect(`/settings?password=changed${revokeTokens ? '&tokens=revoked' : ''}`, 303);
   });
 
   return app;

@@ -28,6 +28,7 @@ import {
 } from '../store/toolkits';
 import { getPrivateWorkspace, type Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
+import { parseId } from '../domain/ids';
 import { findNearMisses, resolveCredential } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';
 import { getToolkitType, TOOLKIT_TYPES } from '../toolkits';
@@ -81,7 +82,8 @@ export function toolkitRoutes(deps: Deps) {
     canEdit(c.get('ws').role) ? null : c.html(<p class="error">Only project editors and admins can change toolkits.</p>, 403);
 
   const toolkitOr404 = async (c: Context<AppEnv>) => {
-    const t = await getToolkit(deps.store, c.get('ws'), Number(c.req.param('id')) || 0);
+    const id = parseId(c.req.param('id'));
+    const t = id ? await getToolkit(deps.store, c.get('ws'), id) : null;
     if (!t) throw new NotFound();
     return t;
   };

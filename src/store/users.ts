@@ -96,6 +96,7 @@ export async function listUsersWithProjects(store: Store): Promise<UserWithProje
 /**
  * Sets a new password hash and ends every session of that user; false when no such user.
  * `action` tells a person's own change from an administrator's reset in the audit log.
+ * With `revokeTokens`, the user's personal access tokens are deleted in the same transaction.
  */
 export async function setPassword(
   store: Store,
@@ -103,13 +104,15 @@ export async function setPassword(
   username: string,
   passwordHash: string,
   action: 'user.password_change' | 'user.password_reset' = 'user.password_change',
+  revokeTokens = false,
 ): Promise<boolean> {
   return writeTx(store, (tx) => {
     const u = tx.select({ id: users.id }).from(users).where(eq(users.username, username)).get();
     if (!u) return false;
     tx.update(users).set({ passwordHash }).where(eq(users.id, u.id)).run();
     tx.delete(sessions).where(eq(sessions.userId, u.id)).run();
-    appendAudit(store, tx, { actor, workspace: null, action, target: `user:${username}` });
+    const revoked = revokeTokens ? tx.delete(apiTokens).where(eq(apiTokens.userId, u.id)).returning({ id: apiTokens.id }).all().length : 0;
+    appendAudit(store, tx, { actor, workspace: null, action, target: `user:${username}`, ...(revokeTokens ? { details: { tokens_revoked: revoked } } : {}) });
     return true;
   });
 }

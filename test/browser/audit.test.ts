@@ -222,9 +222,11 @@ describe('audit and users pages in a browser', () => {
     await alice.waitForURL((u) => u.searchParams.get('actor') === 'carol');
     expect(await alice.getByRole('heading', { name: 'Activity of carol' }).isVisible()).toBe(true);
 
-    // Export links carry the filters.
+    // Export buttons post to a URL that carries the filters (an export is recorded, so never a GET).
     await alice.goto(`${server.baseUrl}/admin/audit?actor=maria`);
-    expect(await alice.getByRole('link', { name: 'CSV' }).getAttribute('href')).toBe('/admin/audit/export.csv?actor=maria');
+    const csvForm = alice.locator('form', { has: alice.getByRole('button', { name: 'CSV' }) });
+    expect(await csvForm.getAttribute('action')).toBe('/admin/audit/export.csv?actor=maria');
+    expect(await csvForm.getAttribute('method')).toBe('post');
     expect(alice.errors).toEqual([]);
   });
 

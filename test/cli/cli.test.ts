@@ -193,12 +193,14 @@ describe('cli', () => {
   });
 
   describe('user set-password', () => {
-    it('changes the password and ends all the user’s sessions', async () => {
+    it('changes the password, ends all the user’s sessions and revokes their API tokens', async () => {
       expectOk(await cli(dir, ['user', 'create', 'alice'], { input: `${PASSWORD}\n` }));
       const t = await createTestApp({ dir, ring: ringOf(dir) });
       try {
         const cookie = await t.session('alice', PASSWORD);
         const other = await t.session('alice', PASSWORD);
+        const token = (await cli(dir, ['token', 'create', 'alice'])).stdout.trim();
+        expect((await t.api('GET', '/me', token)).status).toBe(200);
         expect((await t.browser('GET', '/settings', { cookie })).status).toBe(200);
         const alice = t.db.select().from(users).where(eq(users.username, 'alice')).get()!;
         expect(t.db.select().from(sessions).where(eq(sessions.userId, alice.id)).all()).toHaveLength(2);
@@ -206,6 +208,8 @@ describe('cli', () => {
         const r = await cli(dir, ['user', 'set-password', 'alice'], { input: `${NEW_PASSWORD}\n` });
         expectOk(r);
         expect(r.stdout).toMatch(/changed the password of alice/);
+        expect(r.stdout).toMatch(/revoked their personal access tokens/);
+        expect((await t.api('GET', '/me', token)).status).toBe(401);
 
         expect(t.db.select().from(sessions).where(eq(sessions.userId, alice.id)).all()).toHaveLength(0);
         for (const c of [cookie, other]) {

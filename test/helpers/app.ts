@@ -24,7 +24,7 @@ export async function createTestApp(opts: { env?: Record<string, string>; ring?:
   const logs: string[] = [];
   const { app, deps } = createApp({ db, config, ring, log: createLogger('debug', (l) => logs.push(l)), clock: opts.now ? { now: opts.now } : undefined });
 
-  /** Sends a request as a browser on this origin would (Origin header, cookies, form bodies). */
+  /** Sends a request as a browser on this origin would (Origin header, cookies, form bodies); `url` is a path, or absolute for another origin. */
   async function browser(method: string, url: string, o: { cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
     const headers: Record<string, string> = { ...o.headers };
     if (o.cookie) headers.Cookie = o.cookie;
@@ -37,7 +37,7 @@ export async function createTestApp(opts: { env?: Record<string, string>; ring?:
         body = new URLSearchParams(o.form).toString();
       }
     }
-    return app.request(`${ORIGIN}${url}`, { method, headers, body });
+    return app.request(/^https?:/.test(url) ? url : `${ORIGIN}${url}`, { method, headers, body });
   }
 
   /** Signs up (or in, if the user exists) through the real pages; returns the session cookie. */

@@ -188,7 +188,7 @@ describe('who may read the audit log', () => {
   it('answers 403 to everyone who administers nothing: page, fragment, details, export and API', async () => {
     for (const u of [dave, erin]) {
       for (const url of ['/admin/audit', '/admin/audit?actor=alice', '/admin/audit/events/1', '/admin/audit/export.csv', '/admin/audit/export.jsonl']) {
-        const res = await t.browser('GET', url, { cookie: u.cookie, headers: url.includes('actor') ? HTMX : {} });
+        const res = await t.browser(url.includes('export') ? 'POST' : 'GET', url, { cookie: u.cookie, headers: url.includes('actor') ? HTMX : {} });
         expect(res.status, `${u.username} ${url}`).toBe(403);
         expect(await res.text()).not.toContain('project.create');
       }
@@ -234,7 +234,7 @@ describe('who may read the audit log', () => {
     expect(details.status).toBe(200);
     expect(await details.text()).toContain('<dialog');
     // Exports hold the same scoped events.
-    const csv = parseCsv(await (await t.browser('GET', '/admin/audit/export.csv', { cookie: carol.cookie })).text());
+    const csv = parseCsv(await (await t.browser('POST', '/admin/audit/export.csv', { cookie: carol.cookie })).text());
     expect(csv.slice(1).map((r) => Number(r[0]))).toEqual(mine.map((e) => e.id));
     // Only instance admins verify the chain.
     expect((await t.browser('POST', '/admin/audit/verify', { cookie: carol.cookie, form: {} })).status).toBe(403);
@@ -354,7 +354,7 @@ describe('filters, pages and exports', () => {
     const qs = 'workspace=platform&action=credential.create&since=2026-03-04';
     const expected = await allApiEvents(t, alice.token, qs);
     expect(expected.length).toBe(5);
-    const res = await t.browser('GET', `/admin/audit/export.csv?${qs}`, { cookie: alice.cookie });
+    const res = await t.browser('POST', `/admin/audit/export.csv?${qs}`, { cookie: alice.cookie });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="latchkey-audit-[\d-]+\.csv"$/);
@@ -370,7 +370,7 @@ describe('filters, pages and exports', () => {
       expect(JSON.parse(r[7]).name).toMatch(/^Token "\d+", for =SUM\(A1\)$/);
     }
 
-    const jsonl = await t.browser('GET', `/admin/audit/export.jsonl?${qs}`, { cookie: alice.cookie });
+    const jsonl = await t.browser('POST', `/admin/audit/export.jsonl?${qs}`, { cookie: alice.cookie });
     expect(jsonl.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
     const lines = (await jsonl.text()).trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(lines).toEqual(expected);
@@ -379,7 +379,7 @@ describe('filters, pages and exports', () => {
     const exports = await allApiEvents(t, alice.token, 'action=audit.export');
     expect(exports[0]).toMatchObject({ actor: 'alice', details: { format: 'jsonl', filters: { workspace: 'platform', action: 'credential.create', since: '2026-03-04' } } });
     // Bad filters are refused rather than exporting everything.
-    expect((await t.browser('GET', '/admin/audit/export.csv?since=soon', { cookie: alice.cookie })).status).toBe(400);
+    expect((await t.browser('POST', '/admin/audit/export.csv?since=soon', { cookie: alice.cookie })).status).toBe(400);
   });
 
   it('exports more events than one chunk without losing or repeating any', async () => {
@@ -388,7 +388,7 @@ describe('filters, pages and exports', () => {
     writeTx(t.deps.store, (tx) => {
       for (let i = 0; i < 2500; i++) appendAudit(t.deps.store, tx, { actor: { id: bob.id, username: 'bob' }, workspace: null, action: 'user.login', target: 'user:bob' });
     });
-    const csv = parseCsv(await (await t.browser('GET', '/admin/audit/export.csv?action=user.login', { cookie: alice.cookie })).text());
+    const csv = parseCsv(await (await t.browser('POST', '/admin/audit/export.csv?action=user.login', { cookie: alice.cookie })).text());
     const ids = csv.slice(1).map((r) => Number(r[0]));
     expect(ids).toHaveLength(2500);
     expect(new Set(ids).size).toBe(2500);
@@ -418,7 +418,7 @@ describe('filters, pages and exports', () => {
     expect(html.startsWith('<div id="audit-results"')).toBe(true);
     expect(html).not.toContain('<html');
     expect(html).toContain('Activity of alice');
-    expect(html).toContain('href="/admin/audit/export.csv?actor=alice&amp;action=credential.create"');
+    expect(html).toContain('action="/admin/audit/export.csv?actor=alice&amp;action=credential.create"');
 
     // Keyset pages of the page itself: 50 a page, "Older" carries before=<last id shown>.
     const { appendAudit } = await import('../../src/store/audit');
@@ -492,8 +492,8 @@ describe('no secret in any event', () => {
       const surfaces: [string, string][] = [
         ['database rows', JSON.stringify(rawEvents(t))],
         ['api', JSON.stringify(await allApiEvents(t, alice.token, ''))],
-        ['csv', await (await t.browser('GET', '/admin/audit/export.csv', { cookie: alice.cookie })).text()],
-        ['jsonl', await (await t.browser('GET', '/admin/audit/export.jsonl', { cookie: alice.cookie })).text()],
+        ['csv', await (await t.browser('POST', '/admin/audit/export.csv', { cookie: alice.cookie })).text()],
+        ['jsonl', await (await t.browser('POST', '/admin/audit/export.jsonl', { cookie: alice.cookie })).text()],
         ['page', await (await t.browser('GET', '/admin/audit', { cookie: alice.cookie })).text()],
         ['logs', t.logs.join('\n')],
       ];

@@ -355,7 +355,8 @@ describe('sign-in throttling', () => {
   });
 
   it('blocks unknown usernames the same way (no oracle)', async () => {
-    const t = await fresh();
+    const clock = Date.parse('2026-01-01T00:00:00Z'); // a fixed clock: Retry-After is exact
+    const t = await fresh({ now: () => clock });
     await t.session('alice');
     for (let i = 0; i < 5; i++) expect((await t.browser('POST', '/login', { form: { username: 'ghost', password: WRONG } })).status).toBe(401);
     const res = await t.browser('POST', '/login', { form: { username: 'ghost', password: WRONG } });
@@ -403,8 +404,9 @@ describe('session cookie', () => {
 
   it('with an https BASE_URL is named __Host-… and is Secure, and still works', async () => {
     const t = await fresh({ env: { BASE_URL: 'https://latchkey.example.com' } });
-    const origin = { Origin: 'https://latchkey.example.com' };
-    const res = await t.browser('POST', '/signup', { form: { username: 'alice', password: PASSWORD }, headers: origin });
+    const base = 'https://latchkey.example.com';
+    const origin = { Origin: base };
+    const res = await t.browser('POST', `${base}/signup`, { form: { username: 'alice', password: PASSWORD }, headers: origin });
     expect(res.status).toBe(303);
     const c = sessionCookieLine(res)!;
     expect(c.name).toBe('__Host-latchkey_session');
@@ -415,16 +417,16 @@ describe('session cookie', () => {
     expect(c.attrs.has('domain')).toBe(false); // required for the __Host- prefix
 
     const cookie = `${c.name}=${c.value}`;
-    expect((await t.browser('GET', '/settings', { cookie })).status).toBe(200);
+    expect((await t.browser('GET', `${base}/settings`, { cookie })).status).toBe(200);
     // The unprefixed name is not accepted in its place.
-    expect((await t.browser('GET', '/settings', { cookie: `latchkey_session=${c.value}` })).status).toBe(303);
+    expect((await t.browser('GET', `${base}/settings`, { cookie: `latchkey_session=${c.value}` })).status).toBe(303);
     // The clearing cookie on sign-out carries the same name and Secure.
-    const out = await t.browser('POST', '/logout', { cookie, headers: origin });
+    const out = await t.browser('POST', `${base}/logout`, { cookie, headers: origin });
     const cleared = out.headers.getSetCookie().find((l) => l.startsWith('__Host-latchkey_session='));
     expect(cleared).toBeDefined();
     expect(cleared).toMatch(/;\s*Secure/i);
     // The https origin is the one CSRF checks expect; the plain-http one is foreign here.
-    const wrongOrigin = await t.browser('POST', '/login', { form: { username: 'alice', password: PASSWORD } });
+    const wrongOrigin = await t.browser('POST', `${base}/login`, { form: { username: 'alice', password: PASSWORD } });
     expect(wrongOrigin.status).toBe(403);
   });
 });

@@ -285,7 +285,7 @@ describe('raw HTTP', () => {
   it('uses BASE_URL for the metadata and setup links when it is set', async () => {
     const other = await createTestApp({ env: { BASE_URL: 'https://latchkey.example.com' } });
     try {
-      const res = await other.app.request('http://internal:3000/mcp', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      const res = await other.app.request('http://latchkey.example.com:8080/mcp', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
       expect(res.headers.get('www-authenticate')).toBe('Bearer resource_metadata="https://latchkey.example.com/.well-known/oauth-protected-resource/mcp"');
     } finally {
       await other.close();

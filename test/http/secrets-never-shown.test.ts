@@ -177,9 +177,20 @@ describe('canary secrets', () => {
       expect(res?.text, `${s.name}: the echoed header comes back redacted`).toMatch(/The service answered 401: .*\[REDACTED\]/);
     }
 
+    // The listed sweeps must really reach their pages: a URL that answers 404 (a moved route) would
+    // check nothing, so it fails the test. Only otto, who is no member of the project, gets 404
+    // for the project's pages, and that is asserted too.
+    const sweep = async (u: string, urls: string[], send: (url: string) => Promise<{ status: number }>) => {
+      for (const url of urls) expect((await send(url)).status, `${u} ${url}`).not.toBe(404);
+    };
+    const teamPages = [`/w/${team}/toolkits`, `/w/${team}/members`, `/w/${team}/credentials`];
+    const auditPages = ['/admin/audit', '/admin/audit?actor=alice', '/admin/audit?action=credential.create', '/admin/audit/events/1', '/admin/audit/events/2', '/admin/users'];
     for (const u of who) {
-      for (const url of ['/', '/w/private/toolkits', `/w/${team}/toolkits`, `/w/${team}/members`, '/settings', '/audit']) await page(u, 'GET', url);
-      for (const url of ['/me', '/projects', '/credential-types', '/audit?limit=500']) await api(u, 'GET', url);
+      await sweep(u, ['/', '/w/private/toolkits', '/w/private/credentials', '/settings', ...auditPages], (url) => page(u, 'GET', url));
+      await sweep(u, ['/admin/audit/export.csv', '/admin/audit/export.jsonl'], (url) => page(u, 'POST', url));
+      if (u === 'otto') for (const url of teamPages) expect((await page(u, 'GET', url)).status, `${u} ${url}`).toBe(404);
+      else await sweep(u, teamPages, (url) => page(u, 'GET', url));
+      await sweep(u, ['/me', '/projects', '/credential-types', '/audit?limit=500', '/workspaces/private/toolkits'], (url) => api(u, 'GET', url));
       for (const ws of ['private', team]) {
         const base = `/w/${ws}/credentials`;
         await page(u, 'GET', base);
