@@ -2,13 +2,14 @@
 // own URL when BASE_URL is unset, so a page on a DNS-rebound name (attacker.example resolving to
 // this server) would otherwise pass the CSRF checks and could, for one, sign up the first admin
 // of a fresh instance. Without BASE_URL only loopback names and IP literals are served (a rebound
-// name is never an IP literal); with BASE_URL, only its host. /healthz answers any Host, since
-// load balancers probe by whatever name or address they know.
+// name is never an IP literal); with BASE_URL, only its host. /healthz and /metrics answer any
+// Host, since load balancers and scrapers use whatever name or address they know; neither uses
+// cookies (/metrics needs its bearer token), so a rebound page gains nothing there.
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 
-const EXEMPT_PATHS = new Set(['/healthz']);
+const EXEMPT_PATHS = new Set(['/healthz', '/metrics']);
 
 /** Returns the hostname part of a Host header value (brackets and port removed, lowercase), or null when it is not one. */
 export function hostnameOf(host: string): string | null {

@@ -1,5 +1,8 @@
 // Request bodies are capped before CSRF, session or parsing work: 64 KiB for sign-in and sign-up,
 // 1 MiB elsewhere, 413 with a clear message; a streamed body is read no further than the cap.
+import type http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, ORIGIN, PASSWORD, type TestApp } from '../helpers/app';
 
@@ -102,5 +105,44 @@ describe('request body limits', () => {
     expect(res.status).toBe(413);
     expect((await res.json()).error).toBe('payload_too_large');
     expect(seen.bytes).toBe(0);
+  });
+
+  it('over a real socket, stops reading an anonymous chunked 8 MiB sign-in and closes the connection', async () => {
+    const server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }) as http.Server;
+    const accepted: net.Socket[] = [];
+    server.on('connection', (s) => accepted.push(s));
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const answer = await new Promise<string>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1');
+        let received = '';
+        let sent = 0;
+        let stopped = false;
+        socket.on('data', (d) => (received += d.toString('latin1')));
+        socket.on('error', () => (stopped = true)); // EPIPE/ECONNRESET once the server hangs up
+        socket.on('close', () => resolve(received));
+        const chunk = `${(16 * KiB).toString(16)}\r\n${'x'.repeat(16 * KiB)}\r\n`;
+        const pump = () => {
+          while (!stopped && !received && sent < 8 * MiB) {
+            sent += 16 * KiB;
+            if (!socket.write(chunk)) return void socket.once('drain', pump);
+          }
+          if (!stopped && !received) socket.end('0\r\n\r\n');
+        };
+        socket.write(
+          `POST /login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: http://127.0.0.1:${port}\r\n` +
+            'Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n',
+          pump,
+        );
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+      expect(answer).toMatch(/connection: close/i);
+      // The server read the cap and a socket buffer or two, not the 8 MiB.
+      expect(accepted[0].bytesRead).toBeLessThan(512 * KiB);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -56,6 +56,8 @@ describe('Host check with BASE_URL', () => {
     expect(await other.text()).toContain('latchkey.example.com');
     expect((await t.browser('GET', 'https://evil.example/signup')).status).toBe(421);
     expect((await t.app.request('http://10.0.0.7/healthz')).status).toBe(200);
+    // Scrapers too: /metrics (404 without METRICS_TOKEN) is judged by its token, not the Host.
+    expect((await t.app.request('http://10.0.0.7/metrics')).status).toBe(404);
   });
 });
 
