@@ -1,13 +1,13 @@
 // The MCP server behind POST /mcp: a fresh low-level SDK server per request (stateless), whose
 // tools/list and tools/call translate the caller's toolkits and runs into MCP. Runs go through
 // the same runTool as POST …/execute, so resolution, redaction and auditing are the same.
-import { createMcpHandler, ProtocolError, ProtocolErrorCode, Server, type CallToolResult } from '@modelcontextprotocol/server';
+import type { CallToolResult, McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Deps } from '../env';
 import { runOutcome, runTool, type RunResult } from '../toolkits/execute';
 import { executeAnswer, runFailureAnswer } from '../routes/api-toolkits';
 import type { McpCaller } from './auth';
 import { findMcpTool, listMcpTools, setupSentence } from './catalog';
-import pkg from '../../package.json';
+import { version } from '../../package.json';
 
 /** What the route learned about one request before handing it to the SDK. */
 export type McpRequestScope = { caller: McpCaller; origin: string; client: string };
@@ -29,9 +29,12 @@ export function callToolResult(r: RunResult, origin: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: `${body.error}: ${sentence}` }], structuredContent: body };
 }
 
-function serverFor(deps: Deps, scope: McpRequestScope): Server {
+type Sdk = typeof import('@modelcontextprotocol/server');
+
+function serverFor(sdk: Sdk, deps: Deps, scope: McpRequestScope) {
+  const { Server, ProtocolError, ProtocolErrorCode } = sdk;
   const { caller, origin, client } = scope;
-  const server = new Server({ name: 'latchkey', version: pkg.version }, { capabilities: { tools: {} } });
+  const server = new Server({ name: 'latchkey', version }, { capabilities: { tools: {} } });
   server.setRequestHandler('tools/list', async () => ({ tools: await listMcpTools(deps, caller.user.id, origin) }));
   server.setRequestHandler('tools/call', async (request) => {
     const name = request.params.name;
@@ -48,13 +51,18 @@ function serverFor(deps: Deps, scope: McpRequestScope): Server {
   return server;
 }
 
-/** Returns the SDK's stateless Streamable HTTP handler; each request carries its scope in authInfo.extra. */
-export function createMcpEndpoint(deps: Deps) {
-  return createMcpHandler(
+/**
+ * Returns the SDK's stateless Streamable HTTP handler; each request carries its scope in
+ * authInfo.extra. The SDK is imported here, at the first /mcp request, not at start: it takes
+ * half a second and tens of MB to load, which every instance that serves no agent would pay.
+ */
+export async function createMcpEndpoint(deps: Deps): Promise<McpHttpHandler> {
+  const sdk = await import('@modelcontextprotocol/server');
+  return sdk.createMcpHandler(
     (ctx) => {
       const scope = ctx.authInfo?.extra?.scope as McpRequestScope | undefined;
       if (!scope) throw new Error('MCP request without an authenticated caller');
-      return serverFor(deps, scope);
+      return serverFor(sdk, deps, scope);
     },
     { onerror: (error) => deps.log.debug('mcp request refused', { message: error.message.slice(0, 200) }) },
   );

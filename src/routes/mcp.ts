@@ -2,11 +2,13 @@
 // This translator only decides who calls and from where; the SDK speaks the protocol and
 // src/mcp/server.ts turns toolkits and runs into tools and results.
 import { Hono, type Context } from 'hono';
-import { CLIENT_INFO_META_KEY } from '@modelcontextprotocol/server';
 import type { AppEnv, Deps } from '../env';
 import { publicOrigin } from '../config';
 import { authenticateMcp, mcpChallenge } from '../mcp/auth';
 import { createMcpEndpoint, type McpRequestScope } from '../mcp/server';
+
+/** The 2026-07-28 `_meta` key of the client's name (the SDK's CLIENT_INFO_META_KEY, which is loaded only at the first request). */
+const CLIENT_INFO_META_KEY = 'io.modelcontextprotocol/clientInfo';
 
 /** Returns the client's name for the audit log: clientInfo the request carries, else the User-Agent. */
 export function clientNameOf(body: unknown, userAgent: string | undefined): string {
@@ -27,7 +29,7 @@ function tidy(name: string): string {
 /** Returns the sub-app for /mcp. */
 export function mcpRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
-  const endpoint = createMcpEndpoint(deps);
+  let endpoint: ReturnType<typeof createMcpEndpoint> | undefined;
   const originOf = (c: Context) => publicOrigin(deps.config, c.req.url);
 
   // Agents send no Origin; a browser page on another site does (DNS rebinding, drive-by POSTs).
@@ -61,7 +63,8 @@ export function mcpRoutes(deps: Deps) {
     };
     // The body was read here; the SDK gets it parsed, or (when it is not JSON) a fresh copy to reject.
     const request = parsedBody === undefined ? new Request(c.req.raw.url, { method: 'POST', headers: c.req.raw.headers, body: text }) : c.req.raw;
-    return endpoint.fetch(request, {
+    endpoint ??= createMcpEndpoint(deps);
+    return (await endpoint).fetch(request, {
       parsedBody,
       authInfo: { token: 'redacted', clientId: scope.client, scopes: [], extra: { scope } },
     });
