@@ -13,6 +13,8 @@ export const users = sqliteTable('users', {
   isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
   disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
   createdAt: integer('created_at').notNull().default(now),
+  /** The newest audit event the user's notices ("alice added you to …") were dismissed through. */
+  noticesSeenId: integer('notices_seen_id').notNull().default(0),
 });
 
 /** Lucia sessions. `id` is the SHA-256 of the token in the cookie; the token itself is never stored. */

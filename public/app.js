@@ -87,3 +87,47 @@
     if (dialog) dialog.close();
   });
 })();
+
+// Credential form: the Credential ID follows the name (read-only) until "Edit ID" is chosen.
+// Without JavaScript the field stays a plain editable input and id_mode stays "manual".
+(function () {
+  'use strict';
+  function lockAutoIds(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll('input[data-auto-id]').forEach(function (input) {
+      var field = input.closest('#credential-id-field');
+      var mode = field && field.querySelector('[data-id-mode]');
+      var button = field && field.querySelector('[data-edit-id]');
+      if (!mode || !button) return;
+      input.readOnly = true;
+      mode.value = 'auto';
+      button.hidden = false;
+    });
+  }
+  document.addEventListener('DOMContentLoaded', function () { lockAutoIds(document); });
+  document.addEventListener('htmx:afterSettle', function (event) { lockAutoIds(event.target); });
+  // A live preview still on its way when "Edit ID" was chosen must not overwrite the typed ID.
+  document.addEventListener('htmx:beforeSwap', function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== 'credential-id-field') return;
+    var mode = target.querySelector('input[name="id_mode"]');
+    if (mode && mode.value === 'manual' && !target.querySelector('input[data-auto-id]')) event.detail.shouldSwap = false;
+  });
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest && event.target.closest('[data-edit-id]');
+    if (!button) return;
+    var field = button.closest('#credential-id-field');
+    var input = field.querySelector('input[data-auto-id]');
+    field.querySelector('[data-id-mode]').value = 'manual';
+    input.removeAttribute('data-auto-id');
+    input.readOnly = false;
+    button.hidden = true;
+    // The name no longer drives the ID: stop its live preview.
+    var name = document.getElementById('f-name');
+    if (name && name.hasAttribute('hx-post')) {
+      name.removeAttribute('hx-post');
+      if (window.htmx) window.htmx.process(name);
+    }
+    input.focus();
+    input.select();
+  });
+})();

@@ -585,7 +585,7 @@ export function AuditResults(props: AuditResultsProps) {
           <span></span>
         )}
         <span class="muted">
-          {events.length ? `Events ${num(events[0].id)} to ${num(events[events.length - 1].id)}` : ''}
+          {events.length ? `${num(events.length)} ${events.length === 1 ? 'event' : 'events'}${props.before || props.nextBefore ? ' on this page' : ''}` : ''}
         </span>
         {props.nextBefore ? (
           <a

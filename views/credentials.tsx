@@ -95,14 +95,17 @@ export function CredentialList(props: ListProps) {
       ) : (
         <div class="card table-card">
           <table class="table credentials-table">
-            <TableHead columns={['Name', 'Credential ID', 'Type', 'Created by', 'Updated', 'Last used', 'Connection']} actions={props.canEdit && 'Actions'} />
+            <TableHead columns={['Name', 'Credential ID', 'Type', 'Activity', 'Connection']} actions={props.canEdit && 'Actions'} />
             <tbody>
               {credentials.map((cr) => (
                 <tr id={`cred-${cr.credentialId}`}>
                   <td>
                     <span class="name-cell">
                       <ScopeIcon scope={cr.scope} />
-                      <strong>{cr.name}</strong>
+                      <span>
+                        <strong>{cr.name}</strong>
+                        <span class="cell-sub">created by {cr.createdBy ?? 'a deleted user'}</span>
+                      </span>
                     </span>
                   </td>
                   <td>
@@ -111,12 +114,13 @@ export function CredentialList(props: ListProps) {
                   <td>
                     <Pill>{typeLabel(cr.type)}</Pill>
                   </td>
-                  <td>{cr.createdBy ?? <span class="muted">deleted user</span>}</td>
-                  <td>
-                    <Time at={cr.updatedAt} />
-                  </td>
-                  <td>
-                    <Time at={cr.lastUsedAt} />
+                  <td class="activity">
+                    <span class="cell-line">
+                      <span class="cell-key">Updated</span> <Time at={cr.updatedAt} />
+                    </span>
+                    <span class="cell-line">
+                      <span class="cell-key">Last used</span> <Time at={cr.lastUsedAt} />
+                    </span>
                   </td>
                   <LastTestCell ws={ws} cred={cr} canEdit={props.canEdit} />
                   {props.canEdit ? (
@@ -216,15 +220,20 @@ export type FormState = {
   test?: ConnectionTest | null;
 };
 
-/** The Credential ID field: read-only while it follows the name, editable after a conflict. */
+/**
+ * The Credential ID field. While it follows the name, app.js makes it read-only and shows an
+ * "Edit ID" button (id_mode stays "manual" without JavaScript, so the field is plainly editable
+ * and a blank one is made from the name by the server).
+ */
 export function CredentialIdField(props: { ws: Workspace; state: FormState }) {
   const { state } = props;
   const error = state.errors.credential_id;
+  const follows = state.idMode === 'auto' && state.mode === 'create';
   const help =
     state.mode === 'edit' ? (
       'Toolkits find this credential by its ID. Changing it is allowed; see the warning below.'
-    ) : state.idMode === 'auto' ? (
-      'Made from the name. Toolkits find credentials by this ID.'
+    ) : follows ? (
+      'Made from the name; toolkits find credentials by this ID. Choose “Edit ID” to use the ID your team agreed on.'
     ) : state.requiredBy ? (
       <>
         The ID the toolkit <strong>{state.requiredBy}</strong> expects. Keep it exactly so the toolkit finds your credential.
@@ -235,18 +244,25 @@ export function CredentialIdField(props: { ws: Workspace; state: FormState }) {
   return (
     <div id="credential-id-field">
       <Field label="Credential ID" name="credential_id" error={error} help={help}>
-        <input
-          id="f-credential_id"
-          name="credential_id"
-          class="mono"
-          value={state.credentialId}
-          readonly={state.idMode === 'auto' && state.mode === 'create'}
-          aria-describedby="f-credential_id-help"
-          autocomplete="off"
-          spellcheck={false}
-        />
+        <div class="id-input">
+          <input
+            id="f-credential_id"
+            name="credential_id"
+            class="mono"
+            value={state.credentialId}
+            data-auto-id={follows ? 'true' : undefined}
+            aria-describedby="f-credential_id-help"
+            autocomplete="off"
+            spellcheck={false}
+          />
+          {follows ? (
+            <button type="button" class="btn" data-edit-id hidden>
+              Edit ID
+            </button>
+          ) : null}
+        </div>
       </Field>
-      <input type="hidden" name="id_mode" value={state.idMode} />
+      <input type="hidden" name="id_mode" value="manual" data-id-mode={follows ? 'auto' : undefined} />
       {state.conflict ? (
         <p class="suggestion">
           {state.credentialId === state.conflict.suggestion ? 'Filled in with a free ID' : 'A free ID would be'}: <code>{state.conflict.suggestion}</code>. Change it if you like.
@@ -331,7 +347,8 @@ export function CredentialForm(props: { ws: Workspace; state: FormState }) {
         options={CREDENTIAL_TYPES}
         selected={type}
         error={state.errors.type}
-        hx={{ 'hx-get': `${base(ws)}/new/fields`, 'hx-target': '#type-fields', 'hx-swap': 'outerHTML', 'hx-trigger': 'change', 'hx-include': 'this' }}
+        // hx-select: the form's own hx-select="#credential-form" is inherited, and would pick nothing out of this answer.
+        hx={{ 'hx-get': `${base(ws)}/new/fields`, 'hx-target': '#type-fields', 'hx-select': '#type-fields', 'hx-swap': 'outerHTML', 'hx-trigger': 'change', 'hx-include': 'this' }}
       />
       <TypeFields state={state} />
       <div class="form-footer">

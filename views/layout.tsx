@@ -4,7 +4,9 @@ import { raw } from 'hono/html';
 import { Icon } from './ui';
 
 export type NavUser = { username: string; isAdmin: boolean };
-export type NavProject = { slug: string; name: string };
+export type NavProject = { slug: string; name: string; /** Usernames of the project's admins (names need not be unique; these tell projects apart). */ admins?: string[] };
+/** "alice added you to Platform (platform) as editor", until dismissed through event `through`. */
+export type FrameNotices = { added: { id: number; actor: string; project: NavProject; role: string }[]; through: number; returnTo: string };
 export type Frame = {
   user: NavUser;
   /** 'private' or a project slug. */
@@ -14,6 +16,7 @@ export type Frame = {
   section: 'credentials' | 'toolkits' | 'members' | 'settings' | 'audit' | 'users' | 'projects';
   /** True when the user administers at least one project (they may read its audit log). */
   adminOfProject?: boolean;
+  notices?: FrameNotices;
 };
 
 // Strict CSP: no eval, no injected indicator styles. Validation answers (400/409/422) carry
@@ -86,7 +89,14 @@ function WorkspaceSelector(props: { frame: Frame }) {
         {projects.length ? <p class="menu-heading">Team projects</p> : null}
         {projects.map((p) => (
           <a role="menuitem" href={`/w/${p.slug}/${section}`} class={current?.ref === p.slug ? 'active' : ''}>
-            <Icon name="briefcase" /> {p.name}
+            <Icon name="briefcase" />
+            <span class="ws-item">
+              <span class="ws-item-name">{p.name}</span>{' '}
+              <span class="ws-item-meta">
+                {p.slug}
+                {p.admins?.length ? ` · admin ${p.admins.join(', ')}` : ''}
+              </span>
+            </span>
           </a>
         ))}
         <hr />
@@ -101,10 +111,12 @@ function WorkspaceSelector(props: { frame: Frame }) {
 function UserMenu(props: { user: NavUser }) {
   return (
     <details class="menu user-menu">
-      <summary aria-label={`Account: ${props.user.username}`}>
+      <summary>
         <span class="avatar" aria-hidden="true">
           {props.user.username.slice(0, 1).toUpperCase()}
         </span>
+        {/* The name is read as "Account: alice" and shown as "alice" (an aria-label would not match the visible text). */}
+        <span class="sr-only">Account: </span>
         <span class="user-name">{props.user.username}</span>
         <Icon name="chevron" class="chev" />
       </summary>
@@ -177,6 +189,35 @@ function Sidebar(props: { frame: Frame }) {
   );
 }
 
+/** Tells a person who added them to which project since they last dismissed these notices. */
+function Notices(props: { notices: FrameNotices }) {
+  const { added, through, returnTo } = props.notices;
+  return (
+    <div id="notices">
+      <div class="banner banner-info notice-banner" role="status">
+        <Icon name="users" />
+        <div>
+          <strong class="banner-title">{added.length === 1 ? 'You were added to a project' : `You were added to ${added.length} projects`}</strong>
+          <ul class="plain-list">
+            {added.map((n) => (
+              <li>
+                {n.actor} added you to <a href={`/w/${n.project.slug}/toolkits`}>{n.project.name}</a> (<code>{n.project.slug}</code>) as {n.role}.
+              </li>
+            ))}
+          </ul>
+        </div>
+        <form method="post" action="/notices/dismiss" hx-post="/notices/dismiss" hx-target="#notices" hx-swap="outerHTML" class="notice-dismiss">
+          <input type="hidden" name="through" value={String(through)} />
+          <input type="hidden" name="return" value={returnTo} />
+          <button class="btn btn-sm" type="submit">
+            Dismiss
+          </button>
+        </form>
+      </div>
+    </div>
+  );
+}
+
 /** A signed-in page: top bar, sidebar and the page content. */
 export function AppPage(props: PropsWithChildren<{ title: string; frame: Frame; flash?: Child }>) {
   return (
@@ -193,6 +234,7 @@ export function AppPage(props: PropsWithChildren<{ title: string; frame: Frame; 
       <div class="shell">
         <Sidebar frame={props.frame} />
         <main id="main" tabindex={-1}>
+          {props.frame.notices ? <Notices notices={props.frame.notices} /> : null}
           {props.flash ? <div id="flash">{props.flash}</div> : null}
           {props.children}
         </main>

@@ -123,7 +123,7 @@ export type ToolkitFormState = {
   errors: Record<string, string>;
   original?: Toolkit;
   /** Set when saving would change the credential of a saved toolkit: the dialog's content. */
-  change?: { affected: string[]; total: number };
+  change?: { affected: string[]; total: number; /** Who could not run it as configured before the change. */ before: string[] };
 };
 
 export type CredentialOptions = { project: Candidate[]; ownPrivate: Candidate[] };
@@ -233,10 +233,17 @@ export function SettingsFields(props: { kind: ToolkitType; state: ToolkitFormSta
   );
 }
 
+/** Splits who cannot run the toolkit after a change into those it takes access from and those who could not before either. */
+export function splitAffected(before: string[], after: string[]): { loseAccess: string[]; alreadyCannot: string[] } {
+  const couldNot = new Set(before);
+  return { loseAccess: after.filter((u) => !couldNot.has(u)), alreadyCannot: after.filter((u) => couldNot.has(u)) };
+}
+
 /** The Credential Configuration Change dialog, shown before saving a changed credential. */
 export function CredentialChangeDialog(props: { state: ToolkitFormState; ws: Workspace; asPage?: boolean }) {
   const change = props.state.change!;
   const n = change.affected.length;
+  const { loseAccess, alreadyCannot } = splitAffected(change.before, change.affected);
   const body = (
     <>
       <div class="dialog-body stack">
@@ -252,10 +259,26 @@ export function CredentialChangeDialog(props: { state: ToolkitFormState; ws: Wor
           to {props.state.scope === 'project' ? 'the project credential' : 'the private Credential ID'} <code>{props.state.credentialId}</code>.
         </p>
         {n ? (
-          <Banner tone="warning" title={`${n} of ${change.total} members will see Credential setup required: ${change.affected.join(', ')}`}>
-            {props.state.scope === 'private'
-              ? `They need a private credential with Credential ID ${props.state.credentialId} before they can run this toolkit.`
-              : 'The chosen credential cannot serve this toolkit.'}
+          <Banner tone="warning" title={`${n} of ${change.total} members will see Credential setup required`}>
+            {loseAccess.length ? (
+              <section class="affected-group" aria-labelledby="lose-access-title">
+                <h3 id="lose-access-title">Will lose access ({loseAccess.length})</h3>
+                <p class="affected-names">{loseAccess.join(', ')}</p>
+                <p>
+                  They can run this toolkit today.{' '}
+                  {props.state.scope === 'private'
+                    ? `After this change they need a private credential with Credential ID ${props.state.credentialId}.`
+                    : 'The chosen credential cannot serve this toolkit.'}
+                </p>
+              </section>
+            ) : null}
+            {alreadyCannot.length ? (
+              <section class="affected-group" aria-labelledby="already-cannot-title">
+                <h3 id="already-cannot-title">Already can’t run it ({alreadyCannot.length})</h3>
+                <p class="affected-names">{alreadyCannot.join(', ')}</p>
+                <p>They have no matching credential today either; this change does not take anything away from them.</p>
+              </section>
+            ) : null}
           </Banner>
         ) : (
           <Banner tone="success" title={`All ${change.total} members are ready`}>
@@ -595,6 +618,8 @@ export function ToolkitPage(props: {
   readiness: MemberCredentialState[] | null;
   canEdit: boolean;
   notice?: string;
+  /** Why the last action on this page was refused, and what to do (a danger banner). */
+  problem?: { title: string; text: string; link?: { href: string; label: string } };
   runResult?: { tool: string; result: RunResult };
 }) {
   const { ws, toolkit } = props;
@@ -631,6 +656,16 @@ export function ToolkitPage(props: {
           </>
         ) : null}
       </PageHeader>
+      {props.problem ? (
+        <Banner tone="danger" title={props.problem.title} id="page-problem">
+          <p>{props.problem.text}</p>
+          {props.problem.link ? (
+            <a class="btn btn-sm" href={props.problem.link.href}>
+              {props.problem.link.label}
+            </a>
+          ) : null}
+        </Banner>
+      ) : null}
       {props.notice ? <Banner tone="success">{props.notice}</Banner> : null}
       <div class="toolkit-grid">
         <div class="stack-lg">

@@ -239,7 +239,7 @@ export function TableHead(props: { columns: string[]; actions?: string | false }
           <th scope="col">{name}</th>
         ))}
         {props.actions ? (
-          <th scope="col">
+          <th scope="col" class="actions">
             <span class="sr-only">{props.actions}</span>
           </th>
         ) : null}

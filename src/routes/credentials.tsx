@@ -33,7 +33,7 @@ import { credentialIdFromName, suggestFreeCredentialId, validateCredentialId, va
 import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput, type CredentialType } from '../domain/credential-types';
 import type { AppEnv, Deps } from '../env';
 import { testConnection, type ConnectionTest } from '../http/service-call';
-import { NotFound } from './errors';
+import { NotFound, refuse } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo, safeNext } from './helpers';
 
 type FormBody = Record<string, unknown>;
@@ -60,7 +60,9 @@ function stateFromBody(body: FormBody, mode: FormState['mode'], original?: Crede
   const type = getCredentialType(original?.type ?? formString(body, 'type')) ?? CREDENTIAL_TYPES[0];
   const name = formString(body, 'name').trim();
   const idMode = formString(body, 'id_mode') === 'manual' || mode === 'edit' ? 'manual' : 'auto';
-  const credentialId = idMode === 'auto' ? (credentialIdFromName(name) ?? '') : formString(body, 'credential_id').trim();
+  const typed = formString(body, 'credential_id').trim();
+  // Without JavaScript the ID field is plain and may be left blank: it is then made from the name.
+  const credentialId = idMode === 'auto' || (!typed && mode === 'create') ? (credentialIdFromName(name) ?? '') : typed;
   return {
     mode,
     type: type.type,
@@ -110,7 +112,7 @@ export function credentialRoutes(deps: Deps) {
   const base = (ws: Workspace) => `/w/${ws.ref}/credentials`;
 
   const requireEditor = (c: Context<AppEnv>) => {
-    if (!canEdit(c.get('ws').role)) return c.html(<p class="error">Only project editors and admins can change project credentials.</p>, 403);
+    if (!canEdit(c.get('ws').role)) return refuse(c, 'edit_credentials');
     return null;
   };
 
@@ -175,6 +177,8 @@ export function credentialRoutes(deps: Deps) {
 
   // The type's own fields, when the type select changes (htmx).
   app.get('/w/:ws/credentials/new/fields', (c) => {
+    // Opened as a page (a bookmark, a reload): the whole form with that type, not a bare fragment.
+    if (!isHtmx(c)) return c.redirect(`${base(c.get('ws'))}/new?type=${encodeURIComponent(c.req.query('type') ?? '')}`, 303);
     const state: FormState = { mode: 'create', type: c.req.query('type') ?? '', name: '', credentialId: '', idMode: 'auto', fields: {}, errors: {} };
     return c.html(<TypeFields state={state} />);
   });

@@ -4,13 +4,28 @@ import type { Context } from 'hono';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { HTTPException } from 'hono/http-exception';
 import { ErrorPage } from '../../views/layout';
+import { Banner } from '../../views/ui';
 import type { AppEnv, Deps } from '../env';
+import { isHtmx } from './helpers';
 
 /** Thrown when something does not exist or the caller may not know it does: always a 404. */
 export class NotFound extends Error {
   constructor() {
     super('not found');
   }
+}
+
+/** Why a page refused a member and what they can do about it: the words of every 403 page. */
+export const REFUSALS = {
+  edit_credentials: 'Only project editors and admins can change project credentials. Ask a project admin to make you an editor.',
+  edit_toolkits: 'Only project editors and admins can change toolkits. Ask a project admin to make you an editor.',
+  manage_members: 'Only project admins can manage members. Ask a project admin to change your role.',
+} as const;
+
+/** Answers a refused request: a danger banner for htmx, the calm 403 error page for a full page. */
+export function refuse(c: Context<AppEnv>, reason: keyof typeof REFUSALS) {
+  if (isHtmx(c)) return c.html(<Banner tone="danger">{REFUSALS[reason]}</Banner>, 403);
+  return c.html(<ErrorPage status={403} title="Not allowed" message={REFUSALS[reason]} />, 403);
 }
 
 const NOT_FOUND = { title: 'Not found', message: 'This page does not exist, or you do not have access to it.' };

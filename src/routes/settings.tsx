@@ -10,7 +10,8 @@ import { parseId } from '../domain/ids';
 import { NotFound } from './errors';
 import type { AppEnv, Deps } from '../env';
 import { publicOrigin } from '../config';
-import { formString, isHtmx, loadFrame } from './helpers';
+import { formString, isHtmx, loadFrame, redirectTo, safeNext } from './helpers';
+import { dismissNotices } from '../store/notices';
 import type { Context } from 'hono';
 
 /** Creates a personal access token under a name the user has not used; returns the token, which is never shown or stored again. */
@@ -33,6 +34,15 @@ export function settingsRoutes(deps: Deps) {
   };
 
   app.get('/settings', (c) => render(c, {}, 200, c.req.query('password') === 'changed' ? { done: true, tokensRevoked: c.req.query('tokens') === 'revoked' } : undefined));
+
+  // "Dismiss" on the notices of the page frame: they stay dismissed up to the newest one shown.
+  app.post('/notices/dismiss', async (c) => {
+    const body = await c.req.parseBody();
+    const through = Number(formString(body, 'through'));
+    if (Number.isSafeInteger(through) && through > 0) await dismissNotices(deps.store, c.get('user')!.id, through);
+    if (isHtmx(c)) return c.html('');
+    return redirectTo(c, safeNext(formString(body, 'return')));
+  });
 
   app.post('/settings/tokens', async (c) => {
     const name = formString(await c.req.parseBody(), 'name').trim();

@@ -33,7 +33,7 @@ import { findNearMisses, resolveCredential } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';
 import { getToolkitType, TOOLKIT_TYPES } from '../toolkits';
 import { runTool } from '../toolkits/execute';
-import { NotFound } from './errors';
+import { NotFound, refuse } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo } from './helpers';
 import { parseToolkitInput, updateToolkitChecked } from './toolkit-input';
 
@@ -79,7 +79,7 @@ export function toolkitRoutes(deps: Deps) {
   });
 
   const requireEditor = (c: Context<AppEnv>) =>
-    canEdit(c.get('ws').role) ? null : c.html(<p class="error">Only project editors and admins can change toolkits.</p>, 403);
+    canEdit(c.get('ws').role) ? null : refuse(c, 'edit_toolkits');
 
   const toolkitOr404 = async (c: Context<AppEnv>) => {
     const id = parseId(c.req.param('id'));
@@ -139,7 +139,7 @@ export function toolkitRoutes(deps: Deps) {
     return c.html(await toolkitPage(c, toolkit));
   });
 
-  const toolkitPage = async (c: Context<AppEnv>, toolkit: Toolkit, extra: { runResult?: Parameters<typeof ToolkitPage>[0]['runResult']; notice?: string } = {}) => {
+  const toolkitPage = async (c: Context<AppEnv>, toolkit: Toolkit, extra: { runResult?: Parameters<typeof ToolkitPage>[0]['runResult']; notice?: string; problem?: Parameters<typeof ToolkitPage>[0]['problem'] } = {}) => {
     const ws = c.get('ws');
     const user = c.get('user')!;
     const kind = getToolkitType(toolkit.type)!;
@@ -160,6 +160,7 @@ export function toolkitRoutes(deps: Deps) {
         canEdit={canEdit(ws.role)}
         notice={notice}
         runResult={extra.runResult}
+        problem={extra.problem}
       />
     );
   };
@@ -197,7 +198,9 @@ export function toolkitRoutes(deps: Deps) {
     const changes = credentialChanged(toolkit.credential, parsed.input.credential);
     if (changes && ws.kind === 'project' && !formString(body, 'confirm_change')) {
       const preview: Toolkit = { ...toolkit, credential: parsed.input.credential };
-      const pending = { ...state, change: await membersNotReady(deps.store, ws, preview) };
+      // Who cannot run it after the change, and who could not before either (the dialog tells them apart).
+      const [after, before] = await Promise.all([membersNotReady(deps.store, ws, preview), membersNotReady(deps.store, ws, toolkit)]);
+      const pending = { ...state, change: { ...after, before: before.affected } };
       if (isHtmx(c)) return c.html(<ToolkitForm ws={ws} state={pending} options={await options(c)} />);
       return c.html(<ToolkitFormPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} state={pending} options={await options(c)} confirmPage />);
     }
@@ -241,7 +244,13 @@ export function toolkitRoutes(deps: Deps) {
     const result = await updateCredential(deps.store, user, own, from, { credentialId: toolkit.credential.credentialId });
     if (!result.ok && result.reason === 'not_found') throw new NotFound();
     if (!result.ok) {
-      return c.html(await toolkitPage(c, toolkit, { notice: undefined }), 409);
+      const id = toolkit.credential.credentialId;
+      const problem = {
+        title: `Your credential ${from} still has its old ID`,
+        text: `You already have another private credential with Credential ID ${id}, and two credentials cannot share an ID. Open your credential ${id} and fix or delete it, then try again.`,
+        link: { href: `/w/private/credentials/${encodeURIComponent(id)}/edit`, label: `Open my credential ${id}` },
+      };
+      return c.html(await toolkitPage(c, toolkit, { problem }), 409);
     }
     return redirectTo(c, `${base(c.get('ws'))}/${toolkit.id}?adopted=1`);
   });

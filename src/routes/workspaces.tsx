@@ -6,7 +6,7 @@ import { canManageMembers, parseRole } from '../domain/access';
 import { normalizeUsername, validateProjectName } from '../domain/names';
 import type { AppEnv, Deps } from '../env';
 import { formString, isHtmx, loadFrame } from './helpers';
-import { NotFound } from './errors';
+import { NotFound, refuse } from './errors';
 
 /** Puts the workspace named by `:ws` on the context, or answers 404 when the user is not in it. */
 export function loadWorkspace(deps: Deps): MiddlewareHandler<AppEnv> {
@@ -57,7 +57,7 @@ export function workspaceRoutes(deps: Deps) {
   const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
     const ws = c.get('ws');
     if (ws.kind !== 'project') throw new NotFound();
-    if (!canManageMembers(ws.role)) return c.html(<p class="error">Only project admins can manage members.</p>, 403);
+    if (!canManageMembers(ws.role)) return refuse(c, 'manage_members');
     await next();
   };
 

@@ -1,5 +1,5 @@
 // Workspaces (each user's Private one and team projects) and project membership.
-import { and, asc, count, eq, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import { memberships, sessions, users, workspaces } from '../../db/schema';
 import type { ProjectRole, WorkspaceRole } from '../domain/access';
 import { pickFreeSlug, slugFromName } from '../domain/names';
@@ -58,6 +58,21 @@ export async function listProjects(store: Store, userId: string): Promise<Projec
       .orderBy(asc(workspaces.name))
       .prepare(),
   ).all({ userId }) as ProjectSummary[];
+}
+
+/** Returns the admins' usernames of each of these projects, by project id (alphabetical). */
+export async function projectAdmins(store: Store, projectIds: number[]): Promise<Map<number, string[]>> {
+  const admins = new Map<number, string[]>();
+  if (!projectIds.length) return admins;
+  const rows = store.db
+    .select({ workspaceId: memberships.workspaceId, username: users.username })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(and(inArray(memberships.workspaceId, projectIds), eq(memberships.role, 'admin')))
+    .orderBy(asc(users.username))
+    .all();
+  for (const r of rows) admins.set(r.workspaceId, [...(admins.get(r.workspaceId) ?? []), r.username]);
+  return admins;
 }
 
 /** Creates a project with the creator as its admin; returns it with its new slug. */

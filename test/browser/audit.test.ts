@@ -16,7 +16,7 @@ import { insertApiToken } from '../../src/store/tokens';
 import { createUser } from '../../src/store/users';
 import { addMember, createProject, type Workspace } from '../../src/store/workspaces';
 import { startFakeService, type FakeService } from '../helpers/fake-services';
-import { launchBrowser, newPage, PASSWORD, screenshot, SCREENSHOT_DIR, signIn, startServer, type Server } from './harness';
+import { launchBrowser, newPage, PASSWORD, screenshot, screenshotWidths, SCREENSHOT_DIR, signIn, startServer, type Server, tearDown } from './harness';
 
 /** A screenshot of what is on screen (a modal dialog over a long page reads better this way). */
 async function viewportShot(page: Page, name: string) {
@@ -139,11 +139,8 @@ describe('audit and users pages in a browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await fake?.close();
-    if (!server) return;
-    const code = await server.stop();
-    expect(code, `server did not exit cleanly on SIGTERM:\n${server.output()}`).toBe(0);
+    const stopped = await tearDown({ browser, server, fakes: [fake] });
+    if (stopped) expect(stopped.code, `server did not exit cleanly on SIGTERM:\n${stopped.output}`).toBe(0);
   });
 
   const rowsShown = (page: Page) => page.locator('#audit-results table.audit-table tbody tr').count();
@@ -228,6 +225,34 @@ describe('audit and users pages in a browser', () => {
     expect(await csvForm.getAttribute('action')).toBe('/admin/audit/export.csv?actor=maria');
     expect(await csvForm.getAttribute('method')).toBe('post');
     expect(alice.errors).toEqual([]);
+  });
+
+  it('keeps the workspace in the selector and sidebar on admin pages, and counts the events shown', async () => {
+    const alice = await newPage(browser);
+    await signIn(alice, server.baseUrl, 'alice');
+    const summary = alice.locator('#workspace-selector summary');
+    const sidebar = alice.getByRole('navigation', { name: 'Main' });
+    // Straight to the audit log in a new session: the Private workspace, with its pages in the sidebar.
+    await alice.goto(`${server.baseUrl}/admin/audit?action=project.create`);
+    expect(await summary.getAttribute('aria-label')).toBe('Workspace: Private');
+    expect(await sidebar.getByRole('link', { name: 'Credentials', exact: true }).getAttribute('href')).toBe('/w/private/credentials');
+    expect(await sidebar.getByRole('link', { name: 'Toolkits', exact: true }).getAttribute('href')).toBe('/w/private/toolkits');
+    expect(await sidebar.getByRole('link', { name: 'Audit log' }).getAttribute('aria-current')).toBe('page');
+    // Two events on one page: "2 events", not their ids.
+    expect(await rowsShown(alice)).toBe(2);
+    expect((await alice.locator('.audit-pager').innerText()).replace(/\s+/g, ' ').trim()).toBe('2 events Start of the log');
+
+    // Coming from a project, the frame keeps that project.
+    await alice.goto(`${server.baseUrl}/w/platform/toolkits`);
+    await sidebar.getByRole('link', { name: 'Audit log' }).click();
+    await alice.waitForURL((u) => u.pathname === '/admin/audit');
+    expect(await summary.getAttribute('aria-label')).toBe('Workspace: Platform');
+    expect(await sidebar.getByRole('link', { name: 'Toolkits', exact: true }).getAttribute('href')).toBe('/w/platform/toolkits');
+    expect(await sidebar.getByRole('link', { name: 'Members', exact: true }).isVisible()).toBe(true);
+    // A full page of 50 says so, with the older ones one click away.
+    await alice.goto(`${server.baseUrl}/admin/audit?action=toolkit.execute`);
+    expect(await alice.locator('.audit-pager').innerText()).toContain('50 events on this page');
+    await screenshotWidths(alice, 'audit-log');
   });
 
   it('shows a project admin their projects only, and the Users page to instance admins', async () => {

@@ -2,7 +2,7 @@
 // first sign-up, sign out and in, a new project, a second member, switching workspaces.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newPage, screenshot, signIn, signOut, signUp, startServer, type Server } from './harness';
+import { accessibilityViolations, launchBrowser, newPage, screenshot, screenshotWidths, signIn, signOut, signUp, startServer, type Server, tearDown } from './harness';
 
 describe('foundation in a browser', () => {
   let server: Server;
@@ -14,10 +14,8 @@ describe('foundation in a browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    if (!server) return;
-    const code = await server.stop();
-    expect(code, `server did not exit cleanly on SIGTERM:\n${server.output()}`).toBe(0);
+    const stopped = await tearDown({ browser, server });
+    if (stopped) expect(stopped.code, `server did not exit cleanly on SIGTERM:\n${stopped.output}`).toBe(0);
   });
 
   it('signs up, signs in, creates a project, adds a member and switches workspace', async () => {
@@ -76,11 +74,24 @@ describe('foundation in a browser', () => {
     expect(new URL(alice.url()).pathname).toBe(`${projectPath}/members`);
     await screenshot(alice, 'project-members');
 
-    // Bob now sees the project in his selector and can open it.
+    // Bob is told on his next page view, until he dismisses it.
     await bob.goto(`${baseUrl}/`);
+    const notice = bob.locator('#notices');
+    expect((await notice.innerText()).replace(/\s+/g, ' ')).toContain('alice added you to Platform Team (platform-team) as editor.');
+    expect(await accessibilityViolations(bob)).toEqual([]);
+    await screenshotWidths(bob, 'notice-added-to-project');
+    await notice.getByRole('button', { name: 'Dismiss' }).click();
+    await expect.poll(() => notice.count()).toBe(0);
+    await bob.reload();
+    expect(await bob.locator('#notices').count()).toBe(0);
+
+    // Bob now sees the project in his selector, with its slug and admin, and can open it.
     const bobSelector = bob.locator('#workspace-selector');
     await bobSelector.locator('summary').click();
-    await bobSelector.getByRole('menuitem', { name: 'Platform Team' }).click();
+    const item = bobSelector.getByRole('menuitem', { name: /^Platform Team/ });
+    expect((await item.innerText()).replace(/\s+/g, ' ')).toContain('platform-team · admin alice');
+    await screenshotWidths(bob, 'workspace-selector');
+    await item.click();
     await bob.waitForURL((u) => u.pathname === `${projectPath}/toolkits`);
     await bob.getByRole('link', { name: 'Members' }).click();
     await bob.waitForURL((u) => u.pathname === `${projectPath}/members`);
@@ -90,13 +101,13 @@ describe('foundation in a browser', () => {
     // Switch workspace with the selector: Private, then the project again.
     await selector.locator('summary').click();
     const items = await selector.getByRole('menuitem').allTextContents();
-    expect(items.map((t) => t.trim())).toEqual(['Private', 'Platform Team', 'New project']);
+    expect(items.map((t) => t.trim())).toEqual(['Private', 'Platform Team platform-team · admin alice', 'New project']);
     await selector.getByRole('menuitem', { name: 'Private' }).click();
     await alice.waitForURL((u) => u.pathname === '/w/private/toolkits');
     expect(await selector.locator('summary').getAttribute('aria-label')).toBe('Workspace: Private');
     expect(await alice.getByRole('link', { name: 'Members' }).count()).toBe(0);
     await selector.locator('summary').click();
-    await selector.getByRole('menuitem', { name: 'Platform Team' }).click();
+    await selector.getByRole('menuitem', { name: /^Platform Team/ }).click();
     await alice.waitForURL((u) => u.pathname === `${projectPath}/toolkits`);
     expect(await selector.locator('summary').getAttribute('aria-label')).toBe('Workspace: Platform Team');
 

@@ -160,3 +160,47 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/** Where the look-over screenshots go (ignored by git): one PNG per page and window width. */
+export const LOOK_DIR = path.join(ROOT, '.screenshots');
+
+/**
+ * Saves the window as .screenshots/<name>-1280.png and -1024.png (the widths people use most),
+ * then puts the window back to 1280×800.
+ */
+export async function screenshotWidths(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(LOOK_DIR, { recursive: true });
+  for (const width of [1280, 1024]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(LOOK_DIR, `${name}-${width}.png`) });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+const AXE_SOURCE = fs.readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core's WCAG 2.0/2.1 A and AA rules on the page and returns the violations as short
+ * lines ("rule: target — message"), [] when there are none.
+ */
+export async function accessibilityViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: unknown, o: unknown) => Promise<{ violations: { id: string; nodes: { target: unknown[]; failureSummary?: string }[] }[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} — ${(n.failureSummary ?? '').replace(/\s+/g, ' ').slice(0, 200)}`));
+  });
+  return violations;
+}
+
+/**
+ * Closes the browser and any fake services, stops the server and returns its exit code (null
+ * when there was no server), for a test's afterAll to assert a clean SIGTERM exit.
+ */
+export async function tearDown(o: { browser?: Browser; server?: Server; fakes?: ({ close(): Promise<unknown> } | undefined)[] }): Promise<{ code: number | null; output: string } | null> {
+  await o.browser?.close();
+  for (const f of o.fakes ?? []) await f?.close();
+  if (!o.server) return null;
+  return { code: await o.server.stop(), output: o.server.output() };
+}

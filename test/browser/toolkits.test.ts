@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeService, type FakeService } from '../helpers/fake-services';
 import path from 'node:path';
-import { launchBrowser, newPage, screenshot as fullPageShot, SCREENSHOT_DIR, signUp, startServer, type Server } from './harness';
+import { launchBrowser, newPage, screenshot as fullPageShot, SCREENSHOT_DIR, signUp, startServer, type Server, tearDown } from './harness';
 
 type TestPage = Page & { errors: string[] };
 
@@ -38,7 +38,8 @@ const createButton = (page: Page) => page.getByRole('main').getByRole('link', { 
 async function openWorkspace(page: Page, workspaceName: string, section: 'Credentials' | 'Toolkits') {
   const selector = page.locator('#workspace-selector');
   await selector.locator('summary').click();
-  await selector.getByRole('menuitem', { name: workspaceName, exact: true }).click();
+  // A project's item also shows its slug and admins after the name.
+  await selector.getByRole('menuitem', { name: new RegExp(`^${workspaceName.replace(/[()]/g, '\\$&')}(\\s|$)`) }).click();
   await page.waitForLoadState('load');
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: section, exact: true }).click();
   await page.waitForURL((u) => u.pathname.endsWith(`/${section.toLowerCase()}`));
@@ -108,11 +109,8 @@ describe('toolkits in a browser', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await fake?.close();
-    if (!server) return;
-    const code = await server.stop();
-    expect(code, `server did not exit cleanly on SIGTERM:\n${server.output()}`).toBe(0);
+    const stopped = await tearDown({ browser, server, fakes: [fake] });
+    if (stopped) expect(stopped.code, `server did not exit cleanly on SIGTERM:\n${stopped.output}`).toBe(0);
   });
 
   it('team setup: everyone stores github_token privately, alice configures the toolkit, each runs it as themselves', async () => {
@@ -237,6 +235,14 @@ describe('toolkits in a browser', () => {
 
   it('Credential Configuration Change: Discard puts back only the credential, Confirm saves', async () => {
     expect(toolkitPath, 'needs the toolkit of the team setup').not.toBe('');
+    // dave joins without any credential: he could not run the toolkit before the change either.
+    const dave = await newPage(browser);
+    await signUp(dave, server.baseUrl, 'dave');
+    await alice.goto(`${server.baseUrl}${projectPath}/members`);
+    await alice.getByLabel('Username', { exact: true }).fill('dave');
+    await alice.getByLabel('Role', { exact: true }).selectOption('viewer');
+    await alice.getByRole('button', { name: 'Add member' }).click();
+    await alice.locator('#member-dave').waitFor();
     await alice.goto(`${server.baseUrl}${toolkitPath}`);
     await alice.getByRole('link', { name: 'Edit', exact: true }).click();
     await alice.waitForURL((u) => u.pathname === `${toolkitPath}/edit`);
@@ -250,7 +256,19 @@ describe('toolkits in a browser', () => {
     const dialog = alice.getByRole('dialog', { name: 'Credential Configuration Change' });
     await dialog.waitFor();
     const dialogText = (await dialog.innerText()).replace(/\s+/g, ' ');
-    expect(dialogText).toContain('3 of 3 members will see Credential setup required: alice, bob, carol');
+    expect(dialogText).toContain('4 of 4 members will see Credential setup required');
+    // Two groups under their own headings: who loses access, and who could not run it anyway.
+    const lose = dialog.getByRole('region', { name: 'Will lose access (3)' });
+    expect((await lose.innerText()).replace(/\s+/g, ' ')).toContain('alice, bob, carol');
+    expect(await lose.innerText()).not.toContain('dave');
+    const already = dialog.getByRole('region', { name: 'Already can’t run it (1)' });
+    expect((await already.innerText()).replace(/\s+/g, ' ')).toContain('dave');
+    expect(await already.innerText()).not.toMatch(/alice|bob|carol/);
+    // Centred in the window, clear of the top bar.
+    const box = (await dialog.boundingBox())!;
+    expect(box.y).toBeGreaterThan(56);
+    expect(Math.abs(box.y + box.height / 2 - 400)).toBeLessThan(4);
+    expect(Math.abs(box.x + box.width / 2 - 640)).toBeLessThan(4);
     expect(dialogText).toContain('from github_token to the private Credential ID github_pat');
 
     await dialog.getByRole('button', { name: 'Discard changes' }).click();
@@ -272,6 +290,43 @@ describe('toolkits in a browser', () => {
     expect(await alice.locator('#credential-status .cred-ref').innerText()).toContain('github_pat');
     // Nobody has github_pat yet, alice included.
     expect(await alice.locator('#setup-required').innerText()).toContain('github_pat');
+    expect(unexpected(alice.errors), 'browser errors').toEqual([]);
+  });
+
+  it('a refused “change its ID” on the setup banner says what happened and what to do', async () => {
+    expect(toolkitPath, 'needs the toolkit of the team setup').not.toBe('');
+    // The toolkit now expects github_pat; alice keeps a GitHub credential named for it under another ID.
+    await alice.goto(`${server.baseUrl}/w/private/credentials/new`);
+    await alice.getByLabel('Credential Name').fill('GitHub PAT');
+    await alice.getByRole('button', { name: 'Edit ID' }).click();
+    await alice.getByLabel('Credential ID').fill('my_github');
+    await alice.getByLabel('Base URL').fill(fake.url);
+    await alice.getByLabel('Personal access token').fill('ghp_alice_personal');
+    await alice.getByRole('button', { name: 'Save credential' }).click();
+    await alice.waitForURL((u) => u.pathname === '/w/private/credentials');
+
+    await alice.goto(`${server.baseUrl}${toolkitPath}`);
+    const change = alice.getByRole('button', { name: 'Change its ID to github_pat' });
+    expect(await change.isVisible()).toBe(true);
+
+    // Meanwhile, in another tab, alice stores a Slack credential under github_pat.
+    const tab = await alice.context().newPage();
+    await tab.goto(`${server.baseUrl}/w/private/credentials/new?type=slack&credential_id=github_pat`);
+    await tab.getByLabel('Credential Name').fill('Slack under the wrong ID');
+    await tab.getByLabel('Token', { exact: true }).fill('xoxb-typed');
+    await tab.getByRole('button', { name: 'Save credential' }).click();
+    await tab.waitForURL((u) => u.pathname === '/w/private/credentials');
+    await tab.close();
+
+    const [answer] = await Promise.all([alice.waitForResponse((r) => r.url().endsWith('/adopt-credential')), change.click()]);
+    expect(answer.status()).toBe(409);
+    const problem = alice.locator('#page-problem');
+    await problem.waitFor();
+    const text = (await problem.innerText()).replace(/\s+/g, ' ');
+    expect(text).toContain('Your credential my_github still has its old ID');
+    expect(text).toContain('You already have another private credential with Credential ID github_pat');
+    await problem.getByRole('link', { name: 'Open my credential github_pat' }).click();
+    await alice.waitForURL((u) => u.pathname === '/w/private/credentials/github_pat/edit');
     expect(unexpected(alice.errors), 'browser errors').toEqual([]);
   });
 

@@ -53,13 +53,17 @@ async function page(t: TestApp, method: string, url: string, o: Parameters<TestA
 }
 
 describe('create form and the Credential ID', () => {
-  it('shows the live Credential ID read-only while it follows the name', async () => {
+  it('shows the live Credential ID following the name, with an Edit ID button (a plain field without JavaScript)', async () => {
     const t = await fresh();
     const alice = await t.user('alice');
     const form = await page(t, 'GET', '/w/private/credentials/new', { cookie: alice.cookie });
     expect(form.status).toBe(200);
-    for (const words of ['Credential Name', 'Credential ID']) expect(form.body).toContain(words);
-    expect(attrOf(tagNamed(form.body, 'name', 'credential_id'), 'readonly')).not.toBeNull();
+    for (const words of ['Credential Name', 'Credential ID', 'Edit ID']) expect(form.body).toContain(words);
+    // app.js makes the marked field read-only and sets id_mode to auto; without it the field is plain.
+    const idInput = tagNamed(form.body, 'name', 'credential_id');
+    expect(attrOf(idInput, 'readonly')).toBeNull();
+    expect(attrOf(idInput, 'data-auto-id')).toBe('true');
+    expect(attrOf(tagNamed(form.body, 'name', 'id_mode'), 'value')).toBe('manual');
 
     for (const [name, id] of [
       ['GitHub Integration Token', 'github_integration_token'],
@@ -69,7 +73,7 @@ describe('create form and the Credential ID', () => {
       expect(preview.status).toBe(200);
       const input = tagNamed(preview.body, 'name', 'credential_id');
       expect(attrOf(input, 'value')).toBe(id);
-      expect(attrOf(input, 'readonly')).not.toBeNull();
+      expect(attrOf(input, 'data-auto-id')).toBe('true');
     }
   });
 

@@ -406,6 +406,11 @@ describe('near miss: "Change its ID to …"', () => {
     expect(r.status).toBe(201);
     const res = await page(w.t, 'POST', `/w/platform/toolkits/${w.github}/adopt-credential`, { cookie: w.carol.cookie, form: { from: 'github_token_copy' } });
     expect(res.status).toBe(409);
+    // The refusal says what happened and what to do, with a link to the credential in the way.
+    const problem = textOf(elementById(res.body, 'page-problem')!);
+    expect(problem).toContain('Your credential github_token_copy still has its old ID');
+    expect(problem).toContain('You already have another private credential with Credential ID github_token');
+    expect(res.body).toContain('href="/w/private/credentials/github_token/edit"');
     const mine = await w.t.api('GET', '/workspaces/private/credentials', w.carol.token);
     expect(mine.json.map((c: any) => c.credential_id).sort()).toEqual(['github_token', 'github_token_copy']);
   });
@@ -455,7 +460,10 @@ describe('Credential Configuration Change', () => {
     const text = textOf(res.body);
     expect(text).toContain('Credential Configuration Change');
     expect(text).toContain('You are changing this toolkit’s credential from github_token to the private Credential ID github_token_2.');
-    expect(text).toContain('4 of 5 members will see Credential setup required: alice, bob, carol, dave');
+    expect(text).toContain('4 of 5 members will see Credential setup required');
+    // alice and carol can run it today; bob and dave (no github_token of type GitHub) could not before either.
+    expect(text).toMatch(/Will lose access \(2\) alice, carol They can run this toolkit today\./);
+    expect(text).toMatch(/Already can’t run it \(2\) bob, dave They have no matching credential today either/);
     expect(text).toContain('Confirm changes');
     expect(text).toContain('Discard changes');
     // Without JavaScript the confirmation is a page that carries the edited values along.
@@ -475,7 +483,7 @@ describe('Credential Configuration Change', () => {
     const dialog = elementById(hx.body, 'credential-change-dialog');
     expect(dialog).toBeDefined();
     expect(attrOf(tagWith(dialog!, 'id="credential-change-dialog"', 'dialog'), 'aria-labelledby')).toBe('credential-change-title');
-    expect(textOf(dialog!)).toContain('4 of 5 members will see Credential setup required: alice, bob, carol, dave');
+    expect(textOf(dialog!)).toMatch(/4 of 5 members will see Credential setup required Will lose access \(2\) alice, carol .* Already can’t run it \(2\) bob, dave/);
     expect(await saved(w, w.github)).toMatchObject({ credential: { credential_id: 'github_token' } });
   });
 
@@ -483,7 +491,9 @@ describe('Credential Configuration Change', () => {
     const res = await page(w.t, 'POST', `/w/platform/toolkits/${w.teamGithub}`, { cookie: w.bob.cookie, form: editForm(w.teamGithub, { name: 'Team GitHub', privateId: 'github_token' }) });
     expect(res.status).toBe(200);
     expect(textOf(res.body)).toContain('from team_github to the private Credential ID github_token');
-    expect(textOf(res.body)).toContain('3 of 5 members will see Credential setup required: bob, dave, frank');
+    // On the project credential everyone could run it: all three lose access, nobody is listed as already unable.
+    expect(textOf(res.body)).toContain('3 of 5 members will see Credential setup required Will lose access (3) bob, dave, frank');
+    expect(textOf(res.body)).not.toContain('Already can’t run it');
     expect(await saved(w, w.teamGithub)).toMatchObject({ credential: { scope: 'project', credential_id: 'team_github' } });
   });
 
