@@ -21,7 +21,7 @@ import { createStore, writeTx } from '../src/store/store';
 import { createUser } from '../src/store/users';
 import { addMember, createProject, type Workspace } from '../src/store/workspaces';
 import { createLogger } from '../src/log';
-import { createApiToken } from '../src/routes/settings';
+import { createApiToken } from '../src/services/create-api-token';
 
 const DAY = 86_400_000;
 
@@ -139,9 +139,7 @@ async function main() {
   const cookieOf = async (userId: string) => (await deps.auth.createSession(userId)).split(';')[0];
   const admin = users[0];
   const adminCookie = await cookieOf(admin.id);
-  const createdToken = await createApiToken(deps, admin, 'bench');
-  if (!createdToken.ok) throw new Error(createdToken.reason);
-  const adminToken = createdToken.token;
+  const adminToken = await tokenFor(deps, admin);
   const projectAdmin = users[1]; // admin of Project 0 only
   const projectAdminCookie = await cookieOf(projectAdmin.id);
 
@@ -271,3 +269,10 @@ main().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+/** A personal access token for the bench's admin. */
+async function tokenFor(deps: Parameters<typeof createApiToken>[0], user: { id: string; username: string }): Promise<string> {
+  const created = await createApiToken(deps, user, 'bench');
+  if (!created.ok) throw new Error('token not created');
+  return created.token;
+}

@@ -7,7 +7,7 @@ import { formatKeyRing, generateKey, parseKeyRing } from '../src/crypto/keyring'
 import { openDatabase } from '../src/store/db';
 import { createUser } from '../src/store/users';
 import { createLogger } from '../src/log';
-import { createApiToken } from '../src/routes/settings';
+import { createApiToken } from '../src/services/create-api-token';
 
 export type Seeded = { dataDir: string; secretKey: string; close(): void; app: ReturnType<typeof createApp>['app']; deps: ReturnType<typeof createApp>['deps'] };
 
@@ -25,7 +25,7 @@ export async function seedUser(s: Seeded, username: string, isAdmin = false) {
   const made = await createUser(s.deps.store, { username, passwordHash: await hashPassword('correct horse battery staple'), isAdmin }, { actor: null, action: 'user.create' });
   if (!made.ok) throw new Error(made.reason);
   const created = await createApiToken(s.deps, made.user, 'bench');
-  if (!created.ok) throw new Error(created.reason);
+  if (!created.ok) throw new Error('token not created');
   const token = created.token;
   return { ...made.user, token };
 }

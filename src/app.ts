@@ -141,8 +141,8 @@ export function createApp(opts: AppOptions) {
   pages.use('*', requireUser());
   pages.use('/w/:ws/*', loadWorkspace(deps));
   pages.route('/', workspaceRoutes(deps));
-  pages.route('/', credentialRoutes(deps));
-  pages.route('/', toolkitRoutes(deps));
+  pages.route('/w/:ws/credentials', credentialRoutes(deps));
+  pages.route('/w/:ws/toolkits', toolkitRoutes(deps));
   pages.route('/', settingsRoutes(deps));
   pages.route('/', adminRoutes(deps));
   app.route('/', pages);

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { hashPassword } from './auth/password';
-import { generateApiToken, hashToken } from './auth/tokens';
+import { createApiToken, TOKEN_NAME_MAX } from './services/create-api-token';
+import { revokeApiToken } from './store/tokens';
 import { loadConfig, type Config } from './config';
 import { generateKey, loadKeyRing, parseKeyRing, writeKeyFile } from './crypto/keyring';
 import { recordAudit, verifyAuditChain } from './store/audit';
@@ -17,7 +18,6 @@ import { checkKeyRing } from './store/keys';
 import { backupDatabase, olderKeysInUse, rotateDataKeys } from './store/maintenance';
 import { openDataDir } from './store/startup';
 import { createStore, type Store } from './store/store';
-import { insertApiToken, revokeApiToken } from './store/tokens';
 import { createUser, findUserForLogin, setPassword } from './store/users';
 import { normalizeUsername, validatePassword, validateUsername } from './domain/names';
 
@@ -216,16 +216,16 @@ async function tokenCreate(config: Config, args: Args): Promise<void> {
   const [raw] = expectArgs(args, 1, 'token create <username> [--name NAME]');
   const name = username(raw);
   const tokenName = (args.name ?? 'cli').trim();
-  if (!tokenName || tokenName.length > 80) throw new CliError('the token name must be 1 to 80 characters');
+  if (!tokenName || tokenName.length > TOKEN_NAME_MAX) throw new CliError(`the token name must be 1 to ${TOKEN_NAME_MAX} characters`);
   const o = open(config);
   try {
     const user = await findUserForLogin(o.store, name);
     if (!user) throw new CliError(`there is no user "${name}"`);
     if (user.disabled) throw new CliError(`user "${name}" is disabled`);
-    const token = generateApiToken();
-    const made = await insertApiToken(o.store, { id: user.id, username: user.username }, tokenName, hashToken(token), { renameIfTaken: args.name === undefined });
-    if (!made.ok) throw new CliError(`${user.username} already has a token named "${tokenName}"`);
-    out(token);
+    // Without --name the default name is made free, so `token create alice` works every time.
+    const created = await createApiToken(o, { id: user.id, username: user.username }, tokenName, { renameIfTaken: args.name === undefined });
+    if (!created.ok) throw new CliError(created.reason === 'name_taken' ? `${user.username} already has a token named "${tokenName}"` : created.errors.name);
+    out(created.token);
   } finally {
     o.close();
   }

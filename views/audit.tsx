@@ -2,8 +2,8 @@
 // fragments htmx swaps (results, chain state, one event's details). Charts are plain SVG drawn
 // here: no client library, no inline styles (the CSP forbids them), colours from app.css.
 import type { Child } from 'hono/jsx';
-import type { AuditEvent, AuditEventFull, AuditScope, ChainState, ExecutionStats } from '../src/store/audit';
-import { DAY_MS } from '../src/store/audit';
+import type { AuditEvent, AuditEventFull, AuditScope, ChainState, ExecutionStats } from '../src/domain/audit-event';
+import { DAY_MS } from '../src/domain/audit-event';
 import { auditQueryString, type AuditFilterText } from '../src/domain/audit-query';
 import { AppPage, type Frame } from './layout';
 import { Banner, EmptyState, formatDate, Icon, PageHeader, Pill, TableHead } from './ui';

@@ -1,9 +1,9 @@
 // The Credentials area: the list, the create/edit form with its live Credential ID, the
 // connection test result, and the delete confirmation. Secrets are never rendered: secret
 // inputs are always empty.
-import type { CredentialMeta, ToolkitRef } from '../src/store/credentials';
+import type { CredentialMeta, ToolkitRef } from '../src/domain/models';
 import { CREDENTIAL_TYPES, getCredentialType, type CredentialType } from '../src/domain/credential-types';
-import type { Workspace } from '../src/store/workspaces';
+import type { Workspace } from '../src/domain/models';
 import type { ConnectionTest } from '../src/http/service-call';
 import { AppPage, type Frame } from './layout';
 import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, Time, type PageInfo, TableHead, TypeField, CreateButton, DialogOrPage } from './ui';

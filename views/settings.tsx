@@ -1,5 +1,5 @@
 // The user's Settings page: personal access tokens and password.
-import type { ApiTokenInfo } from '../src/store/tokens';
+import type { ApiTokenInfo } from '../src/domain/models';
 import { AgentsSection } from './agents';
 import { AppPage, type Frame } from './layout';
 import { Banner, EmptyState, Field, Icon, PageHeader, Time, TableHead } from './ui';

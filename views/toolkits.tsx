@@ -2,13 +2,14 @@
 // credential field and the Credential Configuration Change dialog, and a toolkit's page with its
 // credential banner, team readiness and one run panel per tool.
 import type { Child } from 'hono/jsx';
-import type { Toolkit, MemberCredentialState } from '../src/store/toolkits';
-import type { Workspace } from '../src/store/workspaces';
+import type { Toolkit, MemberCredentialState } from '../src/domain/models';
+import type { Workspace } from '../src/domain/models';
 import { getCredentialType } from '../src/domain/credential-types';
-import { STATUS_LABELS, type Candidate, type Resolution, type ToolkitStatus } from '../src/domain/resolution';
+import { memberStatus, STATUS_LABELS, type Candidate, type Resolution, type ToolkitStatus } from '../src/domain/resolution';
 import type { ToolDef, ToolkitType } from '../src/toolkits';
 import { TOOLKIT_TYPES, getToolkitType } from '../src/toolkits';
-import type { RunResult } from '../src/toolkits/execute';
+import type { RunResult } from '../src/services/run-toolkit';
+import { runFailureMessage } from '../src/domain/failures';
 import { AppPage, type Frame } from './layout';
 import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, type PageInfo, TableHead, TypeField, CreateButton } from './ui';
 
@@ -426,8 +427,7 @@ export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resol
     banner = (
       <Banner tone="danger" title="Type mismatch" id="type-mismatch">
         <p>
-          Your credential <code>{r.credentialId}</code> is a <strong>{credTypeLabel(r.actualType)}</strong> credential, but this toolkit needs <strong>{typesText(r.acceptedTypes)}</strong>.
-          Replace it with a {credTypeLabel(r.expectedType)} credential under the same ID.
+          {runFailureMessage(r)} Replace it with a {credTypeLabel(r.expectedType)} credential under the same ID.
         </p>
         <a class="btn" href={`/w/private/credentials/${encodeURIComponent(r.credentialId)}/edit`}>
           Open my credential
@@ -456,7 +456,7 @@ export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resol
 export function TeamReadiness(props: { members: MemberCredentialState[]; kind: ToolkitType; credentialId: string }) {
   const rows = props.members.map((m) => ({
     username: m.username,
-    state: !m.credential ? 'missing' : props.kind.credentialTypes.includes(m.credential.type) ? 'ready' : 'mismatch',
+    state: memberStatus({ scope: 'private', credentialId: props.credentialId }, props.kind.credentialTypes, { privateCredential: m.credential }),
   }));
   const ready = rows.filter((r) => r.state === 'ready').length;
   return (
@@ -480,7 +480,7 @@ export function TeamReadiness(props: { members: MemberCredentialState[]; kind: T
               {r.username.slice(0, 1).toUpperCase()}
             </span>
             <span>{r.username}</span>
-            <Pill tone={r.state === 'ready' ? 'success' : r.state === 'missing' ? 'warning' : 'danger'}>{r.state === 'ready' ? 'Ready' : r.state === 'missing' ? `No ${props.credentialId}` : 'Type mismatch'}</Pill>
+            <Pill tone={r.state === 'ready' ? 'success' : r.state === 'setup_required' ? 'warning' : 'danger'}>{r.state === 'ready' ? 'Ready' : r.state === 'setup_required' ? `No ${props.credentialId}` : 'Type mismatch'}</Pill>
           </li>
         ))}
       </ul>
@@ -545,26 +545,8 @@ export function RunOutcome(props: { ws: Workspace; toolkit: Toolkit; toolName: s
           <li>{k === '_form' ? v : `${k}: ${v}`}</li>
         ))}
       </ul>
-    ) : r.reason === 'setup_required' ? (
-      <>
-        Credential setup required: create a private credential with Credential ID <code>{r.credentialId}</code>.
-      </>
-    ) : r.reason === 'type_mismatch' ? (
-      <>
-        Your credential <code>{r.credentialId}</code> is {credTypeLabel(r.actualType)}; this toolkit needs {typesText(r.acceptedTypes)}.
-      </>
-    ) : r.reason === 'credential_missing' ? (
-      <>
-        The project credential <code>{r.credentialId}</code> was deleted.
-      </>
-    ) : r.reason === 'destination_not_allowed' ? (
-      <>Latchkey may not call {r.host}: it is a private or loopback address. An administrator can allow it with OUTBOUND_ALLOW_HOSTS.</>
-    ) : r.reason === 'upstream_error' ? (
-      <>The service failed with HTTP {r.status}.</>
-    ) : r.reason === 'upstream_unreachable' ? (
-      <>Could not reach the service: {r.message}</>
     ) : (
-      <>This toolkit has no such tool.</>
+      runFailureMessage(r)
     );
   return (
     <div id={id} class="run-result" aria-live="polite">

@@ -1,6 +1,6 @@
 // The Users page (instance admins): the list, the create form, and the confirmation dialogs for
 // disabling a user, removing instance admin and resetting a password.
-import type { UserWithProjects } from '../src/store/users';
+import type { UserWithProjects } from '../src/domain/models';
 import { auditQueryString } from '../src/domain/audit-query';
 import { AppPage, type Frame } from './layout';
 import { Banner, Field, Icon, PageHeader, Pill, Time, TableHead, DialogOrPage } from './ui';

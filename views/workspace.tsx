@@ -1,5 +1,5 @@
 // Projects and members pages.
-import type { Member, Workspace } from '../src/store/workspaces';
+import type { Member, Workspace } from '../src/domain/models';
 import { ROLE_LABELS, type ProjectRole } from '../src/domain/access';
 import { AppPage, type Frame } from './layout';
 import { Banner, Field, Icon, PageHeader, Pill, Time, TableHead } from './ui';

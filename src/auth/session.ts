@@ -56,11 +56,6 @@ export function createSessionAuth(store: Store, config: Pick<Config, 'secureCook
       await lucia.invalidateSession(sessionId);
     },
 
-    /** Ends every session of a user. */
-    async invalidateUserSessions(userId: string): Promise<void> {
-      await lucia.invalidateUserSessions(userId);
-    },
-
     /** Returns the Set-Cookie value that clears the session cookie. */
     blankCookie(): string {
       return lucia.createBlankSessionCookie().serialize();

@@ -22,11 +22,6 @@ export function canManageMembers(role: WorkspaceRole): boolean {
   return role === 'admin';
 }
 
-/** True for any role: every member lists and executes toolkits and lists project credentials. */
-export function canView(_role: WorkspaceRole): boolean {
-  return true;
-}
-
 /** Returns the role, or null when the text is not a project role. */
 export function parseRole(value: unknown): ProjectRole | null {
   return typeof value === 'string' && (PROJECT_ROLES as string[]).includes(value) ? (value as ProjectRole) : null;

@@ -43,6 +43,16 @@ export function statusOf(r: Resolution): ToolkitStatus {
 }
 
 /**
+ * The readiness rule, the one place it is written: a member's status for a toolkit, given the
+ * credential resolution would find for them (their own private credential with the toolkit's
+ * Credential ID, or the project's credential row). Lists, the API, the team readiness panel and
+ * the change dialog all ask this.
+ */
+export function memberStatus(ref: ToolkitCredential, acceptedTypes: string[], found: { projectCredential?: Candidate | null; privateCredential?: Candidate | null }): ToolkitStatus {
+  return statusOf(resolveCredential(ref, acceptedTypes, found));
+}
+
+/**
  * Returns the user's private credentials that look meant for this toolkit but carry another ID:
  * an accepted type, and a name that makes the required ID or an ID that differs by a suffix
  * (the "toolkit not recognizing private credentials" case).

@@ -121,10 +121,6 @@ class DestinationNotAllowedError extends Error {
   override name = 'DestinationNotAllowedError';
 }
 
-function defaultPort(url: URL): number {
-  return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-}
-
 /** Creates a client with its own pooled Agent; call close() on shutdown. */
 export function createOutboundClient(opts: { allowHosts: string[]; timeoutMs?: number; maxBytes?: number }): OutboundClient {
   const timeoutMs = opts.timeoutMs ?? 15_000;

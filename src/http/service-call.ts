@@ -3,6 +3,7 @@
 // connection and by toolkit execution.
 import { secretValuesForRedaction, type CredentialType } from '../domain/credential-types';
 import type { OutboundClient, OutboundResult } from './outbound';
+import { outboundFailureMessage } from '../domain/failures';
 
 export type ServiceCall = { method: string; path: string; query?: Record<string, string>; body?: unknown };
 
@@ -35,20 +36,6 @@ export async function callService(
   });
 }
 
-/** Returns a short sentence for a failed outbound call (no secret can be in it: the client scrubbed it). */
-export function describeFailure(result: Exclude<OutboundResult, { ok: true }>): string {
-  switch (result.reason) {
-    case 'destination_not_allowed':
-      return `Latchkey may not call ${result.host}: it is a private, loopback or link-local address. An administrator can allow it with OUTBOUND_ALLOW_HOSTS.`;
-    case 'timeout':
-      return 'The service did not answer within 15 seconds.';
-    case 'too_large':
-      return 'The service answered with more than 1 MiB; the answer was not kept.';
-    default:
-      return `Could not reach the service: ${result.message}.`;
-  }
-}
-
 /** Returns a one-line summary of a service's answer body, for messages. */
 export function summarizeBody(body: unknown): string {
   if (body && typeof body === 'object') {
@@ -68,7 +55,7 @@ export type ConnectionTest = { ok: boolean; message: string; account?: string; s
 /** Calls the type's who-am-I endpoint and says what happened: "Verified as <account>" or the service's answer. */
 export async function testConnection(outbound: OutboundClient, type: CredentialType, fields: Record<string, string>, secrets: Record<string, string>): Promise<ConnectionTest> {
   const result = await callService(outbound, type, fields, secrets, { method: type.whoami.method, path: type.whoami.path });
-  if (!result.ok) return { ok: false, message: describeFailure(result) };
+  if (!result.ok) return { ok: false, message: outboundFailureMessage(result) };
   if (result.status >= 200 && result.status < 300) {
     const failed = type.whoami.failed?.(result.body);
     if (failed) return { ok: false, status: result.status, message: `The service refused the credential: ${failed}` };

@@ -6,7 +6,7 @@ import { mcpToolName, parseMcpToolName } from '../domain/mcp-names';
 import type { ToolkitStatus } from '../domain/resolution';
 import { getToolkit, listToolkits, toolkitStatuses, type Toolkit } from '../store/toolkits';
 import { getPrivateWorkspace, listProjects, type Workspace } from '../store/workspaces';
-import { getToolkitType, type ToolDef, type ToolInput } from '../toolkits';
+import { getToolkitType, toolInputJsonSchema, type ToolInput } from '../toolkits';
 
 type InputProperty = { type: ToolInput['type']; title: string; description?: string; enum?: string[] };
 
@@ -51,23 +51,6 @@ function notReadyReason(status: ToolkitStatus, t: Toolkit, origin: string): stri
   }
 }
 
-/** Returns the JSON Schema of a tool's input (the fields GET /toolkit-types lists). */
-export function toolInputSchema(tool: ToolDef): McpTool['inputSchema'] {
-  const property = (i: ToolInput): InputProperty => ({
-    type: i.type,
-    title: i.label,
-    ...(i.help ? { description: i.help } : {}),
-    ...(i.options ? { enum: i.options } : {}),
-  });
-  const required = tool.input.filter((i) => i.required).map((i) => i.name);
-  return {
-    type: 'object',
-    properties: Object.fromEntries(tool.input.map((i) => [i.name, property(i)])),
-    ...(required.length ? { required } : {}),
-    additionalProperties: false,
-  };
-}
-
 /** Returns the caller's MCP tools; `origin` goes into setup links in the descriptions. */
 export async function listMcpTools(deps: Deps, userId: string, origin: string): Promise<McpTool[]> {
   const tools: McpTool[] = [];
@@ -84,7 +67,8 @@ export async function listMcpTools(deps: Deps, userId: string, origin: string): 
           name: mcpToolName(ws.ref, t.id, tool.name),
           title: `${tool.label} · ${t.name} · ${ws.name}`,
           description: reason ? `${tool.description} Not ready for you: ${reason}` : tool.description,
-          inputSchema: toolInputSchema(tool),
+          // The JSON Schema made from the tool's zod input schema (the fields of GET /toolkit-types).
+          inputSchema: toolInputJsonSchema(kind, tool.name) as McpTool['inputSchema'],
         });
       }
     }

@@ -3,8 +3,9 @@
 // the same runTool as POST …/execute, so resolution, redaction and auditing are the same.
 import type { CallToolResult, McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Deps } from '../env';
-import { runOutcome, runTool, type RunResult } from '../toolkits/execute';
-import { executeAnswer, runFailureAnswer } from '../routes/api-toolkits';
+import { runOutcome, runToolkit, type RunResult } from '../services/run-toolkit';
+import { runFailureAnswer } from '../domain/failures';
+import { executeAnswer } from '../routes/api-toolkits';
 import type { McpCaller } from './auth';
 import { findMcpTool, listMcpTools, setupSentence } from './catalog';
 import { version } from '../../package.json';
@@ -44,7 +45,7 @@ function serverFor(sdk: Sdk, deps: Deps, scope: McpRequestScope) {
       deps.metrics.mcpToolCall('unknown_tool');
       throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name.slice(0, 100)}`);
     }
-    const r = await runTool(deps, caller.user, found.ws, found.toolkit, found.tool, request.params.arguments ?? {}, { via: 'mcp', client });
+    const r = await runToolkit(deps, { user: caller.user, ws: found.ws, toolkit: found.toolkit, tool: found.tool, input: request.params.arguments ?? {}, origin: { via: 'mcp', client } });
     deps.metrics.mcpToolCall(runOutcome(r));
     return callToolResult(r, origin);
   });

@@ -1,9 +1,10 @@
 // JSON API for credentials and credential types. No answer ever holds a secret value.
 import { Hono, type Context } from 'hono';
-import { createCredential, deleteCredential, getCredential, listCredentials, loadCredentialForUse, recordConnectionTest, updateCredential, type CredentialMeta } from '../store/credentials';
+import { getCredential, listCredentials, loadCredentialForUse, recordConnectionTest, type CredentialMeta } from '../store/credentials';
+import type { Workspace } from '../domain/models';
+import { saveCredential, type CredentialSave } from '../services/save-credential';
 import { canEdit } from '../domain/access';
-import { credentialIdFromName, validateCredentialId, validateCredentialName } from '../domain/credential-id';
-import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput } from '../domain/credential-types';
+import { CREDENTIAL_TYPES, getCredentialType } from '../domain/credential-types';
 import type { AppEnv, Deps } from '../env';
 import { testConnection } from '../http/service-call';
 import { apiError, apiWorkspace, invalidInput, jsonBody } from './api-helpers';
@@ -23,14 +24,6 @@ export function credentialJson(c: CredentialMeta) {
     last_test: c.lastTest ? { at: new Date(c.lastTest.at).toISOString(), ok: c.lastTest.ok, message: c.lastTest.message } : null,
   };
 }
-
-function prefixed(errors: Record<string, string>, type: { fields: { name: string; secret: boolean }[] }): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(errors)) out[k.startsWith('_') ? k : type.fields.find((f) => f.name === k)?.secret ? `secrets.${k}` : `fields.${k}`] = v;
-  return out;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** Returns the API sub-app for /credential-types and /workspaces/:ws/credentials. */
 export function credentialApiRoutes(deps: Deps) {
@@ -60,86 +53,43 @@ export function credentialApiRoutes(deps: Deps) {
     return c.json(credentialJson(cred));
   });
 
+  /** Translates a failed save into the contract's answer. */
+  const saveFailure = (c: Context, r: Exclude<CredentialSave, { ok: true }>) => {
+    if (r.reason === 'forbidden') return forbidden(c);
+    if (r.reason === 'invalid_input') return invalidInput(c, r.errors);
+    if (r.reason === 'credential_id_taken') return apiError(c, 409, 'credential_id_taken', `Credential ID ${r.credentialId} is already in use in this workspace.`, { credential_id: r.credentialId });
+    throw new NotFound();
+  };
+  const context = (c: Context<AppEnv>, ws: Workspace) => ({ actor: c.get('user')!, ws, requestId: c.get('requestId') });
+
   app.post('/workspaces/:ws/credentials', async (c) => {
     const ws = await apiWorkspace(deps, c);
     if (!canEdit(ws.role)) return forbidden(c);
     const body = await jsonBody(c);
     if (!body) return invalidInput(c, { _body: 'Send a JSON object.' });
-    const errors: Record<string, string> = {};
-    const name = typeof body.name === 'string' ? body.name.trim() : '';
-    const nameError = validateCredentialName(name);
-    if (nameError) errors.name = nameError;
-    const type = typeof body.type === 'string' ? getCredentialType(body.type) : undefined;
-    if (!type) errors.type = `Type must be one of ${CREDENTIAL_TYPES.map((t) => t.type).join(', ')}.`;
-    let credentialId: string | null = null;
-    if (body.credential_id !== undefined && body.credential_id !== null) {
-      credentialId = typeof body.credential_id === 'string' ? body.credential_id : '';
-      const idError = validateCredentialId(credentialId);
-      if (idError) errors.credential_id = idError;
-    } else if (name) {
-      credentialId = credentialIdFromName(name);
-      if (!credentialId) errors.credential_id = 'This name has no letters or digits to make a Credential ID from; send credential_id.';
-    }
-    if (body.fields !== undefined && !isObject(body.fields)) errors.fields = 'fields must be an object.';
-    if (!isObject(body.secrets)) errors.secrets = 'secrets must be an object.';
-    let input: { fields: Record<string, string>; secrets: Record<string, string> } | null = null;
-    if (type && !errors.fields && !errors.secrets) {
-      const checked = validateCredentialInput(type, (body.fields as Record<string, unknown>) ?? {}, body.secrets as Record<string, unknown>, 'create');
-      if (checked.ok) input = checked;
-      else Object.assign(errors, prefixed(checked.errors, type));
-    }
-    if (Object.keys(errors).length || !input || !type || !credentialId) return invalidInput(c, errors);
-    const result = await createCredential(deps.store, c.get('user')!, ws, { name, credentialId, type: type.type, fields: input.fields, secrets: input.secrets });
-    if (!result.ok) return apiError(c, 409, 'credential_id_taken', `Credential ID ${credentialId} is already in use in this workspace.`, { credential_id: credentialId });
-    deps.log.info('credential created', { requestId: c.get('requestId'), user: c.get('user')!.username, workspace: ws.ref, credentialId, type: type.type });
-    return c.json(credentialJson(result.credential), 201);
+    const r = await saveCredential(deps, context(c, ws), { op: 'create', name: body.name, type: body.type, credentialId: body.credential_id, fields: body.fields, secrets: body.secrets });
+    if (!r.ok) return saveFailure(c, r);
+    return c.json(credentialJson(r.credential), 201);
   });
 
   app.patch('/workspaces/:ws/credentials/:cid', async (c) => {
     const ws = await apiWorkspace(deps, c);
-    const cred = await getCredential(deps.store, ws, c.req.param('cid'));
-    if (!cred) throw new NotFound();
+    const existing = await getCredential(deps.store, ws, c.req.param('cid'));
+    if (!existing) throw new NotFound();
     if (!canEdit(ws.role)) return forbidden(c);
     const body = await jsonBody(c);
     if (!body) return invalidInput(c, { _body: 'Send a JSON object.' });
-    const type = getCredentialType(cred.type)!;
-    const errors: Record<string, string> = {};
-    let name: string | undefined;
-    if (body.name !== undefined) {
-      name = typeof body.name === 'string' ? body.name.trim() : '';
-      const nameError = validateCredentialName(name);
-      if (nameError) errors.name = nameError;
-    }
-    let credentialId: string | undefined;
-    if (body.credential_id !== undefined) {
-      credentialId = typeof body.credential_id === 'string' ? body.credential_id : '';
-      const idError = validateCredentialId(credentialId);
-      if (idError) errors.credential_id = idError;
-    }
-    if (body.fields !== undefined && !isObject(body.fields)) errors.fields = 'fields must be an object.';
-    if (body.secrets !== undefined && !isObject(body.secrets)) errors.secrets = 'secrets must be an object.';
-    let input: { fields: Record<string, string>; secrets: Record<string, string> } | null = null;
-    if (!errors.fields && !errors.secrets) {
-      const checked = validateCredentialInput(type, { ...cred.fields, ...((body.fields as object) ?? {}) }, (body.secrets as Record<string, unknown>) ?? {}, 'update');
-      if (checked.ok) {
-        input = checked;
-        Object.assign(errors, prefixed(secretsNeededForNewOrigin(type, cred.fields, checked.fields, checked.secrets), type));
-      } else Object.assign(errors, prefixed(checked.errors, type));
-    }
-    if (Object.keys(errors).length || !input) return invalidInput(c, errors);
-    const result = await updateCredential(deps.store, c.get('user'), ws, cred.credentialId, { name, credentialId, fields: input.fields, secrets: input.secrets });
-    if (!result.ok && result.reason === 'not_found') throw new NotFound();
-    if (!result.ok) return apiError(c, 409, 'credential_id_taken', `Credential ID ${credentialId} is already in use in this workspace.`, { credential_id: credentialId });
-    return c.json(credentialJson(result.credential));
+    const r = await saveCredential(deps, context(c, ws), { op: 'update', existing, name: body.name, credentialId: body.credential_id, fields: body.fields, secrets: body.secrets });
+    if (!r.ok) return saveFailure(c, r);
+    return c.json(credentialJson(r.credential));
   });
 
   app.delete('/workspaces/:ws/credentials/:cid', async (c) => {
     const ws = await apiWorkspace(deps, c);
-    const cred = await getCredential(deps.store, ws, c.req.param('cid'));
-    if (!cred) throw new NotFound();
-    if (!canEdit(ws.role)) return forbidden(c);
-    await deleteCredential(deps.store, c.get('user'), ws, cred.credentialId);
-    deps.log.info('credential deleted', { requestId: c.get('requestId'), user: c.get('user')!.username, workspace: ws.ref, credentialId: cred.credentialId });
+    const existing = await getCredential(deps.store, ws, c.req.param('cid'));
+    if (!existing) throw new NotFound();
+    const r = await saveCredential(deps, context(c, ws), { op: 'delete', existing });
+    if (!r.ok) return saveFailure(c, r);
     return c.body(null, 204);
   });
 

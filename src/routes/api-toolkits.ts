@@ -1,15 +1,16 @@
 // JSON API for toolkit types, toolkits and execution.
 import { Hono, type Context } from 'hono';
-import { createToolkit, credentialChanged, deleteToolkit, getToolkit, listToolkits, membersNotReady, toolkitStatuses, type Toolkit } from '../store/toolkits';
+import { getToolkit, listToolkits, toolkitStatuses, type Toolkit } from '../store/toolkits';
 import type { Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
 import { parseId } from '../domain/ids';
 import type { AppEnv, Deps } from '../env';
-import { TOOLKIT_TYPES } from '../toolkits';
-import { runTool, type RunResult } from '../toolkits/execute';
-import { apiError, apiWorkspace, invalidInput, jsonBody } from './api-helpers';
+import { TOOLKIT_TYPES, toolInputJsonSchema } from '../toolkits';
+import { ExecuteBody, runToolkit, type RunResult } from '../services/run-toolkit';
+import { runFailureAnswer } from '../domain/failures';
+import { apiError, apiWorkspace, fieldErrors, invalidInput, jsonBody } from './api-helpers';
 import { NotFound } from './errors';
-import { parseToolkitInput, updateToolkitChecked } from './toolkit-input';
+import { saveToolkit, type ToolkitSave } from '../services/save-toolkit';
 
 /** Returns a toolkit in the contract's listing shape, with the caller's status. */
 export async function toolkitJson(deps: Deps, ws: Workspace, t: Toolkit, userId: string) {
@@ -25,47 +26,6 @@ export async function toolkitsJson(deps: Deps, ws: Workspace, list: Toolkit[], u
 /** Returns the contract's answer to a successful run (the API's 200 body, MCP's structuredContent). */
 export function executeAnswer(r: Extract<RunResult, { ok: true }>) {
   return { ok: true as const, tool: r.tool, result: r.result, credential: { scope: r.credential.scope, credential_id: r.credential.credentialId, owner: r.credential.owner } };
-}
-
-/** Turns a failed run into the contract's status code and body. */
-export function runFailureAnswer(r: Exclude<RunResult, { ok: true }>): { status: 400 | 403 | 404 | 422 | 502; body: Record<string, unknown> } {
-  switch (r.reason) {
-    case 'unknown_tool':
-      return { status: 400, body: { error: 'invalid_input', message: 'This toolkit has no such tool.', fields: { tool: 'Unknown tool.' } } };
-    case 'invalid_input':
-      return { status: 400, body: { error: 'invalid_input', message: 'Some inputs are not valid.', fields: r.errors } };
-    case 'setup_required':
-      return {
-        status: 422,
-        body: {
-          error: 'credential_setup_required',
-          message: `Create a private credential with Credential ID ${r.credentialId} (type ${r.credentialType}) in your Private workspace to run this toolkit.`,
-          credential_id: r.credentialId,
-          credential_type: r.credentialType,
-          accepted_types: r.acceptedTypes,
-        },
-      };
-    case 'type_mismatch':
-      return {
-        status: 422,
-        body: {
-          error: 'credential_type_mismatch',
-          message: `Your credential ${r.credentialId} is of type ${r.actualType}, but this toolkit needs ${r.acceptedTypes.join(' or ')}.`,
-          credential_id: r.credentialId,
-          expected_type: r.expectedType,
-          actual_type: r.actualType,
-          accepted_types: r.acceptedTypes,
-        },
-      };
-    case 'credential_missing':
-      return { status: 422, body: { error: 'credential_missing', message: `The project credential ${r.credentialId} this toolkit uses was deleted.`, credential_id: r.credentialId } };
-    case 'destination_not_allowed':
-      return { status: 403, body: { error: 'destination_not_allowed', message: `Latchkey may not call ${r.host}. An administrator can allow it with OUTBOUND_ALLOW_HOSTS.`, host: r.host } };
-    case 'upstream_error':
-      return { status: 502, body: { error: 'upstream_error', message: `The service failed with status ${r.status}.`, status: r.status } };
-    case 'upstream_unreachable':
-      return { status: 502, body: { error: 'upstream_unreachable', message: `Could not reach the service: ${r.message}` } };
-  }
 }
 
 /** Returns the API sub-app for /toolkit-types and /workspaces/:ws/toolkits. */
@@ -92,6 +52,7 @@ export function toolkitApiRoutes(deps: Deps) {
           label: tool.label,
           description: tool.description,
           input: tool.input.map((i) => ({ name: i.name, label: i.label, type: i.type, required: i.required })),
+          input_schema: toolInputJsonSchema(t, tool.name),
         })),
       })),
     ),
@@ -108,15 +69,21 @@ export function toolkitApiRoutes(deps: Deps) {
     return c.json(await toolkitJson(deps, ws, await toolkitOr404(c, ws), c.get('user')!.id));
   });
 
+  /** Translates a failed save into the contract's answer. */
+  const saveFailure = (c: Context, r: Exclude<ToolkitSave, { ok: true }>) => {
+    if (r.reason === 'forbidden') return forbidden(c);
+    if (r.reason === 'invalid_input') return invalidInput(c, r.errors);
+    throw new NotFound();
+  };
+
   app.post('/workspaces/:ws/toolkits', async (c) => {
     const ws = await apiWorkspace(deps, c);
     if (!canEdit(ws.role)) return forbidden(c);
     const body = await jsonBody(c);
     if (!body) return invalidInput(c, { _body: 'Send a JSON object.' });
-    const parsed = await parseToolkitInput(deps, ws, body, null);
-    if (!parsed.ok) return invalidInput(c, parsed.errors);
-    const t = await createToolkit(deps.store, c.get('user')!, ws, parsed.input);
-    return c.json(await toolkitJson(deps, ws, t, c.get('user')!.id), 201);
+    const r = await saveToolkit(deps, c.get('user')!, ws, { op: 'create', body });
+    if (!r.ok) return saveFailure(c, r);
+    return c.json(await toolkitJson(deps, ws, r.toolkit, c.get('user')!.id), 201);
   });
 
   app.patch('/workspaces/:ws/toolkits/:id', async (c) => {
@@ -125,31 +92,27 @@ export function toolkitApiRoutes(deps: Deps) {
     if (!canEdit(ws.role)) return forbidden(c);
     const body = await jsonBody(c);
     if (!body) return invalidInput(c, { _body: 'Send a JSON object.' });
-    const parsed = await parseToolkitInput(deps, ws, body, existing);
-    if (!parsed.ok) return invalidInput(c, parsed.errors);
-    const updated = await updateToolkitChecked(deps, c.get('user'), ws, existing, parsed.input);
-    const answer: Record<string, unknown> = await toolkitJson(deps, ws, updated, c.get('user')!.id);
-    if (credentialChanged(existing.credential, parsed.input.credential)) {
-      answer.members_without_credential = (await membersNotReady(deps.store, ws, updated)).affected;
-    }
+    const r = await saveToolkit(deps, c.get('user')!, ws, { op: 'update', existing, body, confirmed: true });
+    if (!r.ok) return saveFailure(c, r);
+    const answer: Record<string, unknown> = await toolkitJson(deps, ws, r.toolkit, c.get('user')!.id);
+    if (r.op === 'update' && r.membersWithoutCredential) answer.members_without_credential = r.membersWithoutCredential;
     return c.json(answer);
   });
 
   app.delete('/workspaces/:ws/toolkits/:id', async (c) => {
     const ws = await apiWorkspace(deps, c);
-    const t = await toolkitOr404(c, ws);
-    if (!canEdit(ws.role)) return forbidden(c);
-    await deleteToolkit(deps.store, c.get('user'), ws, t.id);
+    const existing = await toolkitOr404(c, ws);
+    const r = await saveToolkit(deps, c.get('user')!, ws, { op: 'delete', existing });
+    if (!r.ok) return saveFailure(c, r);
     return c.body(null, 204);
   });
 
   app.post('/workspaces/:ws/toolkits/:id/execute', async (c) => {
     const ws = await apiWorkspace(deps, c);
     const t = await toolkitOr404(c, ws);
-    const body = await jsonBody(c);
-    if (!body || typeof body.tool !== 'string') return invalidInput(c, { tool: 'Name the tool to run.' });
-    if (body.input !== undefined && (typeof body.input !== 'object' || body.input === null || Array.isArray(body.input))) return invalidInput(c, { input: 'input must be an object.' });
-    const r = await runTool(deps, c.get('user')!, ws, t, body.tool, body.input ?? {});
+    const body = ExecuteBody.safeParse((await jsonBody(c)) ?? {});
+    if (!body.success) return invalidInput(c, fieldErrors(body.error));
+    const r = await runToolkit(deps, { user: c.get('user')!, ws, toolkit: t, tool: body.data.tool, input: body.data.input ?? {} });
     if (r.ok) return c.json(executeAnswer(r));
     const { status, body: answer } = runFailureAnswer(r);
     return c.json(answer, status);

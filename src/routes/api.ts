@@ -1,9 +1,9 @@
 // The JSON API (/api/v1) for scripts and agents, authenticated by personal access token.
 import { Hono, type Context } from 'hono';
-import { addMember, changeMemberRole, createProject, listMembers, listProjects, removeMember } from '../store/workspaces';
+import { listMembers, listProjects } from '../store/workspaces';
+import { changeMembership, createProject, type MembershipChange } from '../services/change-membership';
+import { MEMBER_FAILURES } from '../domain/failures';
 import { apiError, apiWorkspace, invalidInput, jsonBody } from './api-helpers';
-import { canManageMembers, parseRole } from '../domain/access';
-import { normalizeUsername, validateProjectName } from '../domain/names';
 import type { AppEnv, Deps } from '../env';
 import { requireApiToken } from '../auth/guards';
 import { NotFound } from './errors';
@@ -11,17 +11,14 @@ import { credentialApiRoutes } from './api-credentials';
 import { toolkitApiRoutes } from './api-toolkits';
 import { auditApiRoutes } from './api-audit';
 import { tokenApiRoutes } from './api-tokens';
-
-const MEMBER_ANSWERS = {
-  no_such_user: [404, 'user_not_found', 'There is no user with that username.'],
-  already_member: [409, 'already_member', 'That user is already a member of this project.'],
-  not_member: [404, 'not_found', 'That user is not a member of this project.'],
-  last_admin: [409, 'last_admin', 'A project needs at least one admin.'],
-} as const;
+import { openApiDocument } from './openapi';
 
 /** Returns the sub-app mounted at /api/v1 (workspaces, projects and members; other areas add their own). */
 export function apiRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
+  // The API's description holds no data: served before the token check, with or without one.
+  const openApi = JSON.stringify(openApiDocument());
+  app.get('/openapi.json', (c) => c.body(openApi, 200, { 'Content-Type': 'application/json' }));
   app.use('*', requireApiToken(deps));
   app.use('*', async (c, next) => {
     if (!['GET', 'HEAD', 'DELETE'].includes(c.req.method)) {
@@ -47,11 +44,9 @@ export function apiRoutes(deps: Deps) {
   });
 
   app.post('/projects', async (c) => {
-    const body = await jsonBody(c);
-    const name = typeof body?.name === 'string' ? body.name.trim() : '';
-    const error = validateProjectName(name);
-    if (error) return invalidInput(c, { name: error });
-    const p = await createProject(deps.store, c.get('user')!, name);
+    const r = await createProject(deps, c.get('user')!, (await jsonBody(c))?.name);
+    if (!r.ok) return invalidInput(c, r.errors);
+    const p = r.project;
     return c.json({ slug: p.slug, name: p.name, role: p.role }, 201);
   });
 
@@ -60,9 +55,12 @@ export function apiRoutes(deps: Deps) {
     if (ws.kind !== 'project') throw new NotFound();
     return ws;
   };
-  const forbidden = (c: Context) => apiError(c, 403, 'forbidden', 'Only project admins can manage members.');
-  const memberFailure = (c: Context, reason: keyof typeof MEMBER_ANSWERS) => {
-    const [status, error, message] = MEMBER_ANSWERS[reason];
+  /** Translates a refused membership change into the contract's answer. */
+  const memberFailure = (c: Context, r: Exclude<MembershipChange, { ok: true }>) => {
+    if (r.reason === 'forbidden') return apiError(c, 403, 'forbidden', 'Only project admins can manage members.');
+    if (r.reason === 'invalid_input') return invalidInput(c, r.errors);
+    if (r.reason === 'not_found') throw new NotFound();
+    const { status, error, message } = MEMBER_FAILURES[r.reason];
     return apiError(c, status, error, message);
   };
 
@@ -74,35 +72,24 @@ export function apiRoutes(deps: Deps) {
 
   app.post('/projects/:slug/members', async (c) => {
     const ws = await projectWorkspace(c);
-    if (!canManageMembers(ws.role)) return forbidden(c);
     const body = await jsonBody(c);
-    const username = normalizeUsername(body?.username);
-    const role = parseRole(body?.role);
-    const fields: Record<string, string> = {};
-    if (!username) fields.username = 'Give the username of an existing user.';
-    if (!role) fields.role = 'Role must be admin, editor or viewer.';
-    if (!username || !role) return invalidInput(c, fields);
-    const result = await addMember(deps.store, c.get('user'), ws, username, role);
-    if (!result.ok) return memberFailure(c, result.reason);
-    return c.json({ username, role }, 201);
+    const result = await changeMembership(deps, c.get('user')!, ws, { op: 'add', username: body?.username, role: body?.role });
+    if (!result.ok) return memberFailure(c, result);
+    return c.json({ username: result.member.username, role: result.member.role }, 201);
   });
 
   app.patch('/projects/:slug/members/:username', async (c) => {
     const ws = await projectWorkspace(c);
-    if (!canManageMembers(ws.role)) return forbidden(c);
-    const role = parseRole((await jsonBody(c))?.role);
-    if (!role) return invalidInput(c, { role: 'Role must be admin, editor or viewer.' });
-    const username = normalizeUsername(c.req.param('username'));
-    const result = await changeMemberRole(deps.store, c.get('user'), ws, username, role);
-    if (!result.ok) return memberFailure(c, result.reason);
-    return c.json({ username, role });
+    const body = await jsonBody(c);
+    const result = await changeMembership(deps, c.get('user')!, ws, { op: 'role', username: c.req.param('username'), role: body?.role });
+    if (!result.ok) return memberFailure(c, result);
+    return c.json({ username: result.member.username, role: result.member.role });
   });
 
   app.delete('/projects/:slug/members/:username', async (c) => {
     const ws = await projectWorkspace(c);
-    if (!canManageMembers(ws.role)) return forbidden(c);
-    const result = await removeMember(deps.store, c.get('user'), ws, normalizeUsername(c.req.param('username')));
-    if (!result.ok) return memberFailure(c, result.reason);
+    const result = await changeMembership(deps, c.get('user')!, ws, { op: 'remove', username: c.req.param('username') });
+    if (!result.ok) return memberFailure(c, result);
     return c.body(null, 204);
   });
 

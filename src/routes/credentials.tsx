@@ -15,23 +15,21 @@ import {
   type FormState,
 } from '../../views/credentials';
 import {
-  createCredential,
   credentialIdsInUse,
-  deleteCredential,
   getCredential,
   listCredentials,
   countCredentials,
   loadCredentialForUse,
   recordConnectionTest,
   toolkitsUsingCredential,
-  updateCredential,
   type CredentialMeta,
 } from '../store/credentials';
 import type { Workspace } from '../store/workspaces';
 import { canEdit } from '../domain/access';
-import { credentialIdFromName, suggestFreeCredentialId, validateCredentialId, validateCredentialName } from '../domain/credential-id';
+import { credentialIdFromName, suggestFreeCredentialId } from '../domain/credential-id';
 import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput, type CredentialType } from '../domain/credential-types';
 import type { AppEnv, Deps } from '../env';
+import { saveCredential } from '../services/save-credential';
 import { testConnection, type ConnectionTest } from '../http/service-call';
 import { NotFound, refuse } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo, safeNext } from './helpers';
@@ -81,32 +79,13 @@ function safeReturn(value: string): string | undefined {
   return value && safeNext(value) === value ? value : undefined;
 }
 
-/** Validates a form state; returns the errors (empty when it may be saved) and the clean input. */
-function validateForm(state: FormState, body: FormBody) {
-  const type = getCredentialType(state.type)!;
-  const errors: Record<string, string> = {};
-  const nameError = validateCredentialName(state.name);
-  if (nameError) errors.name = nameError;
-  if (!state.credentialId) {
-    errors.credential_id = state.idMode === 'auto' && state.name ? 'This name has no letters or digits to make an ID from. Type a Credential ID.' : 'Enter a Credential ID.';
-  } else {
-    const idError = validateCredentialId(state.credentialId);
-    if (idError) errors.credential_id = idError;
-  }
-  const { fields, secrets } = splitTypeFields(type, body);
-  const checked = validateCredentialInput(type, fields, secrets, state.mode === 'create' ? 'create' : 'update');
-  if (!checked.ok) {
-    for (const [k, v] of Object.entries(checked.errors)) {
-      const isSecret = type.fields.find((f) => f.name === k)?.secret;
-      errors[isSecret ? `secrets.${k}` : `fields.${k}`] = v;
-    }
-  } else if (state.original) {
-    for (const [k, v] of Object.entries(secretsNeededForNewOrigin(type, state.original.fields, checked.fields, checked.secrets))) errors[`secrets.${k}`] = v;
-  }
-  return { errors, input: checked.ok ? checked : null };
+/** The service's view of a posted form: the type's fields and secrets split apart. */
+function formCommand(state: FormState, body: FormBody) {
+  const { fields, secrets } = splitTypeFields(getCredentialType(state.type)!, body);
+  return { name: state.name, credentialId: state.idMode === 'auto' ? null : state.credentialId, fields, secrets };
 }
 
-/** Returns the sub-app for /w/:ws/credentials (mounted after the workspace is loaded). */
+/** Returns the sub-app mounted at /w/:ws/credentials (after the workspace is loaded); its paths are relative to it. */
 export function credentialRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   const base = (ws: Workspace) => `/w/${ws.ref}/credentials`;
@@ -128,7 +107,7 @@ export function credentialRoutes(deps: Deps) {
     return c.html(<CredentialFormPage frame={await loadFrame(deps, c, ws, 'credentials')} ws={ws} state={state} />, status);
   };
 
-  app.get('/w/:ws/credentials', async (c) => {
+  app.get('/', async (c) => {
     const ws = c.get('ws');
     const filter = { type: c.req.query('type') || undefined, q: c.req.query('q')?.trim() || undefined };
     const page = Math.max(1, Math.floor(Number(c.req.query('page'))) || 1);
@@ -150,7 +129,7 @@ export function credentialRoutes(deps: Deps) {
     return c.html(<CredentialsPage {...props} />);
   });
 
-  app.get('/w/:ws/credentials/new', async (c) => {
+  app.get('/new', async (c) => {
     const denied = requireEditor(c);
     if (denied) return denied;
     const type = getCredentialType(c.req.query('type') ?? '') ?? CREDENTIAL_TYPES[0];
@@ -170,32 +149,32 @@ export function credentialRoutes(deps: Deps) {
   });
 
   // Live Credential ID while the name is typed (htmx); answers just the ID field.
-  app.post('/w/:ws/credentials/id-preview', async (c) => {
+  app.post('/id-preview', async (c) => {
     const state = stateFromBody(await c.req.parseBody(), 'create');
     return c.html(<CredentialIdField ws={c.get('ws')} state={state} />);
   });
 
   // The type's own fields, when the type select changes (htmx).
-  app.get('/w/:ws/credentials/new/fields', (c) => {
+  app.get('/new/fields', (c) => {
     // Opened as a page (a bookmark, a reload): the whole form with that type, not a bare fragment.
     if (!isHtmx(c)) return c.redirect(`${base(c.get('ws'))}/new?type=${encodeURIComponent(c.req.query('type') ?? '')}`, 303);
     const state: FormState = { mode: 'create', type: c.req.query('type') ?? '', name: '', credentialId: '', idMode: 'auto', fields: {}, errors: {} };
     return c.html(<TypeFields state={state} />);
   });
 
-  app.post('/w/:ws/credentials', async (c) => {
+  app.post('/', async (c) => {
     const denied = requireEditor(c);
     if (denied) return denied;
     const ws = c.get('ws');
     const body = await c.req.parseBody();
     const state = stateFromBody(body, 'create');
-    const { errors, input } = validateForm(state, body);
-    if (Object.keys(errors).length || !input) {
-      if (errors.credential_id) state.idMode = 'manual';
-      return renderForm(c, { ...state, errors }, 400);
+    const result = await saveCredential(deps, { actor: c.get('user')!, ws, requestId: c.get('requestId') }, { op: 'create', type: state.type, ...formCommand(state, body) });
+    if (!result.ok && result.reason === 'invalid_input') {
+      if (result.errors.credential_id) state.idMode = 'manual';
+      return renderForm(c, { ...state, errors: result.errors }, 400);
     }
-    const result = await createCredential(deps.store, c.get('user')!, ws, { name: state.name, credentialId: state.credentialId, type: state.type, fields: input.fields, secrets: input.secrets });
     if (!result.ok) {
+      if (result.reason !== 'credential_id_taken') return requireEditor(c)!;
       const suggestion = suggestFreeCredentialId(state.credentialId, await credentialIdsInUse(deps.store, ws));
       return renderForm(
         c,
@@ -209,12 +188,11 @@ export function credentialRoutes(deps: Deps) {
         409,
       );
     }
-    deps.log.info('credential created', { requestId: c.get('requestId'), user: c.get('user')!.username, workspace: ws.ref, credentialId: state.credentialId, type: state.type });
     return redirectTo(c, state.returnTo ?? `${base(ws)}?saved=${encodeURIComponent(state.credentialId)}`);
   });
 
   // Test connection before saving: the typed values, nothing stored.
-  app.post('/w/:ws/credentials/test', async (c) => {
+  app.post('/test', async (c) => {
     const denied = requireEditor(c);
     if (denied) return denied;
     const body = await c.req.parseBody();
@@ -230,12 +208,12 @@ export function credentialRoutes(deps: Deps) {
   });
 
   // Edit lives under /:cid/edit so that "new" and "test" stay usable as Credential IDs.
-  app.get('/w/:ws/credentials/:cid', async (c) => {
+  app.get('/:cid', async (c) => {
     const cred = await findOr404(c);
     return c.redirect(`${base(c.get('ws'))}/${encodeURIComponent(cred.credentialId)}/edit`, 303);
   });
 
-  app.get('/w/:ws/credentials/:cid/edit', async (c) => {
+  app.get('/:cid/edit', async (c) => {
     const denied = requireEditor(c);
     const cred = await findOr404(c);
     if (denied) return denied;
@@ -254,17 +232,17 @@ export function credentialRoutes(deps: Deps) {
     });
   });
 
-  app.post('/w/:ws/credentials/:cid/edit', async (c) => {
+  app.post('/:cid/edit', async (c) => {
     const cred = await findOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
     const ws = c.get('ws');
     const body = await c.req.parseBody();
     const state = { ...stateFromBody(body, 'edit', cred), usedBy: await toolkitsUsingCredential(deps.store, ws, cred) };
-    const { errors, input } = validateForm(state, body);
-    if (Object.keys(errors).length || !input) return renderForm(c, { ...state, errors }, 400);
-    const result = await updateCredential(deps.store, c.get('user'), ws, cred.credentialId, { name: state.name, credentialId: state.credentialId, fields: input.fields, secrets: input.secrets });
+    const result = await saveCredential(deps, { actor: c.get('user')!, ws, requestId: c.get('requestId') }, { op: 'update', existing: cred, ...formCommand(state, body) });
+    if (!result.ok && result.reason === 'invalid_input') return renderForm(c, { ...state, errors: result.errors }, 400);
     if (!result.ok && result.reason === 'not_found') throw new NotFound();
+    if (!result.ok && result.reason === 'forbidden') return requireEditor(c)!;
     if (!result.ok) {
       const suggestion = suggestFreeCredentialId(state.credentialId, await credentialIdsInUse(deps.store, ws));
       return renderForm(c, { ...state, conflict: { takenId: state.credentialId, suggestion }, errors: { credential_id: `Credential ID ${state.credentialId} is already in use in this workspace. Choose another one.` } }, 409);
@@ -273,7 +251,7 @@ export function credentialRoutes(deps: Deps) {
   });
 
   // Test a saved credential, or the edit form's values with blank secrets kept.
-  app.post('/w/:ws/credentials/:cid/test', async (c) => {
+  app.post('/:cid/test', async (c) => {
     const cred = await findOr404(c);
     const ws = c.get('ws');
     const loaded = (await loadCredentialForUse(deps.store, ws, cred.credentialId))!;
@@ -309,7 +287,7 @@ export function credentialRoutes(deps: Deps) {
     return c.redirect(base(ws), 303);
   });
 
-  app.get('/w/:ws/credentials/:cid/delete', async (c) => {
+  app.get('/:cid/delete', async (c) => {
     const cred = await findOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
@@ -319,7 +297,7 @@ export function credentialRoutes(deps: Deps) {
     return c.html(<DeleteCredentialPage frame={await loadFrame(deps, c, ws, 'credentials')} ws={ws} cred={cred} usedBy={usedBy} />);
   });
 
-  app.post('/w/:ws/credentials/:cid/delete', async (c) => {
+  app.post('/:cid/delete', async (c) => {
     const cred = await findOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
@@ -332,8 +310,8 @@ export function credentialRoutes(deps: Deps) {
         400,
       );
     }
-    await deleteCredential(deps.store, c.get('user'), ws, cred.credentialId);
-    deps.log.info('credential deleted', { requestId: c.get('requestId'), user: c.get('user')!.username, workspace: ws.ref, credentialId: cred.credentialId });
+    const result = await saveCredential(deps, { actor: c.get('user')!, ws, requestId: c.get('requestId') }, { op: 'delete', existing: cred });
+    if (!result.ok && result.reason === 'forbidden') return requireEditor(c)!;
     return c.redirect(`${base(ws)}?deleted=${encodeURIComponent(cred.credentialId)}`, 303);
   });
 

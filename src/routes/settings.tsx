@@ -2,8 +2,8 @@
 import { Hono } from 'hono';
 import { SettingsPage, TokensSection, type TokensProps } from '../../views/settings';
 import { hashPassword, verifyPassword } from '../auth/password';
-import { generateApiToken, hashToken } from '../auth/tokens';
-import { insertApiToken, listApiTokens, revokeApiToken } from '../store/tokens';
+import { listApiTokens, revokeApiToken } from '../store/tokens';
+import { createApiToken } from '../services/create-api-token';
 import { findUserForLogin, setPassword } from '../store/users';
 import { validatePassword } from '../domain/names';
 import { parseId } from '../domain/ids';
@@ -13,13 +13,6 @@ import { publicOrigin } from '../config';
 import { formString, isHtmx, loadFrame, redirectTo, safeNext } from './helpers';
 import { dismissNotices } from '../store/notices';
 import type { Context } from 'hono';
-
-/** Creates a personal access token under a name the user has not used; returns the token, which is never shown or stored again. */
-export async function createApiToken(deps: Deps, user: { id: string; username: string }, name: string): Promise<{ ok: true; token: string } | { ok: false; reason: 'name_taken' }> {
-  const token = generateApiToken();
-  const made = await insertApiToken(deps.store, user, name, hashToken(token));
-  return made.ok ? { ok: true, token } : made;
-}
 
 /** Returns the sub-app for /settings. */
 export function settingsRoutes(deps: Deps) {
@@ -45,11 +38,10 @@ export function settingsRoutes(deps: Deps) {
   });
 
   app.post('/settings/tokens', async (c) => {
-    const name = formString(await c.req.parseBody(), 'name').trim();
-    if (!name || name.length > 80) return render(c, { name, nameError: 'Give the token a name of at most 80 characters.' }, 400);
-    const made = await createApiToken(deps, c.get('user')!, name);
-    if (!made.ok) return render(c, { name, nameError: 'You already have a token with this name. Choose another name.' }, 409);
-    return render(c, { created: { name, token: made.token } }, 201);
+    const name = formString(await c.req.parseBody(), 'name');
+    const r = await createApiToken(deps, c.get('user')!, name);
+    if (!r.ok) return render(c, { name: name.trim(), nameError: r.errors.name }, r.reason === 'name_taken' ? 409 : 400);
+    return render(c, { created: { name: r.name, token: r.token } }, 201);
   });
 
   app.post('/settings/tokens/:id/revoke', async (c) => {

@@ -12,16 +12,12 @@ import {
 } from '../../views/toolkits';
 import { updateCredential } from '../store/credentials';
 import {
-  createToolkit,
-  credentialChanged,
-  deleteToolkit,
   findResolutionCandidates,
   getToolkit,
   listToolkits,
   countToolkits,
   toolkitStatuses,
   memberCredentials,
-  membersNotReady,
   privateCandidates,
   projectCandidates,
   type Toolkit,
@@ -31,11 +27,11 @@ import { canEdit } from '../domain/access';
 import { parseId } from '../domain/ids';
 import { findNearMisses, resolveCredential } from '../domain/resolution';
 import type { AppEnv, Deps } from '../env';
-import { getToolkitType, TOOLKIT_TYPES } from '../toolkits';
-import { runTool } from '../toolkits/execute';
+import { getTool, getToolkitType, TOOLKIT_TYPES } from '../toolkits';
+import { runToolkit } from '../services/run-toolkit';
 import { NotFound, refuse } from './errors';
 import { formString, isHtmx, loadFrame, redirectTo } from './helpers';
-import { parseToolkitInput, updateToolkitChecked } from './toolkit-input';
+import { saveToolkit, type ToolkitSave } from '../services/save-toolkit';
 
 type FormBody = Record<string, unknown>;
 
@@ -62,13 +58,13 @@ function stateFromForm(body: FormBody, mode: ToolkitFormState['mode'], original?
   };
 }
 
-/** The JSON-shaped input parseToolkitInput checks (blank settings are left out). */
+/** The JSON-shaped input saveToolkit checks (blank settings are left out). */
 function inputFromState(s: ToolkitFormState) {
   const settings = Object.fromEntries(Object.entries(s.settings).filter(([, v]) => v));
   return { name: s.name, type: s.type, settings, credential: { scope: s.scope, credential_id: s.credentialId } };
 }
 
-/** Returns the sub-app for /w/:ws/toolkits (mounted after the workspace is loaded). */
+/** Returns the sub-app mounted at /w/:ws/toolkits (after the workspace is loaded); its paths are relative to it. */
 export function toolkitRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   const base = (ws: Workspace) => `/w/${ws.ref}/toolkits`;
@@ -94,7 +90,18 @@ export function toolkitRoutes(deps: Deps) {
     return c.html(<ToolkitFormPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} state={state} options={await options(c)} />, status);
   };
 
-  app.get('/w/:ws/toolkits', async (c) => {
+  /** Translates a failed save: the form again with its errors, the change dialog, 403 or 404. */
+  const saveFailure = async (c: Context<AppEnv>, r: Exclude<ToolkitSave, { ok: true }>, state?: ToolkitFormState) => {
+    const ws = c.get('ws');
+    if (r.reason === 'forbidden') return requireEditor(c)!;
+    if (r.reason === 'not_found' || !state) throw new NotFound();
+    if (r.reason === 'invalid_input') return renderForm(c, { ...state, errors: r.errors }, 400);
+    const pending = { ...state, change: r.change };
+    if (isHtmx(c)) return c.html(<ToolkitForm ws={ws} state={pending} options={await options(c)} />);
+    return c.html(<ToolkitFormPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} state={pending} options={await options(c)} confirmPage />);
+  };
+
+  app.get('/', async (c) => {
     const ws = c.get('ws');
     const user = c.get('user')!;
     const page = Math.max(1, Math.floor(Number(c.req.query('page'))) || 1);
@@ -105,7 +112,7 @@ export function toolkitRoutes(deps: Deps) {
     return c.html(<ToolkitsPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} rows={rows} pageInfo={{ page, pageSize: PAGE_SIZE, total }} canEdit={canEdit(ws.role)} notice={deleted ? `Toolkit ${deleted} deleted.` : undefined} />);
   });
 
-  app.get('/w/:ws/toolkits/new', async (c) => {
+  app.get('/new', async (c) => {
     const denied = requireEditor(c);
     if (denied) return denied;
     const kind = getToolkitType(c.req.query('type') ?? '') ?? TOOLKIT_TYPES[0];
@@ -113,7 +120,7 @@ export function toolkitRoutes(deps: Deps) {
   });
 
   // htmx helpers of the form: a new type re-renders the form; "Refresh list" re-renders the credential field.
-  app.post('/w/:ws/toolkits/form/:part', async (c) => {
+  app.post('/form/:part', async (c) => {
     const denied = requireEditor(c);
     if (denied) return denied;
     const body = await c.req.parseBody();
@@ -122,19 +129,17 @@ export function toolkitRoutes(deps: Deps) {
     return renderForm(c, stateFromForm(body, original ? 'edit' : 'create', original));
   });
 
-  app.post('/w/:ws/toolkits', async (c) => {
+  app.post('/', async (c) => {
     const denied = requireEditor(c);
     if (denied) return denied;
     const ws = c.get('ws');
     const state = stateFromForm(await c.req.parseBody(), 'create');
-    const parsed = await parseToolkitInput(deps, ws, inputFromState(state), null);
-    if (!parsed.ok) return renderForm(c, { ...state, errors: parsed.errors }, 400);
-    const t = await createToolkit(deps.store, c.get('user')!, ws, parsed.input);
-    return redirectTo(c, `${base(ws)}/${t.id}?created=1`);
+    const r = await saveToolkit(deps, c.get('user')!, ws, { op: 'create', body: inputFromState(state) });
+    if (!r.ok) return saveFailure(c, r, state);
+    return redirectTo(c, `${base(ws)}/${r.toolkit.id}?created=1`);
   });
 
-  app.get('/w/:ws/toolkits/:id', async (c) => {
-    const ws = c.get('ws');
+  app.get('/:id', async (c) => {
     const toolkit = await toolkitOr404(c);
     return c.html(await toolkitPage(c, toolkit));
   });
@@ -165,7 +170,7 @@ export function toolkitRoutes(deps: Deps) {
     );
   };
 
-  app.get('/w/:ws/toolkits/:id/edit', async (c) => {
+  app.get('/:id/edit', async (c) => {
     const toolkit = await toolkitOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
@@ -181,7 +186,7 @@ export function toolkitRoutes(deps: Deps) {
     });
   });
 
-  app.post('/w/:ws/toolkits/:id', async (c) => {
+  app.post('/:id', async (c) => {
     const toolkit = await toolkitOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
@@ -193,34 +198,25 @@ export function toolkitRoutes(deps: Deps) {
       state = { ...state, scope: toolkit.credential.scope, credentialId: toolkit.credential.credentialId };
       return renderForm(c, state);
     }
-    const parsed = await parseToolkitInput(deps, ws, inputFromState(state), toolkit);
-    if (!parsed.ok) return renderForm(c, { ...state, errors: parsed.errors }, 400);
-    const changes = credentialChanged(toolkit.credential, parsed.input.credential);
-    if (changes && ws.kind === 'project' && !formString(body, 'confirm_change')) {
-      const preview: Toolkit = { ...toolkit, credential: parsed.input.credential };
-      // Who cannot run it after the change, and who could not before either (the dialog tells them apart).
-      const [after, before] = await Promise.all([membersNotReady(deps.store, ws, preview), membersNotReady(deps.store, ws, toolkit)]);
-      const pending = { ...state, change: { ...after, before: before.affected } };
-      if (isHtmx(c)) return c.html(<ToolkitForm ws={ws} state={pending} options={await options(c)} />);
-      return c.html(<ToolkitFormPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} state={pending} options={await options(c)} confirmPage />);
-    }
-    await updateToolkitChecked(deps, c.get('user'), ws, toolkit, parsed.input);
+    const r = await saveToolkit(deps, c.get('user')!, ws, { op: 'update', existing: toolkit, body: inputFromState(state), confirmed: !!formString(body, 'confirm_change') });
+    if (!r.ok) return saveFailure(c, r, state);
     return redirectTo(c, `${base(ws)}/${toolkit.id}?saved=1`);
   });
 
-  app.post('/w/:ws/toolkits/:id/delete', async (c) => {
+  app.post('/:id/delete', async (c) => {
     const toolkit = await toolkitOr404(c);
     const denied = requireEditor(c);
     if (denied) return denied;
-    await deleteToolkit(deps.store, c.get('user'), c.get('ws'), toolkit.id);
+    const r = await saveToolkit(deps, c.get('user')!, c.get('ws'), { op: 'delete', existing: toolkit });
+    if (!r.ok) return saveFailure(c, r);
     return redirectTo(c, `${base(c.get('ws'))}?deleted=${encodeURIComponent(toolkit.name)}`);
   });
 
-  app.post('/w/:ws/toolkits/:id/run/:tool', async (c) => {
+  app.post('/:id/run/:tool', async (c) => {
     const toolkit = await toolkitOr404(c);
     const ws = c.get('ws');
     const toolName = c.req.param('tool');
-    const tool = getToolkitType(toolkit.type)?.tools.find((t) => t.name === toolName);
+    const tool = getTool(toolkit.type, toolName);
     if (!tool) throw new NotFound();
     const body = await c.req.parseBody();
     const input: Record<string, unknown> = {};
@@ -229,13 +225,13 @@ export function toolkitRoutes(deps: Deps) {
       if (i.type === 'boolean') input[i.name] = v === 'on' || v === 'true';
       else if (v.trim() !== '') input[i.name] = v;
     }
-    const result = await runTool(deps, c.get('user')!, ws, toolkit, toolName, input);
+    const result = await runToolkit(deps, { user: c.get('user')!, ws, toolkit, tool: toolName, input });
     if (isHtmx(c)) return c.html(<RunOutcome ws={ws} toolkit={toolkit} toolName={toolName} result={result} />);
     return c.html(await toolkitPage(c, toolkit, { runResult: { tool: toolName, result } }));
   });
 
   // Near miss fixed in one step: give the member's own credential the ID the toolkit expects.
-  app.post('/w/:ws/toolkits/:id/adopt-credential', async (c) => {
+  app.post('/:id/adopt-credential', async (c) => {
     const toolkit = await toolkitOr404(c);
     if (toolkit.credential.scope !== 'private') throw new NotFound();
     const user = c.get('user')!;

@@ -1,9 +1,11 @@
 // Workspaces: the home redirect, creating projects, and a project's members.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { MembersPage, MembersSection, NewProjectPage, type MembersProps } from '../../views/workspace';
-import { addMember, changeMemberRole, createProject, findWorkspace, listMembers, removeMember, type MemberChange } from '../store/workspaces';
+import { findWorkspace, listMembers } from '../store/workspaces';
+import { changeMembership, createProject, type MembershipChange } from '../services/change-membership';
+import { MEMBER_FAILURES } from '../domain/failures';
 import { canManageMembers, parseRole } from '../domain/access';
-import { normalizeUsername, validateProjectName } from '../domain/names';
+import { normalizeUsername } from '../domain/names';
 import type { AppEnv, Deps } from '../env';
 import { formString, isHtmx, loadFrame } from './helpers';
 import { NotFound, refuse } from './errors';
@@ -18,12 +20,12 @@ export function loadWorkspace(deps: Deps): MiddlewareHandler<AppEnv> {
   };
 }
 
-const MEMBER_ERRORS: Record<Exclude<MemberChange, { ok: true }>['reason'], string> = {
-  no_such_user: 'There is no user with that username.',
-  already_member: 'That user is already a member of this project.',
-  not_member: 'That user is not a member of this project.',
-  last_admin: 'A project needs at least one admin. Make someone else admin first.',
-};
+/** The sentence for a refused membership change (the first field's message for bad input). */
+function memberFailure(r: Exclude<MembershipChange, { ok: true }>): string {
+  if (r.reason === 'invalid_input') return Object.values(r.errors)[0];
+  if (r.reason === 'forbidden' || r.reason === 'not_found') throw new NotFound();
+  return MEMBER_FAILURES[r.reason].message;
+}
 
 /** Returns the sub-app for /, /projects and /w/:ws/members (the workspace is loaded by loadWorkspace). */
 export function workspaceRoutes(deps: Deps) {
@@ -34,11 +36,10 @@ export function workspaceRoutes(deps: Deps) {
   app.get('/projects/new', async (c) => c.html(<NewProjectPage frame={await loadFrame(deps, c, null, 'projects')} />));
 
   app.post('/projects', async (c) => {
-    const name = formString(await c.req.parseBody(), 'name').trim();
-    const error = validateProjectName(name);
-    if (error) return c.html(<NewProjectPage frame={await loadFrame(deps, c, null, 'projects')} name={name} error={error} />, 400);
-    const project = await createProject(deps.store, c.get('user')!, name);
-    return c.redirect(`/w/${project.slug}/members`, 303);
+    const name = formString(await c.req.parseBody(), 'name');
+    const r = await createProject(deps, c.get('user')!, name);
+    if (!r.ok) return c.html(<NewProjectPage frame={await loadFrame(deps, c, null, 'projects')} name={name.trim()} error={r.errors.name} />, 400);
+    return c.redirect(`/w/${r.project.slug}/members`, 303);
   });
 
   app.get('/w/:ws', (c) => c.redirect(`/w/${c.req.param('ws')}/toolkits`, 303));
@@ -65,28 +66,25 @@ export function workspaceRoutes(deps: Deps) {
     const body = await c.req.parseBody();
     const username = normalizeUsername(formString(body, 'username'));
     const role = parseRole(formString(body, 'role'));
-    if (!username || !role) {
-      const errors = { username: username ? undefined : 'Enter a username.', role: role ? undefined : 'Choose a role.' };
-      return renderMembers(c, { form: { username, role: role ?? undefined, errors } }, 400);
-    }
-    const result = await addMember(deps.store, c.get('user'), c.get('ws'), username, role);
-    if (!result.ok) return renderMembers(c, { form: { username, role, errors: { username: MEMBER_ERRORS[result.reason] } } }, result.reason === 'already_member' ? 409 : 400);
+    const result = await changeMembership(deps, c.get('user')!, c.get('ws'), { op: 'add', username, role });
+    const form = { username, role: role ?? undefined };
+    if (!result.ok && result.reason === 'invalid_input') return renderMembers(c, { form: { ...form, errors: result.errors } }, 400);
+    if (!result.ok) return renderMembers(c, { form: { ...form, errors: { username: memberFailure(result) } } }, result.reason === 'already_member' ? 409 : 400);
     return redirectOrRender(c, { notice: { tone: 'success', text: `${username} was added as ${role}.` } });
   });
 
   app.post('/w/:ws/members/:username/role', requireAdmin, async (c) => {
     const role = parseRole(formString(await c.req.parseBody(), 'role'));
-    if (!role) return renderMembers(c, { notice: { tone: 'danger', text: 'Choose a role.' } }, 400);
     const username = normalizeUsername(c.req.param('username'));
-    const result = await changeMemberRole(deps.store, c.get('user'), c.get('ws'), username, role);
-    if (!result.ok) return renderMembers(c, { notice: { tone: 'danger', text: MEMBER_ERRORS[result.reason] } }, 409);
+    const result = await changeMembership(deps, c.get('user')!, c.get('ws'), { op: 'role', username, role });
+    if (!result.ok) return renderMembers(c, { notice: { tone: 'danger', text: memberFailure(result) } }, result.reason === 'invalid_input' ? 400 : 409);
     return redirectOrRender(c, { notice: { tone: 'success', text: `${username} is now ${role}.` } });
   });
 
   app.post('/w/:ws/members/:username/remove', requireAdmin, async (c) => {
     const username = normalizeUsername(c.req.param('username'));
-    const result = await removeMember(deps.store, c.get('user'), c.get('ws'), username);
-    if (!result.ok) return renderMembers(c, { notice: { tone: 'danger', text: MEMBER_ERRORS[result.reason] } }, 409);
+    const result = await changeMembership(deps, c.get('user')!, c.get('ws'), { op: 'remove', username });
+    if (!result.ok) return renderMembers(c, { notice: { tone: 'danger', text: memberFailure(result) } }, 409);
     if (username === c.get('user')!.username) {
       if (isHtmx(c)) return c.body(null, 200, { 'HX-Redirect': '/' });
       return c.redirect('/', 303);

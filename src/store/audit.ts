@@ -2,10 +2,13 @@
 import type Database from 'better-sqlite3';
 import { chainHash, GENESIS_HASH } from '../crypto/audit-hash';
 import type { Store, Tx } from './store';
+import { DAY_MS, type AuditEvent, type AuditEventFull, type AuditOutcome, type AuditScope, type ChainState, type ExecutionStats } from '../domain/audit-event';
+
+export { DAY_MS };
+export type { AuditEvent, AuditEventFull, AuditOutcome, AuditScope, ChainState, ExecutionStats };
 
 export type AuditActor = { id: string; username: string } | null;
 export type AuditWorkspace = { id: number; ref: string } | null;
-export type AuditOutcome = 'success' | 'failure' | 'denied';
 
 export type AuditInput = {
   actor: AuditActor;
@@ -17,18 +20,6 @@ export type AuditInput = {
   details?: Record<string, unknown>;
 };
 
-export type AuditEvent = {
-  id: number;
-  at: number;
-  actorUserId: string | null;
-  actor: string | null;
-  workspaceId: number | null;
-  workspace: string | null;
-  action: string;
-  target: string | null;
-  outcome: string;
-  details: Record<string, unknown>;
-};
 
 /** The fields an event's hash covers, in the form that is hashed. */
 export function hashedFields(e: Omit<AuditEvent, 'details'> & { detailsJson: string }) {
@@ -128,18 +119,19 @@ export async function verifyAuditChain(store: Store, from?: ChainCheckpoint): Pr
       const expectedId = lastId + 1;
       if (r.id !== expectedId) return { ok: false, count: lastId, brokenId: r.id, reason: `event ${expectedId} is missing` };
       if (r.prev_hash !== prev) return { ok: false, count: lastId, brokenId: r.id, reason: 'its link to the previous event is wrong' };
-      const fields = {
+      // The one definition of what the hash covers: hashedFields, as when it was appended.
+      const fields = hashedFields({
         id: r.id,
         at: r.at,
-        actor_user_id: r.actor_user_id,
+        actorUserId: r.actor_user_id,
         actor: r.actor,
-        workspace_id: r.workspace_id,
+        workspaceId: r.workspace_id,
         workspace: r.workspace,
         action: r.action,
         target: r.target,
         outcome: r.outcome,
-        details: r.details_json,
-      };
+        detailsJson: r.details_json,
+      });
       if (chainHash(store.auditKey, prev, fields) !== r.hash) return { ok: false, count: lastId, brokenId: r.id, reason: 'its content does not match its hash' };
       prev = r.hash;
       lastId = r.id;
@@ -150,7 +142,6 @@ export async function verifyAuditChain(store: Store, from?: ChainCheckpoint): Pr
   return { ok: true, count: lastId, lastId, lastHash: prev };
 }
 
-export type ChainState = { verifiedThrough: number; checkedAt: number; latestId: number; broken?: { id: number; reason: string } };
 
 // The last verified event per store (one per running app). A re-check continues from it, so
 // verifying after the first time costs only the new events; "full" starts again from event 1.
@@ -204,8 +195,6 @@ function latestAuditId(store: Store): number {
 // ---------------------------------------------------------------------------------------------
 // Reading the log
 
-/** What a user may read of the log: everything (instance admin) or the projects they administer. */
-export type AuditScope = { kind: 'all' } | { kind: 'projects'; workspaceIds: number[] };
 
 /** Returns the user's audit scope, or null when they may not read the log at all. */
 export async function auditScopeFor(store: Store, user: { id: string; isAdmin: boolean }): Promise<AuditScope | null> {
@@ -411,7 +400,6 @@ export async function* iterateAuditEvents(store: Store, scope: AuditScope, q: Om
   }
 }
 
-export type AuditEventFull = AuditEvent & { prevHash: string; hash: string };
 
 /** Returns one event with its chain hashes if the scope allows it, else null. */
 export async function getAuditEvent(store: Store, scope: AuditScope, id: number): Promise<AuditEventFull | null> {
@@ -424,14 +412,7 @@ export async function getAuditEvent(store: Store, scope: AuditScope, id: number)
 // ---------------------------------------------------------------------------------------------
 // Execution statistics (the audit page's charts)
 
-export const DAY_MS = 86_400_000;
 
-export type ExecutionStats = {
-  /** UTC days, oldest first, each with its successful and failed runs. */
-  days: { day: number; success: number; failure: number }[];
-  /** The most-run toolkits, most runs first. */
-  toolkits: { target: string; name: string; workspace: string | null; success: number; failure: number }[];
-};
 
 type StatsEntry = {
   firstDay: number;

@@ -7,24 +7,11 @@ import { createDataKey, openSecrets, sealSecrets, unwrapDataKey, wrapDataKey } f
 import { appendAudit, type AuditActor } from './audit';
 import { credentialBinding } from './keys';
 import { writeTx, type Store, type Tx } from './store';
-import type { Workspace } from './workspaces';
+import type { CredentialMeta, ToolkitRef, Workspace } from '../domain/models';
 
 type Row = typeof credentials.$inferSelect;
 
-/** What anyone allowed to see a credential may see: never a secret. */
-export type CredentialMeta = {
-  rowId: number;
-  credentialId: string;
-  name: string;
-  type: string;
-  scope: 'project' | 'private';
-  fields: Record<string, string>;
-  createdBy: string | null;
-  createdAt: number;
-  updatedAt: number;
-  lastUsedAt: number | null;
-  lastTest: { at: number; ok: boolean; message: string } | null;
-};
+export type { CredentialMeta, ToolkitRef };
 
 function toMeta(r: Row, ws: Pick<Workspace, 'kind'>, createdBy: string | null): CredentialMeta {
   return {
@@ -213,7 +200,6 @@ export async function recordConnectionTest(store: Store, ws: Workspace, rowId: n
     .run();
 }
 
-export type ToolkitRef = { id: number; name: string; workspace: string; workspaceName: string };
 
 /**
  * Returns the toolkits that resolve to this credential: for a project credential, the project's

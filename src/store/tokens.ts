@@ -5,7 +5,9 @@ import { appendAudit } from './audit';
 import { prepared } from './prepared';
 import { writeTx, type Store } from './store';
 
-export type ApiTokenInfo = { id: number; name: string; createdAt: number; lastUsedAt: number | null };
+import type { ApiTokenInfo } from '../domain/models';
+
+export type { ApiTokenInfo };
 
 export type TokenInsert = { ok: true; id: number; name: string } | { ok: false; reason: 'name_taken' };
 

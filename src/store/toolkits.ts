@@ -2,28 +2,22 @@
 // (already checked against the caller) and filters by it in the same query.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { credentials, memberships, toolkits, users, workspaces } from '../../db/schema';
-import { resolveCredential, statusOf, type Candidate, type CredentialScope, type ToolkitStatus } from '../domain/resolution';
+import { memberStatus, type Candidate, type CredentialScope, type ToolkitStatus } from '../domain/resolution';
 import { getToolkitType } from '../toolkits';
 import { appendAudit, type AuditActor } from './audit';
 import { prepared } from './prepared';
 import { openCredentialSecrets } from './credentials';
 import { writeTx, type Store } from './store';
-import { listMembers, type Workspace } from './workspaces';
+import { listMembers } from './workspaces';
+import type { MemberCredentialState, Toolkit, ToolkitInput, Workspace } from '../domain/models';
+
+export type { MemberCredentialState, Toolkit, ToolkitInput };
 
 type Row = typeof toolkits.$inferSelect;
 
 /** The columns a resolution candidate is made of (never the sealed secrets). */
 const CANDIDATE = { rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type };
 
-export type Toolkit = {
-  id: number;
-  name: string;
-  type: string;
-  settings: Record<string, string>;
-  credential: { scope: CredentialScope; credentialId: string; rowId: number | null };
-  createdAt: number;
-  updatedAt: number;
-};
 
 function toToolkit(r: Row): Toolkit {
   return {
@@ -93,13 +87,6 @@ export async function privateCandidates(store: Store, userId: string): Promise<C
       .prepare(),
   ).all({ userId });
 }
-
-export type ToolkitInput = {
-  name: string;
-  type: string;
-  settings: Record<string, string>;
-  credential: { scope: CredentialScope; credentialId: string; rowId: number | null };
-};
 
 function credentialDetails(c: ToolkitInput['credential']) {
   return { scope: c.scope, credential_id: c.credentialId };
@@ -190,7 +177,6 @@ export async function deleteToolkit(store: Store, actor: AuditActor, ws: Workspa
   });
 }
 
-export type MemberCredentialState = { username: string; role: string; credential: Candidate | null };
 
 /**
  * For each member of the project, their own private credential with this Credential ID (or
@@ -325,7 +311,7 @@ export async function toolkitStatuses(store: Store, ws: Workspace, userId: strin
   for (const t of list) {
     const kind = getToolkitType(t.type);
     const found = { projectCredential: t.credential.rowId ? (byRow.get(t.credential.rowId) ?? null) : null, privateCredential: byId.get(t.credential.credentialId) ?? null };
-    statuses.set(t.id, kind ? statusOf(resolveCredential(t.credential, kind.credentialTypes, found)) : 'credential_missing');
+    statuses.set(t.id, kind ? memberStatus(t.credential, kind.credentialTypes, found) : 'credential_missing');
   }
   return statuses;
 }
@@ -341,10 +327,10 @@ export async function membersNotReady(store: Store, ws: Workspace, t: Pick<Toolk
   const accepted = getToolkitType(t.type)?.credentialTypes ?? [];
   if (t.credential.scope === 'project') {
     const members = await listMembers(store, ws);
-    const ok = resolveCredential(t.credential, accepted, await findResolutionCandidates(store, ws, t, '')).ok;
-    return { affected: ok ? [] : members.map((m) => m.username), total: members.length };
+    const ready = memberStatus(t.credential, accepted, await findResolutionCandidates(store, ws, t, '')) === 'ready';
+    return { affected: ready ? [] : members.map((m) => m.username), total: members.length };
   }
   const members = await memberCredentials(store, ws, t.credential.credentialId);
-  const affected = members.filter((m) => !m.credential || !accepted.includes(m.credential.type)).map((m) => m.username);
+  const affected = members.filter((m) => memberStatus(t.credential, accepted, { privateCredential: m.credential }) !== 'ready').map((m) => m.username);
   return { affected, total: members.length };
 }

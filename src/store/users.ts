@@ -6,7 +6,9 @@ import { appendAudit, type AuditActor } from './audit';
 import { writeTx, type Store, type Tx } from './store';
 
 export type UserRow = typeof users.$inferSelect;
-export type PublicUser = { id: string; username: string; isAdmin: boolean; disabled: boolean; createdAt: number };
+import type { PublicUser, UserWithProjects } from '../domain/models';
+
+export type { PublicUser, UserWithProjects };
 
 function toPublic(u: UserRow): PublicUser {
   return { id: u.id, username: u.username, isAdmin: u.isAdmin, disabled: u.disabled, createdAt: u.createdAt };
@@ -76,7 +78,6 @@ export async function findUserByUsername(store: Store, username: string): Promis
   return u ? toPublic(u) : undefined;
 }
 
-export type UserWithProjects = PublicUser & { projects: number };
 
 /** Returns every user with the number of projects they belong to, oldest first (the Users page). */
 export async function listUsersWithProjects(store: Store): Promise<UserWithProjects[]> {

@@ -1,25 +1,15 @@
 // Workspaces (each user's Private one and team projects) and project membership.
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import { memberships, sessions, users, workspaces } from '../../db/schema';
-import type { ProjectRole, WorkspaceRole } from '../domain/access';
+import type { ProjectRole } from '../domain/access';
 import { pickFreeSlug, slugFromName } from '../domain/names';
 import { appendAudit, type AuditActor } from './audit';
 import { prepared } from './prepared';
 import { writeTx, type Store, type Tx } from './store';
 
-/** A workspace as the current user may see it, with their role in it. */
-export type Workspace = {
-  id: number;
-  kind: 'private' | 'project';
-  /** 'private' for the caller's Private workspace, else the project's slug. */
-  ref: string;
-  name: string;
-  role: WorkspaceRole;
-  /** The owner of a Private workspace (the caller); null for projects. */
-  ownerUserId: string | null;
-};
+import type { Member, ProjectSummary, Workspace } from '../domain/models';
 
-export type ProjectSummary = { id: number; slug: string; name: string; role: ProjectRole };
+export type { Member, ProjectSummary, Workspace };
 
 /** Returns the caller's Private workspace. */
 export async function getPrivateWorkspace(store: Store, userId: string): Promise<Workspace> {
@@ -86,7 +76,6 @@ export async function createProject(store: Store, actor: { id: string; username:
   });
 }
 
-export type Member = { userId: string; username: string; role: ProjectRole; since: number };
 
 /** Returns the members of a project the caller already has access to, by username. */
 export async function listMembers(store: Store, ws: Workspace): Promise<Member[]> {

@@ -7,7 +7,8 @@ import { gitlabToolkit } from './gitlab';
 import { httpToolkit } from './http';
 import { jiraToolkit } from './jira';
 import { slackToolkit } from './slack';
-import type { ToolDef, ToolkitType } from './types';
+import { z } from 'zod';
+import { toolInputSchema, type ToolDef, type ToolkitType } from './types';
 
 export * from './types';
 
@@ -26,6 +27,7 @@ export function getToolkitType(type: string): ToolkitType | undefined {
   return BY_TYPE.get(type);
 }
 
+/** Returns a tool of a toolkit type by name, or undefined. */
 export function getTool(toolkitType: ToolkitType | string, name: string): ToolDef | undefined {
   const t = typeof toolkitType === 'string' ? getToolkitType(toolkitType) : toolkitType;
   return t?.tools.find((tool) => tool.name === name);
@@ -34,4 +36,13 @@ export function getTool(toolkitType: ToolkitType | string, name: string): ToolDe
 /** Toolkit types that can run with a credential of the given credential type. */
 export function toolkitTypesForCredentialType(credentialType: string): ToolkitType[] {
   return TOOLKIT_TYPES.filter((t) => t.credentialTypes.includes(credentialType));
+}
+
+/**
+ * Returns the JSON Schema (draft 2020-12) of a tool's input, or null when there is no such tool:
+ * what MCP clients and the OpenAPI document are given, made from the same zod schema that checks it.
+ */
+export function toolInputJsonSchema(toolkitType: ToolkitType | string, toolName: string): Record<string, unknown> | null {
+  const tool = getTool(toolkitType, toolName);
+  return tool ? (z.toJSONSchema(toolInputSchema(tool)) as Record<string, unknown>) : null;
 }

@@ -1,4 +1,7 @@
-// Shared types and validation for toolkit types (src/toolkits/*.ts).
+// Shared types and validation for toolkit types (src/toolkits/*.ts). Inputs and settings are
+// checked by zod schemas made from each type's declarations; the same schemas describe the tools
+// to the API (GET /toolkit-types), to OpenAPI and to MCP clients (JSON Schema).
+import { z } from 'zod';
 
 export type ToolInput = {
   name: string;
@@ -75,138 +78,143 @@ function lowerFirst(label: string): string {
 /** Key used in `errors` for problems with the input as a whole. */
 export const FORM_ERROR_KEY = '_form';
 
+/** The longest text a tool input may hold (an issue body, a JQL query, a JSON body as text). */
+export const TOOL_TEXT_MAX_LENGTH = 65_536;
+
+/** The error map of a failed parse: one message per input (the first), `_form` for the whole. */
+function errorsOf(issues: z.core.$ZodIssue[], unknownKey: (key: string) => string): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) if (!Object.hasOwn(errors, key)) put(errors, key, unknownKey(key.slice(0, 100)));
+      continue;
+    }
+    const key = issue.path.length ? String(issue.path[0]) : FORM_ERROR_KEY;
+    if (!Object.hasOwn(errors, key)) put(errors, key, issue.message);
+  }
+  return errors;
+}
+
+/** The schema of one tool input: its type, its length limit, its options, and its messages. */
+function inputSchema(def: ToolInput): z.ZodType {
+  const missing = `Enter the ${lowerFirst(def.label)}.`;
+  const meta = { title: def.label, ...(def.help ? { description: def.help } : {}) };
+  const message = (wrong: string) => (iss: { input?: unknown }) => (iss.input === undefined ? missing : wrong);
+  let schema: z.ZodType;
+  switch (def.type) {
+    case 'string':
+      schema = def.options
+        ? z.enum(def.options as [string, ...string[]], { error: message(`${def.label} must be one of ${def.options.join(', ')}.`) })
+        : z.string({ error: message(`${def.label} must be text.`) }).max(TOOL_TEXT_MAX_LENGTH, `${def.label} can be at most ${TOOL_TEXT_MAX_LENGTH} characters long.`);
+      break;
+    case 'number':
+      schema = z.number({ error: message(`${def.label} must be a number.`) });
+      break;
+    case 'boolean':
+      schema = z.boolean({ error: message(`${def.label} must be true or false.`) });
+      break;
+    case 'object':
+      schema = z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())], {
+        error: (iss) => (iss.input === undefined ? missing : typeof iss.input === 'string' ? `${def.label} must be valid JSON.` : `${def.label} must be a JSON object.`),
+      });
+      break;
+  }
+  schema = schema.meta(meta);
+  return def.required ? schema : schema.optional();
+}
+
+/** The zod schema of a tool's input (strict: unknown inputs are errors). */
+export function toolInputSchema(tool: ToolDef) {
+  return z.strictObject(Object.fromEntries(tool.input.map((d) => [d.name, inputSchema(d)])));
+}
+
+/** Form-friendly coercions before the schema: blank is absent, numbers and booleans from text, JSON text. */
+function coerceToolInput(tool: ToolDef, input: Record<string, unknown>): Record<string, unknown> {
+  const defs = new Map(tool.input.map((d) => [d.name, d]));
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(input)) {
+    const def = defs.get(key);
+    if (!def) {
+      put(out, key, raw);
+      continue;
+    }
+    if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) continue;
+    let value = raw;
+    if (typeof raw === 'string') {
+      if (def.type === 'number' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw)) value = Number(raw.trim());
+      else if (def.type === 'boolean' && ['true', 'on', 'false'].includes(raw.trim().toLowerCase())) value = raw.trim().toLowerCase() !== 'false';
+      else if (def.type === 'object') {
+        try {
+          value = JSON.parse(raw);
+        } catch {
+          /* left as text: the schema says it is not valid JSON */
+        }
+      } else if (def.options) value = def.options.find((o) => o.toLowerCase() === raw.trim().toLowerCase()) ?? raw;
+    }
+    put(out, key, value);
+  }
+  return out;
+}
+
 /**
- * Checks a tool's input: required inputs present, types right, no unknown
- * keys. Form-friendly coercions: numbers from numeric strings, booleans from
+ * Checks a tool's input against its schema: required inputs present, types right, no unknown
+ * keys. Form-friendly coercions first: numbers from numeric strings, booleans from
  * "true"/"false"/"on", objects from JSON text. Blank strings count as absent.
  */
 export function validateToolInput(
   tool: ToolDef,
   input: unknown,
 ): { ok: true; input: Record<string, unknown> } | { ok: false; errors: Record<string, string> } {
-  const errors: Record<string, string> = {};
-  const out: Record<string, unknown> = {};
   if (input === undefined || input === null) input = {};
-  if (!isRecord(input)) {
-    return { ok: false, errors: { [FORM_ERROR_KEY]: 'The tool input must be an object of named values.' } };
-  }
-  const defs = new Map(tool.input.map((d) => [d.name, d]));
-  for (const key of Object.keys(input)) {
-    if (!defs.has(key)) {
-      put(errors, key, `The ${tool.label} tool has no input called "${key.slice(0, 100)}".`);
-    }
-  }
-  for (const def of tool.input) {
-    const raw = Object.hasOwn(input, def.name) ? input[def.name] : undefined;
-    const missing =
-      raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '');
-    if (missing) {
-      if (def.required) put(errors, def.name, `Enter the ${lowerFirst(def.label)}.`);
-      continue;
-    }
-    const result = coerce(def, raw);
-    if ('error' in result) put(errors, def.name, result.error);
-    else put(out, def.name, result.value);
-  }
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, input: out };
+  if (!isRecord(input)) return { ok: false, errors: { [FORM_ERROR_KEY]: 'The tool input must be an object of named values.' } };
+  const parsed = toolInputSchema(tool).safeParse(coerceToolInput(tool, input));
+  if (!parsed.success) return { ok: false, errors: errorsOf(parsed.error.issues, (key) => `The ${tool.label} tool has no input called "${key}".`) };
+  return { ok: true, input: parsed.data as Record<string, unknown> };
 }
 
-function coerce(def: ToolInput, raw: unknown): { value: unknown } | { error: string } {
-  switch (def.type) {
-    case 'string': {
-      if (typeof raw !== 'string') return { error: `${def.label} must be text.` };
-      if (def.options) {
-        const match = def.options.find((o) => o.toLowerCase() === raw.trim().toLowerCase());
-        if (match === undefined) {
-          return { error: `${def.label} must be one of ${def.options.join(', ')}.` };
+/** The zod schema of a toolkit type's settings: optional one-line texts of at most 2,000 characters. */
+export function settingsSchema(toolkitType: ToolkitType) {
+  return z.strictObject(
+    Object.fromEntries(
+      toolkitType.settings.map((def) => {
+        let schema = z
+          .string({ error: (iss) => (iss.input === undefined ? `Enter the ${lowerFirst(def.label)}.` : `${def.label} must be text.`) })
+          .max(SETTING_MAX_LENGTH, `${def.label} can be at most ${SETTING_MAX_LENGTH} characters long.`)
+          .regex(/^[^\u0000-\u001f\u007f]*$/, `${def.label} cannot contain line breaks or control characters.`)
+          .meta({ title: def.label, ...(def.help ? { description: def.help } : {}) });
+        if (def.validate) {
+          const check = def.validate;
+          schema = schema.superRefine((value, ctx) => {
+            const problem = check(value);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          });
         }
-        return { value: match };
-      }
-      return { value: raw };
-    }
-    case 'number': {
-      if (typeof raw === 'number') {
-        return Number.isFinite(raw) ? { value: raw } : { error: `${def.label} must be a number.` };
-      }
-      if (typeof raw === 'string' && /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw)) {
-        const n = Number(raw.trim());
-        if (Number.isFinite(n)) return { value: n };
-      }
-      return { error: `${def.label} must be a number.` };
-    }
-    case 'boolean': {
-      if (typeof raw === 'boolean') return { value: raw };
-      if (typeof raw === 'string') {
-        const v = raw.trim().toLowerCase();
-        if (v === 'true' || v === 'on') return { value: true };
-        if (v === 'false') return { value: false };
-      }
-      return { error: `${def.label} must be true or false.` };
-    }
-    case 'object': {
-      if (typeof raw === 'string') {
-        try {
-          return { value: JSON.parse(raw) };
-        } catch {
-          return { error: `${def.label} must be valid JSON.` };
-        }
-      }
-      if (typeof raw === 'object') return { value: raw };
-      return { error: `${def.label} must be a JSON object.` };
-    }
-  }
+        return [def.name, def.required ? schema : schema.optional()];
+      }),
+    ),
+  );
 }
 
 /**
- * Checks a toolkit's settings: strings only, trimmed, required ones present,
- * no unknown names, each passing its own `validate`. Blank optional settings
- * are left out of the result.
+ * Checks a toolkit's settings against the type's schema: strings only, trimmed, required ones
+ * present, no unknown names, each passing its own `validate`. Blank optional settings are left
+ * out of the result.
  */
 export function validateSettings(
   toolkitType: ToolkitType,
   settings: unknown,
 ): { ok: true; settings: Record<string, string> } | { ok: false; errors: Record<string, string> } {
-  const errors: Record<string, string> = {};
-  const out: Record<string, string> = {};
   if (settings === undefined || settings === null) settings = {};
-  if (!isRecord(settings)) {
-    return { ok: false, errors: { [FORM_ERROR_KEY]: 'The settings must be an object of named values.' } };
+  if (!isRecord(settings)) return { ok: false, errors: { [FORM_ERROR_KEY]: 'The settings must be an object of named values.' } };
+  const trimmed: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(settings)) {
+    const value = typeof raw === 'string' ? raw.trim() : raw;
+    if (value === '' || value === null || value === undefined) continue;
+    put(trimmed, key, value);
   }
-  const defs = new Map(toolkitType.settings.map((d) => [d.name, d]));
-  for (const key of Object.keys(settings)) {
-    if (!defs.has(key)) {
-      put(errors, key, `${toolkitType.label} toolkits have no setting called "${key.slice(0, 100)}".`);
-    }
-  }
-  for (const def of toolkitType.settings) {
-    const raw = Object.hasOwn(settings, def.name) ? settings[def.name] : undefined;
-    if (raw !== undefined && raw !== null && typeof raw !== 'string') {
-      put(errors, def.name, `${def.label} must be text.`);
-      continue;
-    }
-    const value = (raw ?? '').trim();
-    if (value === '') {
-      if (def.required) put(errors, def.name, `Enter the ${lowerFirst(def.label)}.`);
-      continue;
-    }
-    if (value.length > SETTING_MAX_LENGTH) {
-      put(errors, def.name, `${def.label} can be at most ${SETTING_MAX_LENGTH} characters long.`);
-      continue;
-    }
-    if (/[\u0000-\u001f\u007f]/.test(value)) {
-      put(errors, def.name, `${def.label} cannot contain line breaks or control characters.`);
-      continue;
-    }
-    const problem = def.validate?.(value) ?? null;
-    if (problem) {
-      put(errors, def.name, problem);
-      continue;
-    }
-    put(out, def.name, value);
-  }
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, settings: out };
+  const parsed = settingsSchema(toolkitType).safeParse(trimmed);
+  if (!parsed.success) return { ok: false, errors: errorsOf(parsed.error.issues, (key) => `${toolkitType.label} toolkits have no setting called "${key}".`) };
+  return { ok: true, settings: parsed.data as Record<string, string> };
 }
 
 // ---------------------------------------------------------------------------

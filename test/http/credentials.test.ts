@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCredentialForUse } from '../../src/store/credentials';
 import { findWorkspace, getPrivateWorkspace } from '../../src/store/workspaces';
 import { type TestApp } from '../helpers/app';
-import { project, useScenario, type User } from '../helpers/scenario';
+import { project, useScenario } from '../helpers/scenario';
 import { closedPortUrl, type FakeService } from '../helpers/fake-services';
 
 const ALLOW_LOOPBACK = { env: { OUTBOUND_ALLOW_HOSTS: '127.0.0.1' } };

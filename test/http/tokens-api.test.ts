@@ -2,7 +2,7 @@
 // DELETE /api/v1/tokens/:id revokes one of them (another person's is 404), names are unique per
 // person; and the Settings page's Agents section.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiToken } from '../../src/routes/settings';
+import { createApiToken } from '../../src/services/create-api-token';
 import { createTestApp, type TestApp } from '../helpers/app';
 
 let t: TestApp;
@@ -70,7 +70,7 @@ describe('Settings page', () => {
     expect(first.status).toBe(201);
     const again = await t.browser('POST', '/settings/tokens', { cookie: alice.cookie, form: { name: 'laptop' } });
     expect(again.status).toBe(409);
-    expect(await again.text()).toContain('You already have a token with this name.');
+    expect(await again.text()).toContain('You already have a token named &quot;laptop&quot;. Choose another name.');
     expect((await t.browser('POST', '/settings/tokens', { cookie: bob.cookie, form: { name: 'laptop' } })).status).toBe(201);
     expect((await t.api('GET', '/tokens', alice.token)).json.filter((x: any) => x.name === 'laptop')).toHaveLength(1);
   });

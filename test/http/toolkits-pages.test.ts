@@ -6,7 +6,7 @@
 // See CONTRACT.md §3 (words on screen) and §4 (roles, 404 for what one may not see).
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app';
-import { startFakeService, type FakeService } from '../helpers/fake-services';
+import { startFakeService } from '../helpers/fake-services';
 
 type User = Awaited<ReturnType<TestApp['user']>>;
 

@@ -1,27 +1,38 @@
 // Runs one tool of a toolkit for one executing user: validate the input, resolve the credential
 // (inline, on every run), call the service with it, record the run. Expected failures come back
-// as values that the page and the API turn into their own answers.
-import { findResolutionCandidates, openResolvedCredential, recordExecution, type Toolkit } from '../store/toolkits';
-import type { Workspace } from '../store/workspaces';
+// as values (src/domain/failures.ts) that the pages, the API and the MCP endpoint translate.
+//
+// Call shape: runToolkit(deps, { user, ws, toolkit, tool, input, origin? }).
+// `origin` says where the run came from when it was not a page or the JSON API, e.g.
+// { via: 'mcp', client: 'Claude Desktop' }: it is written into the toolkit.execute audit event's
+// details as "via" and "client".
+import { findResolutionCandidates, openResolvedCredential, recordExecution } from '../store/toolkits';
+import type { Toolkit, Workspace } from '../domain/models';
 import { getCredentialType } from '../domain/credential-types';
-import { resolveCredential, type Resolution } from '../domain/resolution';
+import { resolveCredential } from '../domain/resolution';
 import type { Deps } from '../env';
 import { callService } from '../http/service-call';
-import { getToolkitType, isPlanError, validateToolInput } from './index';
+import { outboundFailureMessage, type RunFailure } from '../domain/failures';
+import { getTool, getToolkitType, isPlanError, validateToolInput } from '../toolkits';
+import { z } from 'zod';
+
+
+/** The API's body to run a tool (the input's own schema is the tool's: see toolInputJsonSchema). */
+export const ExecuteBody = z.object({
+  tool: z.string({ error: 'Name the tool to run.' }).max(100, 'Name the tool to run.'),
+  input: z.record(z.string(), z.unknown(), { error: 'input must be an object.' }).optional(),
+});
 
 export type RunCredential = { scope: 'project' | 'private'; credentialId: string; owner: string };
 
-/** Where a run was asked for, when not the pages or the API: goes into the audit event's details. */
+/** Where a run was asked for, when not a page or the JSON API. */
 export type RunOrigin = { via: 'mcp'; client: string };
+
+export type RunRequest = { user: { id: string; username: string }; ws: Workspace; toolkit: Toolkit; tool: string; input: unknown; origin?: RunOrigin };
 
 export type RunResult =
   | { ok: true; tool: string; result: { status: number; body: unknown }; credential: RunCredential; durationMs: number }
-  | { ok: false; reason: 'invalid_input'; errors: Record<string, string> }
-  | { ok: false; reason: 'unknown_tool' }
-  | (Extract<Resolution, { ok: false }> & { tool: string })
-  | { ok: false; reason: 'destination_not_allowed'; host: string; credential: RunCredential }
-  | { ok: false; reason: 'upstream_error'; status: number; body: unknown; credential: RunCredential }
-  | { ok: false; reason: 'upstream_unreachable'; message: string; credential: RunCredential };
+  | ({ ok: false; tool: string; credential?: RunCredential } & RunFailure);
 
 /** The outcome label of a run, for metrics and the log: `success`, `service_error` (the service
  *  answered below 500 but reported a failure) or the failure reason. */
@@ -30,20 +41,31 @@ export function runOutcome(r: RunResult, serviceFailed = false): string {
   return r.reason;
 }
 
-/** Runs `toolName` of `toolkit` as `user`; never throws for expected failures. Every run is counted
- *  in the metrics and leaves one log line (ids, outcome and timings only). */
-export async function runTool(deps: Deps, user: { id: string; username: string }, ws: Workspace, toolkit: Toolkit, toolName: string, rawInput: unknown, origin?: RunOrigin): Promise<RunResult> {
+/** Runs `req.tool` of `req.toolkit` as `req.user`; never throws for expected failures. Every run is
+ *  counted in the metrics and leaves one log line (ids, outcome and timings only). */
+export async function runToolkit(deps: Deps, req: RunRequest): Promise<RunResult> {
+  return runToolkitWith(deps, req, STORE_STEPS);
+}
+
+/** The two store reads of a run: finding the credential, then opening it for the call. */
+export type RunSteps = { findCandidates: typeof findResolutionCandidates; openCredential: typeof openResolvedCredential };
+
+const STORE_STEPS: RunSteps = { findCandidates: findResolutionCandidates, openCredential: openResolvedCredential };
+
+/** runToolkit with its store reads named: tests use it to delete a credential between the two. */
+export async function runToolkitWith(deps: Deps, req: RunRequest, steps: RunSteps): Promise<RunResult> {
+  const { user, ws, toolkit, tool: toolName } = req;
   const started = performance.now();
   const timing: RunTiming = { upstreamMs: null, serviceFailed: false };
   let result: RunResult | undefined;
   try {
-    result = await run(deps, user, ws, toolkit, toolName, rawInput, timing, origin);
+    result = await run(deps, req, timing, steps);
     return result;
   } finally {
     const ms = performance.now() - started;
     const outcome = result ? runOutcome(result, timing.serviceFailed) : 'error';
     deps.metrics.toolkitExecution(toolkit.type, outcome, ms / 1000, timing.upstreamMs === null ? null : timing.upstreamMs / 1000);
-    const known = !!getToolkitType(toolkit.type)?.tools.some((t) => t.name === toolName);
+    const known = !!getTool(toolkit.type, toolName);
     const status = result && 'result' in result ? result.result.status : result && result.reason === 'upstream_error' ? result.status : null;
     deps.log.info('toolkit executed', {
       user: user.username,
@@ -55,30 +77,23 @@ export async function runTool(deps: Deps, user: { id: string; username: string }
       status,
       durationMs: Math.round(ms),
       upstreamMs: timing.upstreamMs === null ? null : Math.round(timing.upstreamMs),
+      ...(req.origin ? { via: req.origin.via } : {}),
     });
   }
 }
 
 type RunTiming = { upstreamMs: number | null; serviceFailed: boolean };
 
-async function run(
-  deps: Deps,
-  user: { id: string; username: string },
-  ws: Workspace,
-  toolkit: Toolkit,
-  toolName: string,
-  rawInput: unknown,
-  timing: RunTiming,
-  origin: RunOrigin | undefined,
-): Promise<RunResult> {
+async function run(deps: Deps, req: RunRequest, timing: RunTiming, steps: RunSteps): Promise<RunResult> {
+  const { user, ws, toolkit, tool: toolName, input: rawInput, origin } = req;
   const started = performance.now();
   const kind = getToolkitType(toolkit.type);
-  const tool = kind?.tools.find((t) => t.name === toolName);
-  if (!kind || !tool) return { ok: false, reason: 'unknown_tool' };
+  const tool = kind && getTool(kind, toolName);
+  if (!kind || !tool) return { ok: false, reason: 'unknown_tool', tool: toolName };
   const checked = validateToolInput(tool, rawInput ?? {});
-  if (!checked.ok) return { ok: false, reason: 'invalid_input', errors: checked.errors };
+  if (!checked.ok) return { ok: false, reason: 'invalid_input', errors: checked.errors, tool: toolName };
   const planned = tool.plan(checked.input, toolkit.settings);
-  if (isPlanError(planned)) return { ok: false, reason: 'invalid_input', errors: { [planned.field ?? '_form']: planned.error } };
+  if (isPlanError(planned)) return { ok: false, reason: 'invalid_input', errors: { [planned.field ?? '_form']: planned.error }, tool: toolName };
 
   const record = (outcome: 'success' | 'failure', details: Record<string, unknown>, credentialRowId: number | null) =>
     recordExecution(deps.store, ws, {
@@ -90,7 +105,7 @@ async function run(
       details: { ...details, ...(origin ? { via: origin.via, client: origin.client } : {}), duration_ms: Math.round(performance.now() - started), input_keys: Object.keys(checked.input) },
     });
 
-  const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, await findResolutionCandidates(deps.store, ws, toolkit, user.id));
+  const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, await steps.findCandidates(deps.store, ws, toolkit, user.id));
   if (!resolution.ok) {
     await record('failure', { error: resolution.reason, credential: { scope: toolkit.credential.scope, credential_id: toolkit.credential.credentialId } }, null);
     return { ...resolution, tool: toolName };
@@ -98,8 +113,12 @@ async function run(
   const owner = resolution.scope === 'private' ? user.username : ws.ref;
   const credential: RunCredential = { scope: resolution.scope, credentialId: resolution.credential.credentialId, owner };
   const auditCredential = { scope: credential.scope, credential_id: credential.credentialId, owner };
-  const opened = await openResolvedCredential(deps.store, ws, resolution.scope, resolution.credential.rowId, user.id);
-  if (!opened) return { ok: false, reason: 'credential_missing', credentialId: toolkit.credential.credentialId, tool: toolName };
+  const opened = await steps.openCredential(deps.store, ws, resolution.scope, resolution.credential.rowId, user.id);
+  if (!opened) {
+    // Deleted between resolution and decryption: audited like every other run.
+    await record('failure', { error: 'credential_missing', credential: auditCredential }, null);
+    return { ok: false, reason: 'credential_missing', credentialId: credential.credentialId, scope: credential.scope, tool: toolName };
+  }
   const type = getCredentialType(opened.type)!;
 
   const calledAt = performance.now();
@@ -108,13 +127,12 @@ async function run(
   if (!result.ok) {
     const reason = result.reason === 'destination_not_allowed' ? 'destination_not_allowed' : 'upstream_unreachable';
     await record('failure', { error: reason, credential: auditCredential }, resolution.credential.rowId);
-    if (result.reason === 'destination_not_allowed') return { ok: false, reason: 'destination_not_allowed', host: result.host, credential };
-    const message = result.reason === 'timeout' ? 'The service did not answer within 15 seconds.' : result.reason === 'too_large' ? 'The answer was larger than 1 MiB.' : result.message;
-    return { ok: false, reason: 'upstream_unreachable', message, credential };
+    if (result.reason === 'destination_not_allowed') return { ok: false, reason: 'destination_not_allowed', host: result.host, credential, tool: toolName };
+    return { ok: false, reason: 'upstream_unreachable', message: outboundFailureMessage(result), credential, tool: toolName };
   }
   if (result.status >= 500) {
     await record('failure', { error: 'upstream_error', status: result.status, credential: auditCredential }, resolution.credential.rowId);
-    return { ok: false, reason: 'upstream_error', status: result.status, body: result.body, credential };
+    return { ok: false, reason: 'upstream_error', status: result.status, credential, tool: toolName };
   }
   const failed = tool.failed?.(result.body);
   timing.serviceFailed = !!failed;

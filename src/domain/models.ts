@@ -1,0 +1,68 @@
+// The shapes the store returns and the views render. Pure types: the store fills them from its
+// rows, services pass them on, views read them; nothing here touches the database.
+import type { ProjectRole, WorkspaceRole } from './access';
+import type { Candidate, CredentialScope } from './resolution';
+
+/** A workspace as the current user may see it, with their role in it. */
+export type Workspace = {
+  id: number;
+  kind: 'private' | 'project';
+  /** 'private' for the caller's Private workspace, else the project's slug. */
+  ref: string;
+  name: string;
+  role: WorkspaceRole;
+  /** The owner of a Private workspace (the caller); null for projects. */
+  ownerUserId: string | null;
+};
+
+export type ProjectSummary = { id: number; slug: string; name: string; role: ProjectRole };
+
+export type Member = { userId: string; username: string; role: ProjectRole; since: number };
+
+/** The credential a toolkit names: the project's row (rowId) or an agreed private Credential ID. */
+export type ToolkitCredentialRef = { scope: CredentialScope; credentialId: string; rowId: number | null };
+
+export type Toolkit = {
+  id: number;
+  name: string;
+  type: string;
+  settings: Record<string, string>;
+  credential: ToolkitCredentialRef;
+  createdAt: number;
+  updatedAt: number;
+};
+
+/** A checked toolkit, ready to be written. */
+export type ToolkitInput = {
+  name: string;
+  type: string;
+  settings: Record<string, string>;
+  credential: ToolkitCredentialRef;
+};
+
+/** A project member and their own private credential with a given Credential ID (or null). */
+export type MemberCredentialState = { username: string; role: string; credential: Candidate | null };
+
+/** What anyone allowed to see a credential may see: never a secret. */
+export type CredentialMeta = {
+  rowId: number;
+  credentialId: string;
+  name: string;
+  type: string;
+  scope: 'project' | 'private';
+  fields: Record<string, string>;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+  lastUsedAt: number | null;
+  lastTest: { at: number; ok: boolean; message: string } | null;
+};
+
+/** A toolkit that uses a credential, with the workspace it lives in. */
+export type ToolkitRef = { id: number; name: string; workspace: string; workspaceName: string };
+
+export type ApiTokenInfo = { id: number; name: string; createdAt: number; lastUsedAt: number | null };
+
+export type PublicUser = { id: string; username: string; isAdmin: boolean; disabled: boolean; createdAt: number };
+
+export type UserWithProjects = PublicUser & { projects: number };

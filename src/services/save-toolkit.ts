@@ -1,0 +1,140 @@
+// Saving a toolkit: create, update (with the credential-change check and who would be left
+// without a working credential) and delete. The pages and the API call these and only translate
+// the typed results into their answers.
+import { getCredential } from '../store/credentials';
+import { createToolkit, credentialChanged, deleteToolkit, membersNotReady, updateToolkit } from '../store/toolkits';
+import type { AuditActor } from '../store/audit';
+import type { Toolkit, ToolkitInput, Workspace } from '../domain/models';
+import { canEdit } from '../domain/access';
+import { CREDENTIAL_ID_MAX_LENGTH, validateCredentialId } from '../domain/credential-id';
+import { getCredentialType } from '../domain/credential-types';
+import type { Deps } from '../env';
+import { getToolkitType, TOOLKIT_TYPES, validateSettings } from '../toolkits';
+import { z } from 'zod';
+import { SETTING_MAX_LENGTH } from '../toolkits';
+
+
+/** The longest toolkit name. */
+export const TOOLKIT_NAME_MAX_LENGTH = 120;
+
+/** The API's body to create a toolkit. */
+export const ToolkitCreateBody = z.object({
+  name: z.string().max(TOOLKIT_NAME_MAX_LENGTH),
+  type: z.enum(TOOLKIT_TYPES.map((t) => t.type) as [string, ...string[]]),
+  settings: z.record(z.string(), z.string().max(SETTING_MAX_LENGTH)).optional().describe("The type's own options, never a secret."),
+  credential: z.object({
+    scope: z.enum(['project', 'private']),
+    credential_id: z.string().max(CREDENTIAL_ID_MAX_LENGTH).describe('A project credential of this project, or the ID each member’s private credential has.'),
+  }),
+});
+
+/** The API's body to change a toolkit: any of the same parts. */
+export const ToolkitUpdateBody = ToolkitCreateBody.omit({ type: true }).partial();
+
+/** Who in the project would not be ready with a credential configuration, and how many members there are. */
+export type MembersNotReady = { affected: string[]; total: number };
+
+/** The change dialog's content: who would not be ready after the change, and who was not before it either. */
+export type CredentialChangePreview = MembersNotReady & { before: string[] };
+
+export type ToolkitSaveFailure =
+  | { ok: false; reason: 'forbidden' }
+  | { ok: false; reason: 'invalid_input'; errors: Record<string, string> }
+  | { ok: false; reason: 'not_found' };
+
+export type ToolkitSave =
+  | { ok: true; op: 'create'; toolkit: Toolkit }
+  | {
+      ok: true;
+      op: 'update';
+      toolkit: Toolkit;
+      /** Set when the credential changed: members who cannot run it as now configured. */
+      membersWithoutCredential?: string[];
+    }
+  | { ok: true; op: 'delete'; toolkit: Toolkit }
+  /** A project toolkit's credential would change and the caller has not confirmed it yet. */
+  | { ok: false; reason: 'confirmation_required'; input: ToolkitInput; change: CredentialChangePreview }
+  | ToolkitSaveFailure;
+
+export type ToolkitCommand =
+  | { op: 'create'; body: Record<string, unknown> }
+  /** `confirmed`: the caller saw the change dialog (the API never asks: it answers members_without_credential). */
+  | { op: 'update'; existing: Toolkit; body: Record<string, unknown>; confirmed: boolean }
+  | { op: 'delete'; existing: Toolkit };
+
+/** Creates, updates or deletes a toolkit of `ws` as `actor`; expected failures come back as values. */
+export async function saveToolkit(deps: Deps, actor: { id: string; username: string }, ws: Workspace, cmd: ToolkitCommand): Promise<ToolkitSave> {
+  if (!canEdit(ws.role)) return { ok: false, reason: 'forbidden' };
+  if (cmd.op === 'delete') {
+    const gone = await deleteToolkit(deps.store, actor, ws, cmd.existing.id);
+    return gone ? { ok: true, op: 'delete', toolkit: cmd.existing } : { ok: false, reason: 'not_found' };
+  }
+  const parsed = await parseToolkitInput(deps, ws, cmd.body, cmd.op === 'update' ? cmd.existing : null);
+  if (!parsed.ok) return { ok: false, reason: 'invalid_input', errors: parsed.errors };
+  if (cmd.op === 'create') return { ok: true, op: 'create', toolkit: await createToolkit(deps.store, actor, ws, parsed.input) };
+
+  const changed = credentialChanged(cmd.existing.credential, parsed.input.credential);
+  if (changed && ws.kind === 'project' && !cmd.confirmed) {
+    // Who cannot run it after the change, and who could not before either (the dialog tells them apart).
+    const [after, before] = await Promise.all([membersNotReady(deps.store, ws, parsed.input), membersNotReady(deps.store, ws, cmd.existing)]);
+    return { ok: false, reason: 'confirmation_required', input: parsed.input, change: { ...after, before: before.affected } };
+  }
+  const updated = await updateToolkit(deps.store, actor as AuditActor, ws, cmd.existing.id, parsed.input);
+  if (!updated) return { ok: false, reason: 'not_found' };
+  if (!changed) return { ok: true, op: 'update', toolkit: updated };
+  return { ok: true, op: 'update', toolkit: updated, membersWithoutCredential: (await membersNotReady(deps.store, ws, updated)).affected };
+}
+
+export type ParsedToolkit = { ok: true; input: ToolkitInput } | { ok: false; errors: Record<string, string> };
+
+/**
+ * Returns the checked toolkit input. With `existing` (an update) missing parts keep their value.
+ * A project credential must be this project's and of a type the toolkit accepts; a private one
+ * is an agreed Credential ID (each member's own credential is looked up when they run it).
+ */
+async function parseToolkitInput(deps: Deps, ws: Workspace, body: Record<string, unknown>, existing: Toolkit | null): Promise<ParsedToolkit> {
+  const errors: Record<string, string> = {};
+  const name = body.name === undefined && existing ? existing.name : typeof body.name === 'string' ? body.name.trim() : '';
+  if (!name) errors.name = 'Give the toolkit a name.';
+  else if (name.length > 120) errors.name = 'Use at most 120 characters.';
+
+  const typeName = body.type === undefined && existing ? existing.type : typeof body.type === 'string' ? body.type : '';
+  const kind = getToolkitType(typeName);
+  if (!kind) errors.type = `Type must be one of ${TOOLKIT_TYPES.map((t) => t.type).join(', ')}.`;
+
+  let settings: Record<string, string> = existing?.settings ?? {};
+  if (kind && (body.settings !== undefined || !existing)) {
+    const checked = validateSettings(kind, body.settings ?? {});
+    if (checked.ok) settings = checked.settings;
+    else for (const [k, v] of Object.entries(checked.errors)) errors[`settings.${k}`] = v;
+  }
+
+  let credential: ToolkitInput['credential'] | null = existing ? existing.credential : null;
+  const ref = body.credential;
+  if (ref !== undefined || !existing) {
+    credential = null;
+    if (!ref || typeof ref !== 'object' || Array.isArray(ref)) {
+      errors.credential = 'Choose the credential this toolkit uses.';
+    } else {
+      const { scope, credential_id: rawId } = ref as Record<string, unknown>;
+      const credentialId = typeof rawId === 'string' ? rawId.trim() : '';
+      if (scope !== 'project' && scope !== 'private') errors['credential.scope'] = 'Scope must be "project" or "private".';
+      else if (scope === 'project' && ws.kind !== 'project') errors['credential.scope'] = 'A toolkit in your Private workspace uses private credentials only.';
+      else if (!credentialId) errors['credential.credential_id'] = scope === 'project' ? 'Choose a project credential.' : 'Enter the Credential ID every member’s private credential will have.';
+      else if (scope === 'private') {
+        const idError = validateCredentialId(credentialId);
+        if (idError) errors['credential.credential_id'] = idError;
+        else credential = { scope, credentialId, rowId: null };
+      } else {
+        const found = await getCredential(deps.store, ws, credentialId);
+        if (!found) errors['credential.credential_id'] = `This project has no credential with Credential ID ${credentialId}.`;
+        else if (kind && !kind.credentialTypes.includes(found.type)) {
+          errors['credential.credential_id'] = `${credentialId} is a ${getCredentialType(found.type)?.label ?? found.type} credential; ${kind.label} toolkits need ${kind.credentialTypes.map((t) => getCredentialType(t)?.label ?? t).join(' or ')}.`;
+        } else credential = { scope, credentialId, rowId: found.rowId };
+      }
+    }
+  }
+  if (Object.keys(errors).length || !kind || !credential) return { ok: false, errors };
+  return { ok: true, input: { name, type: kind.type, settings, credential } };
+}
+

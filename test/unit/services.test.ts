@@ -1,0 +1,158 @@
+// The services' typed results, called directly on a real migrated database (no HTTP): what each
+// use case answers for its expected failures, that a failed step leaves nothing half-written,
+// and that a run whose credential vanishes mid-run is audited like every other run.
+import { describe, expect, it } from 'vitest';
+import { findResolutionCandidates, getToolkit, openResolvedCredential } from '../../src/store/toolkits';
+import { findWorkspace } from '../../src/store/workspaces';
+import { getCredential } from '../../src/store/credentials';
+import { verifyAuditChain } from '../../src/store/audit';
+import { runToolkit, runToolkitWith } from '../../src/services/run-toolkit';
+import { saveCredential } from '../../src/services/save-credential';
+import { saveToolkit } from '../../src/services/save-toolkit';
+import { changeMembership, createProject } from '../../src/services/change-membership';
+import { createApiToken } from '../../src/services/create-api-token';
+import { project, useScenario } from '../helpers/scenario';
+import type { TestApp } from '../helpers/app';
+
+const s = useScenario();
+const SECRET = 'ghp_CANARY_SERVICES_93ad';
+
+async function setup() {
+  const t = await s.fresh({ env: { OUTBOUND_ALLOW_HOSTS: '127.0.0.1' } });
+  const svc = await s.fake({ [SECRET]: 'alice-gh' });
+  const alice = await t.user('alice');
+  const bob = await t.user('bob');
+  await project(t, alice, 'Platform', [[bob, 'viewer']]);
+  const ws = async (u: { id: string }, ref: string) => (await findWorkspace(t.deps.store, u.id, ref))!;
+  return { t, svc, alice, bob, ws };
+}
+
+const count = (t: TestApp, table: string) => (t.db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+describe('runToolkit', () => {
+  it('audits a run whose private credential is deleted between resolution and decryption', async () => {
+    const { t, svc, alice, ws } = await setup();
+    const own = await ws(alice, 'private');
+    const made = await saveCredential(t.deps, { actor: alice, ws: own }, { op: 'create', name: 'GitHub Token', type: 'github', credentialId: null, fields: { base_url: svc.url }, secrets: { token: SECRET } });
+    expect(made.ok).toBe(true);
+    const platform = await ws(alice, 'platform');
+    const created = await saveToolkit(t.deps, alice, platform, { op: 'create', body: { name: 'GitHub', type: 'github', settings: {}, credential: { scope: 'private', credential_id: 'github_token' } } });
+    if (!created.ok) throw new Error(created.reason);
+
+    const result = await runToolkitWith(
+      t.deps,
+      { user: alice, ws: platform, toolkit: created.toolkit, tool: 'get_authenticated_user', input: {} },
+      {
+        findCandidates: async (...args) => {
+          const found = await findResolutionCandidates(...args);
+          // The owner deletes it right after the run found it.
+          const gone = await saveCredential(t.deps, { actor: alice, ws: own }, { op: 'delete', existing: (await getCredential(t.deps.store, own, 'github_token'))! });
+          expect(gone.ok).toBe(true);
+          return found;
+        },
+        openCredential: openResolvedCredential,
+      },
+    );
+    expect(result).toMatchObject({ ok: false, reason: 'credential_missing', credentialId: 'github_token', scope: 'private', tool: 'get_authenticated_user' });
+    expect(svc.requests).toHaveLength(0);
+    const events = t.db.$client.prepare("SELECT actor, outcome, details_json FROM audit_events WHERE action = 'toolkit.execute'").all() as { actor: string; outcome: string; details_json: string }[];
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ actor: 'alice', outcome: 'failure' });
+    expect(JSON.parse(events[0].details_json)).toMatchObject({ tool: 'get_authenticated_user', error: 'credential_missing', credential: { scope: 'private', credential_id: 'github_token', owner: 'alice' } });
+    expect(events[0].details_json).not.toContain(SECRET);
+  });
+
+  it('writes the origin of an MCP run into the audit event', async () => {
+    const { t, svc, alice, ws } = await setup();
+    const own = await ws(alice, 'private');
+    await saveCredential(t.deps, { actor: alice, ws: own }, { op: 'create', name: 'GitHub Token', type: 'github', credentialId: null, fields: { base_url: svc.url }, secrets: { token: SECRET } });
+    const created = await saveToolkit(t.deps, alice, own, { op: 'create', body: { name: 'GitHub', type: 'github', settings: {}, credential: { scope: 'private', credential_id: 'github_token' } } });
+    if (!created.ok) throw new Error(created.reason);
+    const r = await runToolkit(t.deps, { user: alice, ws: own, toolkit: created.toolkit, tool: 'get_authenticated_user', input: {}, origin: { via: 'mcp', client: 'Claude Desktop' } });
+    expect(r.ok).toBe(true);
+    const e = t.db.$client.prepare("SELECT details_json FROM audit_events WHERE action = 'toolkit.execute'").get() as { details_json: string };
+    expect(JSON.parse(e.details_json)).toMatchObject({ via: 'mcp', client: 'Claude Desktop', credential: { owner: 'alice' } });
+  });
+});
+
+describe('saveCredential', () => {
+  it('rolls back entirely when a step fails: no row, no key, no event', async () => {
+    const { t, alice, ws } = await setup();
+    const own = await ws(alice, 'private');
+    const before = { credentials: count(t, 'credentials'), events: count(t, 'audit_events') };
+    // A real failure inside the transaction: the audit insert is refused by the database.
+    t.db.$client.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events WHEN NEW.action = 'credential.create' BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
+    await expect(
+      saveCredential(t.deps, { actor: alice, ws: own }, { op: 'create', name: 'GitHub Token', type: 'github', credentialId: null, fields: {}, secrets: { token: SECRET } }),
+    ).rejects.toThrow(/audit refused/);
+    expect(count(t, 'credentials')).toBe(before.credentials);
+    expect(count(t, 'audit_events')).toBe(before.events);
+    t.db.$client.exec('DROP TRIGGER refuse_audit');
+    expect((await verifyAuditChain(t.deps.store)).ok).toBe(true);
+    // The same input then saves: nothing of the failed attempt was left behind to clash with.
+    expect(await saveCredential(t.deps, { actor: alice, ws: own }, { op: 'create', name: 'GitHub Token', type: 'github', credentialId: null, fields: {}, secrets: { token: SECRET } })).toMatchObject({
+      ok: true,
+      credential: { credentialId: 'github_token' },
+    });
+  });
+
+  it('answers its expected failures as values, never with a secret', async () => {
+    const { t, alice, bob, ws } = await setup();
+    const own = await ws(alice, 'private');
+    const platformAsBob = await ws(bob, 'platform');
+    const create = (w: typeof own, body: Record<string, unknown>) =>
+      saveCredential(t.deps, { actor: alice, ws: w }, { op: 'create', name: 'GitHub Token', type: 'github', credentialId: null, fields: {}, secrets: { token: SECRET }, ...body });
+    expect(await saveCredential(t.deps, { actor: bob, ws: platformAsBob }, { op: 'create', name: 'x', type: 'github', credentialId: null, fields: {}, secrets: { token: SECRET } })).toEqual({ ok: false, reason: 'forbidden' });
+    const bad = await create(own, { name: '', type: 'nope', secrets: 'x' });
+    expect(bad).toMatchObject({ ok: false, reason: 'invalid_input', errors: { name: expect.any(String), type: expect.any(String), secrets: expect.any(String) } });
+    expect(await create(own, { name: '!!!' })).toMatchObject({ ok: false, reason: 'invalid_input', errors: { credential_id: expect.stringContaining('no letters or digits') } });
+    expect((await create(own, {})).ok).toBe(true);
+    expect(await create(own, {})).toEqual({ ok: false, reason: 'credential_id_taken', credentialId: 'github_token' });
+    const existing = (await getCredential(t.deps.store, own, 'github_token'))!;
+    const moved = await saveCredential(t.deps, { actor: alice, ws: own }, { op: 'update', existing, fields: { base_url: 'https://elsewhere.example' } });
+    expect(moved).toMatchObject({ ok: false, reason: 'invalid_input', errors: { 'secrets.token': expect.any(String) } });
+    expect(JSON.stringify([bad, moved])).not.toContain(SECRET);
+  });
+});
+
+describe('saveToolkit', () => {
+  it('asks for confirmation before a project toolkit’s credential changes, and names who would not be ready', async () => {
+    const { t, alice, bob, ws } = await setup();
+    const platform = await ws(alice, 'platform');
+    const created = await saveToolkit(t.deps, alice, platform, { op: 'create', body: { name: 'GitHub', type: 'github', settings: {}, credential: { scope: 'private', credential_id: 'github_token' } } });
+    if (!created.ok) throw new Error(created.reason);
+    const body = { credential: { scope: 'private', credential_id: 'gh_other' } };
+    const asked = await saveToolkit(t.deps, alice, platform, { op: 'update', existing: created.toolkit, body, confirmed: false });
+    expect(asked).toMatchObject({ ok: false, reason: 'confirmation_required', change: { affected: ['alice', 'bob'], total: 2 } });
+    expect((await getToolkit(t.deps.store, platform, created.toolkit.id))!.credential.credentialId).toBe('github_token');
+    const saved = await saveToolkit(t.deps, alice, platform, { op: 'update', existing: created.toolkit, body, confirmed: true });
+    expect(saved).toMatchObject({ ok: true, op: 'update', membersWithoutCredential: ['alice', 'bob'], toolkit: { credential: { credentialId: 'gh_other' } } });
+    expect(await saveToolkit(t.deps, bob, await ws(bob, 'platform'), { op: 'delete', existing: created.toolkit })).toEqual({ ok: false, reason: 'forbidden' });
+    expect(await saveToolkit(t.deps, alice, platform, { op: 'create', body: { name: '', type: 'github', credential: { scope: 'project', credential_id: 'nope' } } })).toMatchObject({
+      ok: false,
+      reason: 'invalid_input',
+      errors: { name: expect.any(String), 'credential.credential_id': expect.stringContaining('nope') },
+    });
+    expect(await saveToolkit(t.deps, alice, platform, { op: 'delete', existing: created.toolkit })).toMatchObject({ ok: true, op: 'delete' });
+    expect(await saveToolkit(t.deps, alice, platform, { op: 'delete', existing: created.toolkit })).toEqual({ ok: false, reason: 'not_found' });
+  });
+});
+
+describe('changeMembership, createProject and createApiToken', () => {
+  it('answer their expected failures as values', async () => {
+    const { t, alice, bob, ws } = await setup();
+    const platform = await ws(alice, 'platform');
+    expect(await changeMembership(t.deps, alice, platform, { op: 'add', username: 'nobody', role: 'viewer' })).toEqual({ ok: false, reason: 'no_such_user' });
+    expect(await changeMembership(t.deps, alice, platform, { op: 'add', username: 'BOB ', role: 'viewer' })).toEqual({ ok: false, reason: 'already_member' });
+    expect(await changeMembership(t.deps, alice, platform, { op: 'role', username: 'bob', role: 'owner' })).toMatchObject({ ok: false, reason: 'invalid_input', errors: { role: expect.any(String) } });
+    expect(await changeMembership(t.deps, alice, platform, { op: 'role', username: 'alice', role: 'viewer' })).toEqual({ ok: false, reason: 'last_admin' });
+    expect(await changeMembership(t.deps, bob, await ws(bob, 'platform'), { op: 'remove', username: 'alice' })).toEqual({ ok: false, reason: 'forbidden' });
+    expect(await changeMembership(t.deps, alice, await ws(alice, 'private'), { op: 'remove', username: 'alice' })).toEqual({ ok: false, reason: 'not_found' });
+    expect(await changeMembership(t.deps, alice, platform, { op: 'role', username: 'bob', role: 'editor' })).toMatchObject({ ok: true, member: { username: 'bob', role: 'editor' } });
+    expect(await createProject(t.deps, alice, '  ')).toMatchObject({ ok: false, reason: 'invalid_input', errors: { name: expect.any(String) } });
+    expect(await createProject(t.deps, alice, 'Data Team')).toMatchObject({ ok: true, project: { slug: 'data-team', role: 'admin' } });
+    expect(await createApiToken(t.deps, alice, 'x'.repeat(81))).toMatchObject({ ok: false, reason: 'invalid_input' });
+    const token = await createApiToken(t.deps, alice, ' ci ');
+    expect(token).toMatchObject({ ok: true, name: 'ci', token: expect.any(String) });
+  });
+});
