@@ -8,7 +8,7 @@ import { loadSession, requireUser, sameOriginOnly } from './auth/guards';
 import { createSessionAuth } from './auth/session';
 import { createThrottle } from './auth/throttle';
 import { createDeviceCookies } from './auth/device-cookie';
-import type { Config } from './config';
+import { publicOrigin, type Config } from './config';
 import type { Db } from './store/db';
 import { createStore, type Clock } from './store/store';
 import type { KeyRing } from './crypto/keyring';
@@ -30,6 +30,7 @@ import { toolkitRoutes } from './routes/toolkits';
 import { adminRoutes } from './routes/admin';
 import { oauthRoutes } from './routes/oauth';
 import { consentFormAction, oauthAuthorizeRoutes, oauthSettingsRoutes } from './routes/oauth-pages';
+import { mcpRoutes } from './routes/mcp';
 
 export type AppOptions = {
   db: Db;
@@ -130,9 +131,10 @@ export function createApp(opts: AppOptions) {
   app.route('/api/v1', apiRoutes(deps));
   app.route('/api', apiFallback());
   app.route('/', oauthRoutes(deps));
+  app.route('/', mcpRoutes(deps));
 
   const pages = new Hono<AppEnv>();
-  pages.use('*', csrf({ origin: (origin, c) => origin === (opts.config.baseUrl?.origin ?? new URL(c.req.url).origin) }));
+  pages.use('*', csrf({ origin: (origin, c) => origin === publicOrigin(opts.config, c.req.url) }));
   pages.use('*', sameOriginOnly(deps));
   pages.use('*', loadSession(deps));
   pages.use('*', async (c, next) => {

@@ -1,0 +1,119 @@
+// Appending to the audit log: in the same transaction as the change it records, chained by HMAC.
+// hashedFields is the one definition of what an event's hash covers (verify.ts uses it too).
+import type Database from 'better-sqlite3';
+import { chainHash, GENESIS_HASH } from '../../crypto/audit-hash';
+import type { Store, Tx } from '../store';
+import type { AuditEvent, AuditOutcome } from '../../domain/audit-event';
+
+export type AuditActor = { id: string; username: string } | null;
+export type AuditWorkspace = { id: number; ref: string } | null;
+
+export type AuditInput = {
+  actor: AuditActor;
+  /** ref is the project's slug, or 'private' for the actor's own Private workspace. */
+  workspace: AuditWorkspace;
+  action: string;
+  target?: string | null;
+  outcome?: AuditOutcome;
+  details?: Record<string, unknown>;
+};
+
+
+/** An event as its row is read from audit_events. */
+export type EventRow = {
+  id: number;
+  at: number;
+  actor_user_id: string | null;
+  actor: string | null;
+  workspace_id: number | null;
+  workspace: string | null;
+  action: string;
+  target: string | null;
+  outcome: string;
+  details_json: string;
+};
+
+/** Returns an event row's fields by their names in code (details still as the stored JSON text). */
+export function rowFields(r: EventRow): Omit<AuditEvent, 'details'> & { detailsJson: string } {
+  return {
+    id: r.id,
+    at: r.at,
+    actorUserId: r.actor_user_id,
+    actor: r.actor,
+    workspaceId: r.workspace_id,
+    workspace: r.workspace,
+    action: r.action,
+    target: r.target,
+    outcome: r.outcome,
+    detailsJson: r.details_json,
+  };
+}
+
+/** The fields an event's hash covers, in the form that is hashed. */
+export function hashedFields(e: Omit<AuditEvent, 'details'> & { detailsJson: string }) {
+  return {
+    id: e.id,
+    at: e.at,
+    actor_user_id: e.actorUserId,
+    actor: e.actor,
+    workspace_id: e.workspaceId,
+    workspace: e.workspace,
+    action: e.action,
+    target: e.target,
+    outcome: e.outcome,
+    details: e.detailsJson,
+  };
+}
+
+// Prepared once per connection: appendAudit is on the hot path of every toolkit run.
+const appendStatements = new WeakMap<object, { last: Database.Statement<[]>; insert: Database.Statement<[Record<string, unknown>]> }>();
+
+function statementsFor(store: Store) {
+  const client = store.db.$client;
+  let s = appendStatements.get(client);
+  if (!s) {
+    s = {
+      last: client.prepare('SELECT id, at, hash FROM audit_events ORDER BY id DESC LIMIT 1'),
+      insert: client.prepare(
+        `INSERT INTO audit_events (id, at, actor_user_id, actor, workspace_id, workspace, action, target, outcome, details_json, prev_hash, hash)
+         VALUES (@id, @at, @actorUserId, @actor, @workspaceId, @workspace, @action, @target, @outcome, @detailsJson, @prevHash, @hash)`,
+      ),
+    };
+    appendStatements.set(client, s);
+  }
+  return s;
+}
+
+/**
+ * Appends one event inside `tx`; throws (failing the whole change) if it cannot be written.
+ * `at` never goes below the previous event's (a clock stepping back is clamped), so time ranges
+ * are id ranges and the log can be searched by time through the primary key.
+ */
+export function appendAudit(store: Store, _tx: Tx, input: AuditInput): number {
+  // `tx` and the prepared statements share one connection, so these run inside the caller's
+  // transaction; refusing outside one keeps an event from ever being written on its own.
+  if (!store.db.$client.inTransaction) throw new Error('appendAudit must run inside the transaction of the change it records');
+  const stmts = statementsFor(store);
+  const last = stmts.last.get() as { id: number; at: number; hash: string } | undefined;
+  const row = {
+    id: (last?.id ?? 0) + 1,
+    at: Math.max(store.clock.now(), last?.at ?? 0),
+    actorUserId: input.actor?.id ?? null,
+    actor: input.actor?.username ?? null,
+    workspaceId: input.workspace?.id ?? null,
+    workspace: input.workspace?.ref ?? null,
+    action: input.action,
+    target: input.target ?? null,
+    outcome: input.outcome ?? 'success',
+    detailsJson: JSON.stringify(input.details ?? {}),
+  };
+  const prevHash = last?.hash ?? GENESIS_HASH;
+  const hash = chainHash(store.auditKey, prevHash, hashedFields(row));
+  stmts.insert.run({ ...row, prevHash, hash });
+  return row.id;
+}
+
+/** Records an event in a transaction of its own (for events with no other change, like a failed login). */
+export async function recordAudit(store: Store, input: AuditInput): Promise<number> {
+  return store.db.transaction((tx) => appendAudit(store, tx, input), { behavior: 'immediate' });
+}
