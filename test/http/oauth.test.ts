@@ -286,7 +286,7 @@ describe('the authorization code flow', () => {
     expect(after.json.error).toBe('invalid_grant');
     expect(auditRows(t, 'oauth.revoke').map((r) => ({ actor: r.actor, reason: JSON.parse(r.details).reason }))).toEqual([{ actor: 'alice', reason: 'refresh_reuse' }]);
     const settings = await (await t.browser('GET', '/settings', { cookie })).text();
-    expect(settings).not.toContain('Claude Desktop');
+    expect(settings).toContain('No connected applications');
 
     // Canaries: no token or code in the logs, the audit log, a page, or the database.
     const secrets = [code, verifier, access1, refresh1, access2, refresh2, access3, refresh3];
