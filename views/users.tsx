@@ -131,7 +131,7 @@ export type UserAction = 'disable' | 'admin-revoke' | 'password';
 const CONFIRM: Record<UserAction, { title: (u: string) => string; text: (u: string) => string; button: string; danger: boolean }> = {
   disable: {
     title: (u) => `Disable ${u}?`,
-    text: (u) => `${u} is signed out everywhere at once and their API tokens are revoked. Their credentials, toolkits and history stay; you can enable the account again later (they will need new tokens).`,
+    text: (u) => `${u} is signed out everywhere at once, and their API tokens and connected agents (OAuth grants) are revoked. Their credentials, toolkits and history stay; you can enable the account again later (they will need new tokens).`,
     button: 'Disable user',
     danger: true,
   },

@@ -38,7 +38,7 @@ const EXPORT_CHUNK = 1_000;
 
 const DONE: Record<string, (u: string) => string> = {
   created: (u) => `${u} was created. Give them their initial password safely.`,
-  disabled: (u) => `${u} was disabled. Their sessions and API tokens ended.`,
+  disabled: (u) => `${u} was disabled. Their sessions, API tokens and OAuth grants ended.`,
   enabled: (u) => `${u} was enabled and can sign in again.`,
   'admin-granted': (u) => `${u} is now an instance admin.`,
   'admin-revoked': (u) => `${u} is no longer an instance admin and was signed out.`,

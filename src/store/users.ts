@@ -4,6 +4,7 @@ import { and, asc, count, eq, ne } from 'drizzle-orm';
 import { apiTokens, memberships, sessions, users, workspaces } from '../../db/schema';
 import { appendAudit, type AuditActor } from './audit';
 import { writeTx, type Store, type Tx } from './store';
+import { revokeUserGrantsTx } from './oauth';
 
 export type UserRow = typeof users.$inferSelect;
 import type { PublicUser, UserWithProjects } from '../domain/models';
@@ -131,7 +132,7 @@ function isLastAdmin(tx: Tx, userId: string): boolean {
 }
 
 /**
- * Disables or enables a user; disabling ends their sessions and revokes their API tokens at once.
+ * Disables or enables a user; disabling ends their sessions, API tokens and OAuth grants at once.
  * The last enabled instance admin cannot be disabled, and nobody disables themselves.
  */
 export async function setUserDisabled(store: Store, actor: AuditActor, userId: string, disabled: boolean): Promise<UserChange> {
@@ -148,6 +149,7 @@ export async function setUserDisabled(store: Store, actor: AuditActor, userId: s
       ? {
           sessions_ended: tx.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id }).all().length,
           tokens_revoked: tx.delete(apiTokens).where(eq(apiTokens.userId, userId)).returning({ id: apiTokens.id }).all().length,
+          oauth_grants_revoked: revokeUserGrantsTx(store, tx, userId),
         }
       : null;
     appendAudit(store, tx, { actor, workspace: null, action: disabled ? 'user.disable' : 'user.enable', target: `user:${u.username}`, ...(ended ? { details: ended } : {}) });

@@ -14,11 +14,12 @@
 // github_token, by bob), platform/Team (project credential team_github that bob created, by
 // alice), private/Mine (bob's own, github_token), other/Theirs (dave's, private github_token).
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { generateKey, parseKeyRing } from '../../src/crypto/keyring';
-import type { TestApp } from '../helpers/app';
+import { ORIGIN, type TestApp } from '../helpers/app';
 import type { FakeService } from '../helpers/fake-services';
 import { project, useScenario, type User } from '../helpers/scenario';
 
@@ -76,6 +77,37 @@ async function read(w: World, res: Response | Promise<Response>) {
   const text = await r.text();
   w.seen.push(text);
   return { status: r.status, text, location: r.headers.get('Location') };
+}
+
+const REDIRECT = 'http://127.0.0.1:8765/callback';
+
+/** Registers an MCP client, has `cookie`'s person allow it, and returns its access and refresh tokens. */
+async function connectAgent(t: TestApp, cookie: string) {
+  const reg = await t.app.request(`${ORIGIN}/oauth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ client_name: 'Agent', redirect_uris: [REDIRECT] }) });
+  const clientId = (await reg.json()).client_id as string;
+  const verifier = randomBytes(32).toString('base64url');
+  const params = { response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, state: 's', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256', resource: `${ORIGIN}/mcp` };
+  const allowed = await t.browser('POST', '/oauth/authorize', { cookie, form: { ...params, decision: 'allow' } });
+  const code = new URL(allowed.headers.get('Location')!).searchParams.get('code')!;
+  const tok = await tokenCall(t, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: clientId });
+  expect(tok.status).toBe(200);
+  return { clientId, access: tok.json.access_token as string, refresh: tok.json.refresh_token as string };
+}
+
+async function tokenCall(t: TestApp, form: Record<string, string>) {
+  const res = await t.app.request(`${ORIGIN}/oauth/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+  return { status: res.status, json: await res.json() };
+}
+
+/** The status of an MCP request (tools/list) with an OAuth access token. */
+async function mcpStatus(t: TestApp, access: string) {
+  const res = await t.app.request(`${ORIGIN}/mcp`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${access}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'test', version: '1' } } }),
+  });
+  await res.text();
+  return res.status;
 }
 
 function auditRows(t: TestApp, action: string) {
@@ -233,8 +265,10 @@ describe('offboarding', () => {
     expectNoCanary(w);
   });
 
-  it('deactivation by API ends sessions and tokens at the next request; their private credentials stay unusable by others', async () => {
+  it('deactivation by API ends sessions, tokens and OAuth grants at the next request; their private credentials stay unusable by others', async () => {
     const w = await world();
+    const agent = await connectAgent(w.t, w.u.bob.cookie);
+    expect(await mcpStatus(w.t, agent.access)).toBe(200);
     expect((await w.t.api('GET', '/me', w.u.bob.token)).status).toBe(200);
     expect((await w.t.browser('GET', '/w/private/toolkits', { cookie: w.u.bob.cookie })).status).toBe(200);
     // Only instance admins; nobody deactivates themselves; unknown is a 404.
@@ -249,7 +283,10 @@ describe('offboarding', () => {
     const page = await w.t.browser('GET', '/w/private/toolkits', { cookie: w.u.bob.cookie });
     expect(page.status).toBe(303);
     expect(page.headers.get('Location')).toMatch(/^\/login/);
-    expect(auditRows(w.t, 'user.disable')).toEqual([{ actor: 'alice', target: 'user:bob', details_json: JSON.stringify({ sessions_ended: 1, tokens_revoked: 1 }) }]);
+    expect(await mcpStatus(w.t, agent.access)).toBe(401);
+    expect((await tokenCall(w.t, { grant_type: 'refresh_token', refresh_token: agent.refresh, client_id: agent.clientId })).status).toBe(400);
+    expect(auditRows(w.t, 'user.disable')).toEqual([{ actor: 'alice', target: 'user:bob', details_json: JSON.stringify({ sessions_ended: 1, tokens_revoked: 1, oauth_grants_revoked: 1 }) }]);
+    expect(w.t.db.$client.prepare('SELECT count(*) AS n FROM oauth_grants WHERE revoked_at IS NULL').get()).toEqual({ n: 0 });
     expect((await w.t.api('GET', '/users/bob/dependencies', w.u.alice.token)).json.active).toBe(false);
 
     // bob's private credential is still his (the row is there), and nobody else runs with it.
@@ -277,9 +314,11 @@ describe('offboarding', () => {
     expect(auditRows(w.t, 'user.disable').map((e) => [e.actor, e.target])).toEqual([['alice', 'user:carol']]);
   });
 
-  it('deactivation by the CLI (another process on the same database) ends sessions and tokens at the next request', async () => {
+  it('deactivation by the CLI (another process on the same database) ends sessions, tokens and OAuth grants at the next request', async () => {
     const key = generateKey();
     const w = await world({ ring: parseKeyRing(key) });
+    const agent = await connectAgent(w.t, w.u.bob.cookie);
+    expect(await mcpStatus(w.t, agent.access)).toBe(200);
     const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: w.t.dir, SECRET_KEY: key };
       for (const k of ['PORT', 'HOST', 'SIGNUP', 'BASE_URL', 'OUTBOUND_ALLOW_HOSTS']) delete env[k];
@@ -296,6 +335,7 @@ describe('offboarding', () => {
     expect(run.stdout).toContain('deactivated bob');
     expect((await w.t.api('GET', '/me', w.u.bob.token)).status).toBe(401);
     expect((await w.t.browser('GET', '/w/private/toolkits', { cookie: w.u.bob.cookie })).status).toBe(303);
+    expect(await mcpStatus(w.t, agent.access)).toBe(401);
     expect(auditRows(w.t, 'user.disable')).toEqual([expect.objectContaining({ actor: null, target: 'user:bob' })]);
     expect((await w.t.api('GET', '/me', w.u.alice.token)).status).toBe(200);
   }, 60_000);
