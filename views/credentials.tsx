@@ -397,7 +397,7 @@ export function CredentialFormPage(props: { frame: Frame; ws: Workspace; state: 
 /** The "Used by" section of a credential's page: the toolkits that would run with it (links) and its last use. */
 export function UsedBy(props: { ws: Workspace; usedBy: ToolkitRef[]; lastUsedAt: number | null }) {
   return (
-    <section class="card stack used-by" id="used-by" aria-labelledby="used-by-title">
+    <section class="card form-card stack used-by" id="used-by" aria-labelledby="used-by-title">
       <h2 id="used-by-title">Used by</h2>
       {props.usedBy.length ? (
         <ul class="plain-list">

@@ -9,7 +9,7 @@ import { Banner, Icon } from './ui';
 export type ProjectDeps = Dependencies & { workspace: string; name: string };
 
 /** One project's dependencies on the person; links when the viewer is in the project. */
-function ProjectDependencyList(props: { p: ProjectDeps; person: string; links: boolean; headingLevel: 'h3' | 'h4' }) {
+function ProjectDependencyList(props: { p: ProjectDeps; person: string; links: boolean; headingLevel: 'h4' | 'h5' }) {
   const { p } = props;
   const H = props.headingLevel;
   const toolkitLink = (t: { id: number; name: string }) => (props.links ? <a href={`/w/${p.workspace}/toolkits/${t.id}`}>{t.name}</a> : <strong>{t.name}</strong>);
@@ -64,7 +64,7 @@ export function UserDependencies(props: { person: string; projects: ProjectDeps[
         busy.map((p) => (
           <div class="stack">
             <h4>{p.name}</h4>
-            <ProjectDependencyList p={p} person={props.person} links={false} headingLevel="h4" />
+            <ProjectDependencyList p={p} person={props.person} links={false} headingLevel="h5" />
           </div>
         ))
       ) : (
@@ -83,26 +83,30 @@ export function RemoveMemberPage(props: { frame: Frame; ws: Workspace; username:
       <p class="crumbs">
         <a href={`/w/${props.ws.ref}/members`}>Members</a> <span>/</span> <span>{props.username}</span>
       </p>
-      <div class="card form-card confirm-card stack">
-        <h2 id="remove-title">
-          Remove {props.username} from {props.ws.name}?
-        </h2>
-        <p>
-          {props.username} loses access to {props.ws.name} at their next request. What they created stays in the project; their private credentials stay theirs and
-          nobody else can run with them.
-        </p>
-        {props.error ? <Banner tone="danger">{props.error}</Banner> : null}
-        <section class="stack" aria-labelledby="depends-title" id="member-dependencies">
-          <h3 id="depends-title">What depends on {props.username} here</h3>
-          <ProjectDependencyList p={{ ...props.deps, workspace: props.ws.ref, name: props.ws.name }} person={props.username} links headingLevel="h4" />
-        </section>
-        <form method="post" action={action} class="form-actions">
-          <a class="btn" href={`/w/${props.ws.ref}/members`}>
-            Cancel
-          </a>
-          <button class="btn btn-danger" type="submit">
-            <Icon name="trash" /> Remove {props.username}
-          </button>
+      <div class="card form-card confirm-card">
+        <form method="post" action={action}>
+          <div class="dialog-body stack">
+            <h2 id="remove-title">
+              Remove {props.username} from {props.ws.name}?
+            </h2>
+            <p>
+              {props.username} loses access to {props.ws.name} at their next request. What they created stays in the project; their private credentials stay theirs and
+              nobody else can run with them.
+            </p>
+            {props.error ? <Banner tone="danger">{props.error}</Banner> : null}
+            <section class="stack" aria-labelledby="depends-title" id="member-dependencies">
+              <h3 id="depends-title">What depends on {props.username} here</h3>
+              <ProjectDependencyList p={{ ...props.deps, workspace: props.ws.ref, name: props.ws.name }} person={props.username} links headingLevel="h4" />
+            </section>
+          </div>
+          <div class="dialog-actions">
+            <a class="btn" href={`/w/${props.ws.ref}/members`}>
+              Cancel
+            </a>
+            <button class="btn btn-danger" type="submit">
+              <Icon name="trash" /> Remove {props.username}
+            </button>
+          </div>
         </form>
       </div>
     </AppPage>
