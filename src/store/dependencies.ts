@@ -57,6 +57,8 @@ export async function projectDependencies(store: Store, ws: Pick<Workspace, 'id'
         .filter((m) => memberStatus(ref, accepted, { privateCredential: m.credential }) === 'ready')
         .map((m) => m.username);
     }
+    // FALLBACK (issue #15 part A): pass `fallbackCreatedBy` (the creator of the toolkit's fallback
+    // credential row) and the fallback candidate to memberStatus once toolkits carry one.
     list.push({ id: r.id, name: r.name, createdBy: r.createdBy, scope: r.scope, credentialCreatedBy: r.scope === 'project' ? r.credentialCreatedBy : null, readyMembers });
   }
   return dependenciesOf(username, creds, list);
