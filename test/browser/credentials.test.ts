@@ -5,7 +5,7 @@
 // field without JavaScript); a refused page is the calm error page, never a bare fragment.
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newPage, screenshotWidths, signUp, startServer, type Server, tearDown } from './harness';
+import { createToken, launchBrowser, newPage, screenshotWidths, signUp, startServer, type Server, tearDown } from './harness';
 
 type TestPage = Page & { errors: string[] };
 type ApiType = { type: string; label: string; fields: { name: string; label: string; secret: boolean; required: boolean; default?: string }[] };
@@ -17,13 +17,6 @@ const canary = (type: string) => `canary-${type}-s3cret-value`;
 const plainValue = (name: string) => (name === 'base_url' ? 'https://example.com' : name === 'email' ? 'me@example.com' : 'value');
 
 /** Creates a personal access token on the Settings page and returns it. */
-async function createToken(page: Page, baseUrl: string, name: string): Promise<string> {
-  await page.goto(`${baseUrl}/settings`);
-  await page.getByLabel('Token name').fill(name);
-  await page.getByRole('button', { name: 'Create token' }).click();
-  return (await page.locator('#new-token-value').innerText()).trim();
-}
-
 /** The labels of the fields the credential form shows for the chosen type, in order. */
 const shownFieldLabels = (page: Page) => page.locator('#type-fields label').allInnerTexts();
 

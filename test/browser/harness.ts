@@ -146,6 +146,14 @@ export async function signIn(page: Page, baseUrl: string, username: string, pass
   await page.waitForURL((u) => !u.pathname.startsWith('/login'));
 }
 
+/** Creates a personal access token on the Settings page and returns it (shown once there). */
+export async function createToken(page: Page, baseUrl: string, name: string): Promise<string> {
+  await page.goto(`${baseUrl}/settings`);
+  await page.getByLabel('Token name').fill(name);
+  await page.getByRole('button', { name: 'Create token' }).click();
+  return (await page.locator('#new-token-value').innerText()).trim();
+}
+
 /** Signs out through the user menu in the top bar and waits for the sign-in page. */
 export async function signOut(page: Page) {
   await page.locator('details.user-menu > summary').click();

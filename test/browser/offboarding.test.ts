@@ -6,16 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessibilityViolations, launchBrowser, newPage, SCREENSHOT_DIR, screenshot, screenshotWidths, signUp, startServer, tearDown, type Server } from './harness';
+import { createToken, accessibilityViolations, launchBrowser, newPage, SCREENSHOT_DIR, screenshot, screenshotWidths, signUp, startServer, tearDown, type Server } from './harness';
 
 type TestPage = Awaited<ReturnType<typeof newPage>>;
-
-async function createToken(page: Page, baseUrl: string, name: string): Promise<string> {
-  await page.goto(`${baseUrl}/settings`);
-  await page.getByLabel('Token name').fill(name);
-  await page.getByRole('button', { name: 'Create token' }).click();
-  return (await page.locator('#new-token-value').innerText()).trim();
-}
 
 /** A screenshot of the window (a modal dialog reads better this way). */
 async function viewportShot(page: Page, name: string) {

@@ -1,11 +1,9 @@
 // The command line, run for real as a child process (`node --import tsx src/cli.ts ...`) against a
 // temporary DATA_DIR; the web app (test/helpers/app.ts) shares that directory and key ring where a
 // command's effect must be seen through the app.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,30 +14,12 @@ import { openDatabase } from '../../src/store/db';
 import { AUDIT_KEY_BINDING, checkKeyRing, credentialBinding } from '../../src/store/keys';
 import { rotateDataKeys } from '../../src/store/maintenance';
 import { createTestApp, PASSWORD } from '../helpers/app';
+import { cli, type Run } from '../helpers/cli';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SLOW = 60_000;
 const NEW_PASSWORD = 'another long passphrase';
 
-type Run = { code: number | null; stdout: string; stderr: string };
 
-/** Runs the CLI with DATA_DIR = dir, no SECRET_KEY unless given, and `input` on standard input. */
-function cli(dir: string, args: string[], o: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: dir, ...o.env };
-  if (!o.env?.SECRET_KEY) delete env.SECRET_KEY;
-  for (const k of ['PORT', 'HOST', 'SIGNUP', 'BASE_URL', 'OUTBOUND_ALLOW_HOSTS']) delete env[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => {}); // the CLI may exit before reading
-    child.stdin.end(o.input ?? '');
-  });
-}
 
 /** Expects a failure: exit 1 and exactly one `latchkey: ...` line on standard error. */
 function expectFailure(r: Run, message: RegExp) {

@@ -13,18 +13,15 @@
 // Toolkits: platform/GitHub (private github_token, by alice), platform/Lab (gitlab type, private
 // github_token, by bob), platform/Team (project credential team_github that bob created, by
 // alice), private/Mine (bob's own, github_token), other/Theirs (dave's, private github_token).
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { generateKey, parseKeyRing } from '../../src/crypto/keyring';
 import { ORIGIN, type TestApp } from '../helpers/app';
+import { cli } from '../helpers/cli';
 import type { FakeService } from '../helpers/fake-services';
 import { project, useScenario, type User } from '../helpers/scenario';
 
 const CANARY = { bob: 'ghp_CANARY_BOB_usage_3e1f', dave: 'ghp_CANARY_DAVE_usage_a0c4', team: 'ghp_CANARY_TEAM_usage_77b2', carol: 'glpat_CANARY_CAROL_usage_5d9e' };
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const s = useScenario();
 
@@ -319,18 +316,7 @@ describe('offboarding', () => {
     const w = await world({ ring: parseKeyRing(key) });
     const agent = await connectAgent(w.t, w.u.bob.cookie);
     expect(await mcpStatus(w.t, agent.access)).toBe(200);
-    const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: w.t.dir, SECRET_KEY: key };
-      for (const k of ['PORT', 'HOST', 'SIGNUP', 'BASE_URL', 'OUTBOUND_ALLOW_HOSTS']) delete env[k];
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'user', 'deactivate', 'bob'], { cwd: ROOT, env, stdio: 'pipe' });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end('');
-    });
+    const run = await cli(w.t.dir, ['user', 'deactivate', 'bob'], { env: { SECRET_KEY: key } });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('deactivated bob');
     expect((await w.t.api('GET', '/me', w.u.bob.token)).status).toBe(401);
