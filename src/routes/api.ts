@@ -22,8 +22,9 @@ export function apiRoutes(deps: Deps) {
   app.get('/openapi.json', (c) => c.body(openApi, 200, { 'Content-Type': 'application/json' }));
   app.use('*', requireApiToken(deps));
   app.use('*', async (c, next) => {
-    // A POST without a body (POST /users/:username/deactivate) has no type to check.
-    const hasBody = (c.req.header('Content-Length') ?? '0') !== '0' || c.req.header('Transfer-Encoding') !== undefined;
+    // A POST without a body (POST /users/:username/deactivate) has no type to check: HTTP/1.1 says a
+    // request with neither Content-Length nor Transfer-Encoding has none.
+    const hasBody = c.req.header('Content-Type') !== undefined || (c.req.header('Content-Length') ?? '0') !== '0' || c.req.header('Transfer-Encoding') !== undefined;
     if (!['GET', 'HEAD', 'DELETE'].includes(c.req.method) && hasBody) {
       const type = (c.req.header('Content-Type') ?? '').split(';')[0].trim().toLowerCase();
       if (type !== 'application/json') return apiError(c, 415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json.');
