@@ -28,6 +28,7 @@ import { loadWorkspace, workspaceRoutes } from './routes/workspaces';
 import { credentialRoutes } from './routes/credentials';
 import { toolkitRoutes } from './routes/toolkits';
 import { adminRoutes } from './routes/admin';
+import { oauthAppAdminRoutes } from './routes/admin-oauth-apps';
 
 export type AppOptions = {
   db: Db;
@@ -143,6 +144,7 @@ export function createApp(opts: AppOptions) {
   pages.route('/w/:ws/toolkits', toolkitRoutes(deps));
   pages.route('/', settingsRoutes(deps));
   pages.route('/', adminRoutes(deps));
+  pages.route('/', oauthAppAdminRoutes(deps));
   app.route('/', pages);
 
   app.notFound(notFound);
