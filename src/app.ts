@@ -8,7 +8,7 @@ import { loadSession, requireUser, sameOriginOnly } from './auth/guards';
 import { createSessionAuth } from './auth/session';
 import { createThrottle } from './auth/throttle';
 import { createDeviceCookies } from './auth/device-cookie';
-import type { Config } from './config';
+import { publicOrigin, type Config } from './config';
 import type { Db } from './store/db';
 import { createStore, type Clock } from './store/store';
 import type { KeyRing } from './crypto/keyring';
@@ -29,6 +29,7 @@ import { credentialRoutes } from './routes/credentials';
 import { toolkitRoutes } from './routes/toolkits';
 import { adminRoutes } from './routes/admin';
 import { oauthAppAdminRoutes } from './routes/admin-oauth-apps';
+import { mcpRoutes } from './routes/mcp';
 
 export type AppOptions = {
   db: Db;
@@ -127,9 +128,10 @@ export function createApp(opts: AppOptions) {
   app.route('/', staticRoutes({ 'icons.svg': iconSprite() }));
   app.route('/api/v1', apiRoutes(deps));
   app.route('/api', apiFallback());
+  app.route('/', mcpRoutes(deps));
 
   const pages = new Hono<AppEnv>();
-  pages.use('*', csrf({ origin: (origin, c) => origin === (opts.config.baseUrl?.origin ?? new URL(c.req.url).origin) }));
+  pages.use('*', csrf({ origin: (origin, c) => origin === publicOrigin(opts.config, c.req.url) }));
   pages.use('*', sameOriginOnly(deps));
   pages.use('*', loadSession(deps));
   pages.use('*', async (c, next) => {

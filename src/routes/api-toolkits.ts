@@ -6,7 +6,7 @@ import { canEdit } from '../domain/access';
 import { parseId } from '../domain/ids';
 import type { AppEnv, Deps } from '../env';
 import { TOOLKIT_TYPES, toolInputJsonSchema } from '../toolkits';
-import { ExecuteBody, runToolkit } from '../services/run-toolkit';
+import { ExecuteBody, runToolkit, type RunResult } from '../services/run-toolkit';
 import { runFailureAnswer } from '../domain/failures';
 import { apiError, apiWorkspace, fieldErrors, invalidInput, jsonBody } from './api-helpers';
 import { NotFound } from './errors';
@@ -21,6 +21,11 @@ export async function toolkitJson(deps: Deps, ws: Workspace, t: Toolkit, userId:
 export async function toolkitsJson(deps: Deps, ws: Workspace, list: Toolkit[], userId: string) {
   const statuses = await toolkitStatuses(deps.store, ws, userId, list);
   return list.map((t) => ({ id: t.id, name: t.name, type: t.type, settings: t.settings, credential: { scope: t.credential.scope, credential_id: t.credential.credentialId }, status: statuses.get(t.id)! }));
+}
+
+/** Returns the contract's answer to a successful run (the API's 200 body, MCP's structuredContent). */
+export function executeAnswer(r: Extract<RunResult, { ok: true }>) {
+  return { ok: true as const, tool: r.tool, result: r.result, credential: { scope: r.credential.scope, credential_id: r.credential.credentialId, owner: r.credential.owner } };
 }
 
 /** Returns the API sub-app for /toolkit-types and /workspaces/:ws/toolkits. */
@@ -108,9 +113,7 @@ export function toolkitApiRoutes(deps: Deps) {
     const body = ExecuteBody.safeParse((await jsonBody(c)) ?? {});
     if (!body.success) return invalidInput(c, fieldErrors(body.error));
     const r = await runToolkit(deps, { user: c.get('user')!, ws, toolkit: t, tool: body.data.tool, input: body.data.input ?? {} });
-    if (r.ok) {
-      return c.json({ ok: true, tool: r.tool, result: r.result, credential: { scope: r.credential.scope, credential_id: r.credential.credentialId, owner: r.credential.owner } });
-    }
+    if (r.ok) return c.json(executeAnswer(r));
     const { status, body: answer } = runFailureAnswer(r);
     return c.json(answer, status);
   });

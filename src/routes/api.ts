@@ -11,6 +11,7 @@ import { credentialApiRoutes } from './api-credentials';
 import { toolkitApiRoutes } from './api-toolkits';
 import { auditApiRoutes } from './api-audit';
 import { oauthAppApiRoutes } from './api-oauth-apps';
+import { tokenApiRoutes } from './api-tokens';
 import { openApiDocument } from './openapi';
 
 /** Returns the sub-app mounted at /api/v1 (workspaces, projects and members; other areas add their own). */
@@ -32,6 +33,7 @@ export function apiRoutes(deps: Deps) {
   app.route('/', toolkitApiRoutes(deps));
   app.route('/', auditApiRoutes(deps));
   app.route('/', oauthAppApiRoutes(deps));
+  app.route('/', tokenApiRoutes(deps));
 
   app.get('/me', (c) => {
     const u = c.get('user')!;
