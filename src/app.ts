@@ -29,6 +29,7 @@ import { credentialRoutes } from './routes/credentials';
 import { toolkitRoutes } from './routes/toolkits';
 import { adminRoutes } from './routes/admin';
 import { oauthAppAdminRoutes } from './routes/admin-oauth-apps';
+import { connectRoutes } from './routes/connect';
 import { mcpRoutes } from './routes/mcp';
 
 export type AppOptions = {
@@ -147,6 +148,7 @@ export function createApp(opts: AppOptions) {
   pages.route('/', settingsRoutes(deps));
   pages.route('/', adminRoutes(deps));
   pages.route('/', oauthAppAdminRoutes(deps));
+  pages.route('/', connectRoutes(deps));
   app.route('/', pages);
 
   app.notFound(notFound);

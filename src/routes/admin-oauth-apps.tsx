@@ -6,7 +6,7 @@ import { OAuthAppsPage, type OAuthAppForm } from '../../views/oauth-apps';
 import { listOAuthApps } from '../store/oauth-apps';
 import { registerOAuthApp, removeOAuthApp } from '../services/oauth-apps';
 import type { AppEnv, Deps } from '../env';
-import { publicOrigin } from './api-oauth-apps';
+import { callbackOrigin } from './api-oauth-apps';
 import { formString, loadFrame, redirectTo } from './helpers';
 
 const FIELDS = ['name', 'provider', 'client_id', 'client_secret', 'authorize_url', 'token_url', 'scopes', 'base_url'];
@@ -18,7 +18,7 @@ export function oauthAppAdminRoutes(deps: Deps) {
     if (!c.get('user')!.isAdmin) throw new HTTPException(403, { message: 'Only instance admins can manage OAuth apps.' });
   };
   const render = async (c: Context<AppEnv>, opts: { form?: OAuthAppForm; notice?: { tone: 'success' | 'danger'; text: string } } = {}, status: 200 | 400 | 409 = 200) =>
-    c.html(<OAuthAppsPage frame={await loadFrame(deps, c, null, 'oauth-apps')} apps={await listOAuthApps(deps.store)} origin={publicOrigin(deps, c)} {...opts} />, status);
+    c.html(<OAuthAppsPage frame={await loadFrame(deps, c, null, 'oauth-apps')} apps={await listOAuthApps(deps.store)} origin={callbackOrigin(deps, c)} {...opts} />, status);
 
   app.get('/admin/oauth-apps', async (c) => {
     requireInstanceAdmin(c);

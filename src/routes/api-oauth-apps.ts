@@ -4,13 +4,12 @@ import { Hono, type Context } from 'hono';
 import { listOAuthApps } from '../store/oauth-apps';
 import { oauthAppJson, registerOAuthApp, removeOAuthApp } from '../services/oauth-apps';
 import type { AppEnv, Deps } from '../env';
+import { publicOrigin } from '../config';
 import { apiError, invalidInput, jsonBody } from './api-helpers';
 import { NotFound } from './errors';
 
 /** The origin callback URLs are made from: BASE_URL, else the request's own. */
-export function publicOrigin(deps: Deps, c: Context): string {
-  return deps.config.baseUrl?.origin ?? new URL(c.req.url).origin;
-}
+export const callbackOrigin = (deps: Deps, c: Context) => publicOrigin(deps.config, c.req.url);
 
 /** Returns the API sub-app for /oauth-apps. */
 export function oauthAppApiRoutes(deps: Deps) {
@@ -20,7 +19,7 @@ export function oauthAppApiRoutes(deps: Deps) {
   app.get('/oauth-apps', async (c) => {
     const user = c.get('user')!;
     const apps = await listOAuthApps(deps.store);
-    const origin = publicOrigin(deps, c);
+    const origin = callbackOrigin(deps, c);
     return c.json(
       apps.map((a) => {
         const full = oauthAppJson(a, origin);
@@ -33,7 +32,7 @@ export function oauthAppApiRoutes(deps: Deps) {
     const body = await jsonBody(c);
     if (!body) return invalidInput(c, { _body: 'Send a JSON object.' });
     const r = await registerOAuthApp(deps, c.get('user')!, body);
-    if (r.ok) return c.json(oauthAppJson(r.app, publicOrigin(deps, c)), 201);
+    if (r.ok) return c.json(oauthAppJson(r.app, callbackOrigin(deps, c)), 201);
     if (r.reason === 'forbidden') return forbidden(c);
     if (r.reason === 'invalid_input') return invalidInput(c, r.errors);
     return apiError(c, 409, 'name_taken', `An OAuth app named ${r.name} already exists.`, { name: r.name });
