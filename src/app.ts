@@ -30,6 +30,8 @@ import { toolkitRoutes } from './routes/toolkits';
 import { adminRoutes } from './routes/admin';
 import { oauthAppAdminRoutes } from './routes/admin-oauth-apps';
 import { connectRoutes } from './routes/connect';
+import { oauthRoutes } from './routes/oauth';
+import { consentFormAction, oauthAuthorizeRoutes, oauthSettingsRoutes } from './routes/oauth-pages';
 import { mcpRoutes } from './routes/mcp';
 
 export type AppOptions = {
@@ -47,7 +49,8 @@ const CSP = {
   styleSrc: ["'self'"],
   imgSrc: ["'self'", 'data:'],
   connectSrc: ["'self'"],
-  formAction: ["'self'"],
+  // The consent page also posts to its client's redirect URI (see consentFormAction).
+  formAction: ["'self'", consentFormAction],
   frameAncestors: ["'none'"],
   baseUri: ["'none'"],
   objectSrc: ["'none'"],
@@ -129,6 +132,7 @@ export function createApp(opts: AppOptions) {
   app.route('/', staticRoutes({ 'icons.svg': iconSprite() }));
   app.route('/api/v1', apiRoutes(deps));
   app.route('/api', apiFallback());
+  app.route('/', oauthRoutes(deps));
   app.route('/', mcpRoutes(deps));
 
   const pages = new Hono<AppEnv>();
@@ -140,12 +144,14 @@ export function createApp(opts: AppOptions) {
     if (c.get('user')) c.header('Cache-Control', 'no-store');
   });
   pages.route('/', authRoutes(deps));
+  pages.route('/', oauthAuthorizeRoutes(deps));
   pages.use('*', requireUser());
   pages.use('/w/:ws/*', loadWorkspace(deps));
   pages.route('/', workspaceRoutes(deps));
   pages.route('/w/:ws/credentials', credentialRoutes(deps));
   pages.route('/w/:ws/toolkits', toolkitRoutes(deps));
   pages.route('/', settingsRoutes(deps));
+  pages.route('/', oauthSettingsRoutes(deps));
   pages.route('/', adminRoutes(deps));
   pages.route('/', oauthAppAdminRoutes(deps));
   pages.route('/', connectRoutes(deps));

@@ -4,6 +4,7 @@
 import type { Deps } from '../env';
 import { hashToken } from '../auth/tokens';
 import { findUserByTokenHash } from '../store/tokens';
+import { verifyMcpAccessToken } from '../oauth/access-tokens';
 
 export type McpCaller = {
   user: { id: string; username: string; isAdmin: boolean };
@@ -14,7 +15,7 @@ export type McpCaller = {
 export type McpAuthentication = { ok: true; caller: McpCaller } | { ok: false; reason: 'no_token' | 'invalid_token' };
 
 /** Returns the caller named by `Authorization: Bearer …`, or why there is none. */
-export async function authenticateMcp(deps: Deps, authorization: string | undefined): Promise<McpAuthentication> {
+export async function authenticateMcp(deps: Deps, authorization: string | undefined, origin?: string): Promise<McpAuthentication> {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   if (!match) return { ok: false, reason: 'no_token' };
   const token = match[1];
@@ -22,10 +23,10 @@ export async function authenticateMcp(deps: Deps, authorization: string | undefi
   const user = await findUserByTokenHash(deps.store, hashToken(token));
   if (user) return { ok: true, caller: { user, oauthClientName: null } };
 
-  // OAuth access tokens for /mcp are tried after personal access tokens. Wiring the
-  // authorization server is this one line plus its import:
-  //   const granted = await verifyMcpAccessToken(deps, token);  // src/oauth/access-tokens.ts
-  //   if (granted) return { ok: true, caller: { user: …user of granted.userId…, oauthClientName: granted.clientName } };
+  // OAuth access tokens for /mcp are tried after personal access tokens; one issued for
+  // another resource than `<origin>/mcp` is refused.
+  const granted = await verifyMcpAccessToken(deps, token, origin);
+  if (granted) return { ok: true, caller: { user: granted.user, oauthClientName: granted.clientName } };
 
   return { ok: false, reason: 'invalid_token' };
 }

@@ -41,7 +41,7 @@ export function mcpRoutes(deps: Deps) {
 
   // The body was already capped by the app-wide limit (src/http/body-limit.tsx).
   app.post('/mcp', async (c) => {
-    const auth = await authenticateMcp(deps, c.req.header('Authorization'));
+    const auth = await authenticateMcp(deps, c.req.header('Authorization'), originOf(c));
     if (!auth.ok) {
       c.header('WWW-Authenticate', mcpChallenge(originOf(c), auth.reason));
       return c.json({ error: 'unauthorized', message: 'Send a valid token as "Authorization: Bearer <token>".' }, 401);

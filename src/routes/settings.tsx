@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { SettingsPage, TokensSection, type TokensProps } from '../../views/settings';
 import { hashPassword, verifyPassword } from '../auth/password';
 import { listApiTokens, revokeApiToken } from '../store/tokens';
+import { listGrants } from '../store/oauth';
 import { createApiToken } from '../services/create-api-token';
 import { findUserForLogin, setPassword } from '../store/users';
 import { validatePassword } from '../domain/names';
@@ -22,8 +23,9 @@ export function settingsRoutes(deps: Deps) {
     const props = { tokens: await listApiTokens(deps.store, c.get('user')!.id), ...tokens };
     c.header('Cache-Control', 'no-store');
     if (isHtmx(c) && !password) return c.html(<TokensSection {...props} />, status);
+    const grants = await listGrants(deps.store, c.get('user')!.id);
     const mcpUrl = `${publicOrigin(deps.config, c.req.url)}/mcp`;
-    return c.html(<SettingsPage frame={await loadFrame(deps, c, null, 'settings')} tokens={props} password={password} mcpUrl={mcpUrl} />, status);
+    return c.html(<SettingsPage frame={await loadFrame(deps, c, null, 'settings')} tokens={props} password={password} mcpUrl={mcpUrl} grants={grants} />, status);
   };
 
   app.get('/settings', (c) => render(c, {}, 200, c.req.query('password') === 'changed' ? { done: true, tokensRevoked: c.req.query('tokens') === 'revoked' } : undefined));
