@@ -13,6 +13,7 @@ export type RunFailure =
   | { reason: 'setup_required'; credentialId: string; credentialType: string; acceptedTypes: string[] }
   | { reason: 'type_mismatch'; credentialId: string; expectedType: string; actualType: string; acceptedTypes: string[] }
   | { reason: 'credential_missing'; credentialId: string; scope?: 'project' | 'private' }
+  | { reason: 'reconnect_required'; credentialId: string }
   | { reason: 'destination_not_allowed'; host: string }
   | { reason: 'upstream_error'; status: number }
   | { reason: 'upstream_unreachable'; message: string };
@@ -60,6 +61,12 @@ export const RUN_FAILURES: Table = {
     status: 422,
     error: 'credential_missing',
     message: (r) => `The ${r.scope === 'private' ? 'private' : 'project'} credential ${r.credentialId} was deleted.`,
+    fields: (r) => ({ credential_id: r.credentialId }),
+  },
+  reconnect_required: {
+    status: 422,
+    error: 'credential_reconnect_required',
+    message: (r) => `Reconnect required: the service no longer accepts your connected account ${r.credentialId}. Reconnect it to run this toolkit.`,
     fields: (r) => ({ credential_id: r.credentialId }),
   },
   destination_not_allowed: {

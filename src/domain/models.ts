@@ -56,6 +56,8 @@ export type CredentialMeta = {
   updatedAt: number;
   lastUsedAt: number | null;
   lastTest: { at: number; ok: boolean; message: string } | null;
+  /** Set for a connected account (src/connect): the OAuth app, the provider's account name, its status. */
+  connection?: { app: string; account: string | null; status: 'active' | 'reconnect_required' };
 };
 
 /** A toolkit that uses a credential, with the workspace it lives in. */

@@ -5,15 +5,25 @@ import { isNearMiss } from './credential-id';
 
 export type CredentialScope = 'project' | 'private';
 export type ToolkitCredential = { scope: CredentialScope; credentialId: string };
-export type Candidate = { rowId: number; credentialId: string; name: string; type: string };
+export type Candidate = {
+  rowId: number;
+  credentialId: string;
+  name: string;
+  type: string;
+  /** Set for a connected account (src/connect): its OAuth app, the provider's account name, its status. */
+  connectedApp?: string | null;
+  connectedAccount?: string | null;
+  connectionStatus?: 'active' | 'reconnect_required' | null;
+};
 
 export type Resolution =
   | { ok: true; scope: CredentialScope; credential: Candidate }
   | { ok: false; reason: 'setup_required'; credentialId: string; credentialType: string; acceptedTypes: string[] }
   | { ok: false; reason: 'type_mismatch'; credentialId: string; expectedType: string; actualType: string; acceptedTypes: string[] }
-  | { ok: false; reason: 'credential_missing'; credentialId: string };
+  | { ok: false; reason: 'credential_missing'; credentialId: string }
+  | { ok: false; reason: 'reconnect_required'; credentialId: string; connectedApp: string };
 
-export type ToolkitStatus = 'ready' | 'setup_required' | 'type_mismatch' | 'credential_missing';
+export type ToolkitStatus = 'ready' | 'setup_required' | 'type_mismatch' | 'credential_missing' | 'reconnect_required';
 
 /**
  * Resolves a toolkit's credential for one executing user. `projectCredential` is the project's
@@ -34,6 +44,8 @@ export function resolveCredential(
   if (!acceptedTypes.includes(candidate.type)) {
     return { ok: false, reason: 'type_mismatch', credentialId: candidate.credentialId, expectedType: acceptedTypes[0], actualType: candidate.type, acceptedTypes };
   }
+  // A connected account whose refresh was refused for good: runs must not contact the provider.
+  if (candidate.connectionStatus === 'reconnect_required') return { ok: false, reason: 'reconnect_required', credentialId: candidate.credentialId, connectedApp: candidate.connectedApp ?? '' };
   return { ok: true, scope: ref.scope, credential: candidate };
 }
 
@@ -66,4 +78,5 @@ export const STATUS_LABELS: Record<ToolkitStatus, string> = {
   setup_required: 'Credential setup required',
   type_mismatch: 'Type mismatch',
   credential_missing: 'Credential missing',
+  reconnect_required: 'Reconnect required',
 };

@@ -48,6 +48,8 @@ function notReadyReason(status: ToolkitStatus, t: Toolkit, origin: string): stri
       return `Credential type mismatch: your credential ${t.credential.credentialId} is not of a type this toolkit accepts (${accepted.join(', ')}).`;
     case 'credential_missing':
       return `Credential missing: the project credential ${t.credential.credentialId} this toolkit uses was deleted.`;
+    case 'reconnect_required':
+      return `Reconnect required: your connected account ${t.credential.credentialId} must be reconnected at ${origin}/w/private/credentials before this toolkit can run.`;
   }
 }
 

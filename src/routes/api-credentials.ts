@@ -22,6 +22,7 @@ export function credentialJson(c: CredentialMeta) {
     updated_at: new Date(c.updatedAt).toISOString(),
     last_used_at: c.lastUsedAt ? new Date(c.lastUsedAt).toISOString() : null,
     last_test: c.lastTest ? { at: new Date(c.lastTest.at).toISOString(), ok: c.lastTest.ok, message: c.lastTest.message } : null,
+    ...(c.connection ? { connected: true, status: c.connection.status, account: c.connection.account, app: c.connection.app } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { credentialApiRoutes } from './api-credentials';
 import { toolkitApiRoutes } from './api-toolkits';
 import { auditApiRoutes } from './api-audit';
 import { userApiRoutes } from './api-users';
+import { oauthAppApiRoutes } from './api-oauth-apps';
 import { tokenApiRoutes } from './api-tokens';
 import { openApiDocument } from './openapi';
 
@@ -36,6 +37,7 @@ export function apiRoutes(deps: Deps) {
   app.route('/', toolkitApiRoutes(deps));
   app.route('/', auditApiRoutes(deps));
   app.route('/', userApiRoutes(deps));
+  app.route('/', oauthAppApiRoutes(deps));
   app.route('/', tokenApiRoutes(deps));
 
   app.get('/me', (c) => {

@@ -16,7 +16,15 @@ export type { MemberCredentialState, Toolkit, ToolkitInput };
 type Row = typeof toolkits.$inferSelect;
 
 /** The columns a resolution candidate is made of (never the sealed secrets). */
-const CANDIDATE = { rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type };
+const CANDIDATE = {
+  rowId: credentials.id,
+  credentialId: credentials.credentialId,
+  name: credentials.name,
+  type: credentials.type,
+  connectedApp: credentials.connectedApp,
+  connectedAccount: credentials.connectedAccount,
+  connectionStatus: credentials.connectionStatus,
+};
 
 
 function toToolkit(r: Row): Toolkit {
