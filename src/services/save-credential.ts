@@ -9,6 +9,7 @@ import { credentialIdFromName, validateCredentialId, validateCredentialName } fr
 import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput, type CredentialType } from '../domain/credential-types';
 import type { Deps } from '../env';
 import { z } from 'zod';
+import { parseExpiry } from '../domain/expiry';
 import { CREDENTIAL_ID_MAX_LENGTH, CREDENTIAL_NAME_MAX_LENGTH } from '../domain/credential-id';
 import { FIELD_MAX_LENGTH, SECRET_MAX_LENGTH } from '../domain/credential-types';
 
@@ -20,6 +21,7 @@ export const CredentialCreateBody = z.object({
   credential_id: z.string().max(CREDENTIAL_ID_MAX_LENGTH).optional().describe('Made from the name when left out.'),
   fields: z.record(z.string(), z.string().max(FIELD_MAX_LENGTH)).optional().describe('Non-secret fields, e.g. base_url.'),
   secrets: z.record(z.string(), z.string().max(SECRET_MAX_LENGTH)).describe('Secret fields; never shown again.'),
+  expires_at: z.string().max(40).nullable().optional().describe('When the credential stops working (ISO 8601, e.g. 2026-12-31 or 2026-12-31T08:00:00Z); null clears it. Test connection replaces it with what the service reports.'),
 });
 
 /** The API's body to change a credential: any of the same parts; secrets left out keep their value. */
@@ -30,9 +32,9 @@ export type CredentialContext = { actor: { id: string; username: string }; ws: W
 
 export type CredentialCommand =
   /** `credentialId` null: made from the name. */
-  | { op: 'create'; name: unknown; type: unknown; credentialId: unknown; fields: unknown; secrets: unknown }
-  /** Absent parts keep their value; secrets not given keep theirs. */
-  | { op: 'update'; existing: CredentialMeta; name?: unknown; credentialId?: unknown; fields?: unknown; secrets?: unknown }
+  | { op: 'create'; name: unknown; type: unknown; credentialId: unknown; fields: unknown; secrets: unknown; expiresAt?: unknown }
+  /** Absent parts keep their value; secrets not given keep theirs; `expiresAt` null clears it. */
+  | { op: 'update'; existing: CredentialMeta; name?: unknown; credentialId?: unknown; fields?: unknown; secrets?: unknown; expiresAt?: unknown }
   | { op: 'delete'; existing: CredentialMeta };
 
 export type CredentialSave =
@@ -82,6 +84,13 @@ export async function saveCredential(deps: Deps, ctx: CredentialContext, cmd: Cr
     if (!credentialId) errors.credential_id = 'This name has no letters or digits to make a Credential ID from. Enter a Credential ID.';
   }
 
+  let expiresAt: number | null | undefined;
+  if (cmd.expiresAt === null || cmd.expiresAt === '') expiresAt = null;
+  else if (cmd.expiresAt !== undefined) {
+    expiresAt = typeof cmd.expiresAt === 'string' ? parseExpiry(cmd.expiresAt) : null;
+    if (expiresAt === null) errors.expires_at = 'Give a date and time in ISO 8601, e.g. 2026-12-31 or 2026-12-31T08:00:00Z.';
+  }
+
   if (cmd.fields !== undefined && cmd.fields !== null && !isObject(cmd.fields)) errors.fields = 'fields must be an object.';
   const secretsRequired = cmd.op === 'create';
   if ((secretsRequired || (cmd.secrets !== undefined && cmd.secrets !== null)) && !isObject(cmd.secrets)) errors.secrets = 'secrets must be an object.';
@@ -98,12 +107,12 @@ export async function saveCredential(deps: Deps, ctx: CredentialContext, cmd: Cr
   if (Object.keys(errors).length || !input || !type) return { ok: false, reason: 'invalid_input', errors };
 
   if (cmd.op === 'create') {
-    const result = await createCredential(deps.store, actor, ws, { name: name!, credentialId: credentialId!, type: type.type, fields: input.fields, secrets: input.secrets });
+    const result = await createCredential(deps.store, actor, ws, { name: name!, credentialId: credentialId!, type: type.type, fields: input.fields, secrets: input.secrets, expiresAt });
     if (!result.ok) return { ok: false, reason: 'credential_id_taken', credentialId: credentialId! };
     deps.log.info('credential created', { requestId: ctx.requestId, user: actor.username, workspace: ws.ref, credentialId, type: type.type });
     return result;
   }
-  const result = await updateCredential(deps.store, actor, ws, cmd.existing.credentialId, { name, credentialId, fields: input.fields, secrets: input.secrets });
+  const result = await updateCredential(deps.store, actor, ws, cmd.existing.credentialId, { name, credentialId, fields: input.fields, secrets: input.secrets, expiresAt });
   if (result.ok) return result;
   return result.reason === 'not_found' ? { ok: false, reason: 'not_found' } : { ok: false, reason: 'credential_id_taken', credentialId: credentialId! };
 }
