@@ -567,7 +567,7 @@ export function TeamReadiness(props: { members: MemberCredentialState[]; kind: T
             </span>
             <span>{r.username}</span>
             <Pill tone={r.state === 'ready' ? 'success' : r.state === 'setup_required' ? 'warning' : 'danger'}>
-              {r.state === 'ready' ? (r.runsWith === 'fallback' ? 'Ready · project fallback' : 'Ready · own') : r.state === 'setup_required' ? `No ${ref.credentialId}` : STATUS_LABELS[r.state]}
+              {r.state === 'ready' ? (r.runsWith === 'fallback' ? 'Ready · project fallback' : ref.fallback ? 'Ready · own' : 'Ready') : r.state === 'setup_required' ? `No ${ref.credentialId}` : STATUS_LABELS[r.state]}
             </Pill>
             {r.expiry === 'soon' ? <Pill tone="warning">expires soon</Pill> : null}
           </li>
