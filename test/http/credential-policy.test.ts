@@ -300,3 +300,15 @@ describe('rate limits', () => {
     expect(r.json).toMatchObject({ error: 'upstream_error', status: 500, rate_limit: { remaining: 0, limit: 60, reset_at: null } });
   });
 });
+
+describe('OpenAPI', () => {
+  it('describes credential.fallback and expires_at in the body schemas', async () => {
+    const w = await world();
+    const doc = (await w.t.api('GET', '/openapi.json', null)).json;
+    const body = (path: string, method: string) => doc.paths[path][method].requestBody.content['application/json'].schema;
+    expect(body('/workspaces/{ws}/toolkits', 'post').properties.credential.properties.fallback).toMatchObject({ anyOf: expect.any(Array) });
+    expect(body('/workspaces/{ws}/toolkits/{id}', 'patch').properties.credential.properties).toHaveProperty('fallback');
+    expect(body('/workspaces/{ws}/credentials', 'post').properties).toHaveProperty('expires_at');
+    expect(body('/workspaces/{ws}/credentials/{credential_id}', 'patch').properties).toHaveProperty('expires_at');
+  });
+});
