@@ -55,9 +55,11 @@ the servers, so every number here is lower than on a machine with a separate loa
 ${row('(a) fake service called directly', exec.direct)}
 ${row('(b) bare Hono forwarder with fetch', exec.forwarder)}
 ${row('(c) Latchkey execute (token, resolution, decryption, call, durable audit)', exec.latchkey)}
+${exec.mcp ? row('(d) the same run as an MCP tools/call on POST /mcp', exec.mcp) : '| (d) MCP tools/call | not measured yet | | | |'}
 
 Ratios: requests/s c/b = **${exec.ratio_rps_c_over_b}** (target ≥ 1: ${mark(exec.ratio_rps_c_over_b >= 1)}), c/a = ${exec.ratio_rps_c_over_a};
-p99 c/b = **${exec.ratio_p99_c_over_b}** (target ≤ 1.5: ${mark(exec.ratio_p99_c_over_b <= 1.5)}).
+p99 c/b = **${exec.ratio_p99_c_over_b}** (target ≤ 1.5: ${mark(exec.ratio_p99_c_over_b <= 1.5)}).${exec.mcp ? `
+MCP: requests/s d/c = **${exec.ratio_rps_mcp_over_execute}** (the MCP SDK's per-request server and JSON-RPC framing on top of the same run).` : ''}
 
 ## 2. Pages at realistic size (${pages.size.members} members, ${pages.size.toolkits} toolkits, ${pages.size.credentials} credentials; signed in, ${pages.duration_s} s each)
 

@@ -187,3 +187,80 @@ export const dataKeys = sqliteTable('data_keys', {
   wrappedKey: blob('wrapped_key', { mode: 'buffer' }).notNull(),
   keyId: text('key_id').notNull(),
 });
+
+/**
+ * OAuth clients of the authorization server (MCP clients). `clientId` is either one Latchkey
+ * issued at registration (kind 'registered', RFC 7591) or the https URL of the client's metadata
+ * document (kind 'metadata'), whose name and redirect URIs are refreshed at every authorization.
+ */
+export const oauthClients = sqliteTable('oauth_clients', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  clientId: text('client_id').notNull().unique(),
+  kind: text('kind', { enum: ['registered', 'metadata'] }).notNull(),
+  name: text('name').notNull(),
+  redirectUrisJson: text('redirect_uris_json').notNull(),
+  createdAt: integer('created_at').notNull().default(now),
+  updatedAt: integer('updated_at').notNull().default(now),
+});
+
+/**
+ * One person's consent for one client: every code and token hangs off a grant, so revoking it
+ * (from Settings, by the client, or on a reused code or refresh token) ends them all at once.
+ */
+export const oauthGrants = sqliteTable(
+  'oauth_grants',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    clientRowId: integer('client_row_id')
+      .notNull()
+      .references(() => oauthClients.id, { onDelete: 'cascade' }),
+    /** The client's name when the person consented: what they agreed to is what Settings shows. */
+    clientName: text('client_name').notNull(),
+    redirectUri: text('redirect_uri').notNull(),
+    resource: text('resource').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [index('oauth_grants_user_idx').on(t.userId)],
+);
+
+/** Authorization codes, by SHA-256 only; single-use (`usedAt`) and short-lived. */
+export const oauthCodes = sqliteTable(
+  'oauth_codes',
+  {
+    codeHash: text('code_hash').primaryKey(),
+    grantId: integer('grant_id')
+      .notNull()
+      .references(() => oauthGrants.id, { onDelete: 'cascade' }),
+    codeChallenge: text('code_challenge').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [index('oauth_codes_grant_idx').on(t.grantId)],
+);
+
+/**
+ * Access and refresh tokens, by SHA-256 only. A refresh token that was exchanged keeps its row
+ * with `rotatedAt` set until it expires, so presenting it again is recognised as reuse.
+ */
+export const oauthTokens = sqliteTable(
+  'oauth_tokens',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    grantId: integer('grant_id')
+      .notNull()
+      .references(() => oauthGrants.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['access', 'refresh'] }).notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    /** The audience: `<origin>/mcp`. */
+    resource: text('resource').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    rotatedAt: integer('rotated_at'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('oauth_tokens_grant_idx').on(t.grantId)],
+);

@@ -8,7 +8,7 @@ import { loadSession, requireUser, sameOriginOnly } from './auth/guards';
 import { createSessionAuth } from './auth/session';
 import { createThrottle } from './auth/throttle';
 import { createDeviceCookies } from './auth/device-cookie';
-import type { Config } from './config';
+import { publicOrigin, type Config } from './config';
 import type { Db } from './store/db';
 import { createStore, type Clock } from './store/store';
 import type { KeyRing } from './crypto/keyring';
@@ -28,6 +28,9 @@ import { loadWorkspace, workspaceRoutes } from './routes/workspaces';
 import { credentialRoutes } from './routes/credentials';
 import { toolkitRoutes } from './routes/toolkits';
 import { adminRoutes } from './routes/admin';
+import { oauthRoutes } from './routes/oauth';
+import { consentFormAction, oauthAuthorizeRoutes, oauthSettingsRoutes } from './routes/oauth-pages';
+import { mcpRoutes } from './routes/mcp';
 
 export type AppOptions = {
   db: Db;
@@ -44,7 +47,8 @@ const CSP = {
   styleSrc: ["'self'"],
   imgSrc: ["'self'", 'data:'],
   connectSrc: ["'self'"],
-  formAction: ["'self'"],
+  // The consent page also posts to its client's redirect URI (see consentFormAction).
+  formAction: ["'self'", consentFormAction],
   frameAncestors: ["'none'"],
   baseUri: ["'none'"],
   objectSrc: ["'none'"],
@@ -126,9 +130,11 @@ export function createApp(opts: AppOptions) {
   app.route('/', staticRoutes({ 'icons.svg': iconSprite() }));
   app.route('/api/v1', apiRoutes(deps));
   app.route('/api', apiFallback());
+  app.route('/', oauthRoutes(deps));
+  app.route('/', mcpRoutes(deps));
 
   const pages = new Hono<AppEnv>();
-  pages.use('*', csrf({ origin: (origin, c) => origin === (opts.config.baseUrl?.origin ?? new URL(c.req.url).origin) }));
+  pages.use('*', csrf({ origin: (origin, c) => origin === publicOrigin(opts.config, c.req.url) }));
   pages.use('*', sameOriginOnly(deps));
   pages.use('*', loadSession(deps));
   pages.use('*', async (c, next) => {
@@ -136,12 +142,14 @@ export function createApp(opts: AppOptions) {
     if (c.get('user')) c.header('Cache-Control', 'no-store');
   });
   pages.route('/', authRoutes(deps));
+  pages.route('/', oauthAuthorizeRoutes(deps));
   pages.use('*', requireUser());
   pages.use('/w/:ws/*', loadWorkspace(deps));
   pages.route('/', workspaceRoutes(deps));
   pages.route('/w/:ws/credentials', credentialRoutes(deps));
   pages.route('/w/:ws/toolkits', toolkitRoutes(deps));
   pages.route('/', settingsRoutes(deps));
+  pages.route('/', oauthSettingsRoutes(deps));
   pages.route('/', adminRoutes(deps));
   app.route('/', pages);
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { hashPassword } from './auth/password';
 import { createApiToken, TOKEN_NAME_MAX } from './services/create-api-token';
+import { revokeApiToken } from './store/tokens';
 import { loadConfig, type Config } from './config';
 import { generateKey, loadKeyRing, parseKeyRing, writeKeyFile } from './crypto/keyring';
 import { recordAudit, verifyAuditChain } from './store/audit';
@@ -28,6 +29,7 @@ commands:
   user set-password <username>           set a user's password (first line of standard input),
                                          end all their sessions and revoke their API tokens
   token create <username> [--name NAME]  print a new personal access token for the user
+  token revoke <username> <name>         revoke the user's personal access token with that name
   audit verify                           check the audit log's hash chain
   backup <file>                          write a consistent copy of the database to a new file
   keys generate                          print a new random master key (base64)
@@ -195,6 +197,21 @@ async function userSetPassword(config: Config, args: Args): Promise<void> {
   }
 }
 
+async function tokenRevoke(config: Config, args: Args): Promise<void> {
+  const [raw, tokenName] = expectArgs(args, 2, 'token revoke <username> <name>');
+  const name = username(raw);
+  const o = open(config);
+  try {
+    const user = await findUserForLogin(o.store, name);
+    if (!user) throw new CliError(`there is no user "${name}"`);
+    if (!(await revokeApiToken(o.store, { id: user.id, username: user.username }, { name: tokenName }))) {
+      throw new CliError(`${user.username} has no token named "${tokenName}"`);
+    }
+  } finally {
+    o.close();
+  }
+}
+
 async function tokenCreate(config: Config, args: Args): Promise<void> {
   const [raw] = expectArgs(args, 1, 'token create <username> [--name NAME]');
   const name = username(raw);
@@ -205,8 +222,9 @@ async function tokenCreate(config: Config, args: Args): Promise<void> {
     const user = await findUserForLogin(o.store, name);
     if (!user) throw new CliError(`there is no user "${name}"`);
     if (user.disabled) throw new CliError(`user "${name}" is disabled`);
-    const created = await createApiToken(o, { id: user.id, username: user.username }, tokenName);
-    if (!created.ok) throw new CliError(created.errors.name);
+    // Without --name the default name is made free, so `token create alice` works every time.
+    const created = await createApiToken(o, { id: user.id, username: user.username }, tokenName, { renameIfTaken: args.name === undefined });
+    if (!created.ok) throw new CliError(created.reason === 'name_taken' ? `${user.username} already has a token named "${tokenName}"` : created.errors.name);
     out(created.token);
   } finally {
     o.close();
@@ -345,6 +363,7 @@ const COMMANDS: Record<string, (config: Config, args: Args) => Promise<number | 
   'user create': userCreate,
   'user set-password': userSetPassword,
   'token create': tokenCreate,
+  'token revoke': tokenRevoke,
   'audit verify': auditVerify,
   backup,
   'keys rotate': keysRotate,

@@ -62,3 +62,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     trustProxy: parseFlag('TRUST_PROXY', env.TRUST_PROXY),
   };
 }
+
+/** Returns the server's public origin: BASE_URL's when set, else the origin the request was sent to. */
+export function publicOrigin(config: Pick<Config, 'baseUrl'>, requestUrl: string): string {
+  return config.baseUrl?.origin ?? new URL(requestUrl).origin;
+}

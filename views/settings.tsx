@@ -1,5 +1,8 @@
 // The user's Settings page: personal access tokens and password.
 import type { ApiTokenInfo } from '../src/domain/models';
+import type { GrantInfo } from '../src/store/oauth';
+import { OAuthGrantsSection } from './oauth';
+import { AgentsSection } from './agents';
 import { AppPage, type Frame } from './layout';
 import { Banner, EmptyState, Field, Icon, PageHeader, Time, TableHead } from './ui';
 
@@ -100,12 +103,14 @@ export function PasswordSection(props: PasswordProps) {
 }
 
 /** The Settings page. */
-export function SettingsPage(props: { frame: Frame; tokens: TokensProps; password?: PasswordProps }) {
+export function SettingsPage(props: { frame: Frame; tokens: TokensProps; password?: PasswordProps; mcpUrl: string; grants: GrantInfo[] }) {
   return (
     <AppPage title="Settings" frame={props.frame}>
       <PageHeader title="Settings" subtitle={`Signed in as ${props.frame.user.username}.`} />
       <div class="stack-lg">
         <TokensSection {...props.tokens} />
+        <AgentsSection mcpUrl={props.mcpUrl} />
+        <OAuthGrantsSection grants={props.grants} />
         <PasswordSection {...(props.password ?? {})} />
       </div>
     </AppPage>

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { findUserByTokenHash } from '../store/tokens';
 import type { AppEnv, Deps } from '../env';
+import { publicOrigin } from '../config';
 import { hashToken } from './tokens';
 
 /** Loads the browser session from its cookie into `user` (or null), refreshing the cookie when it slid. */
@@ -66,7 +67,7 @@ const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data'];
 export function sameOriginOnly(deps: Deps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (SAFE_METHODS.has(c.req.method)) return next();
-    const expected = deps.config.baseUrl?.origin ?? new URL(c.req.url).origin;
+    const expected = publicOrigin(deps.config, c.req.url);
     const site = c.req.header('Sec-Fetch-Site');
     const origin = c.req.header('Origin');
     const sameSite = site ? site === 'same-origin' : false;

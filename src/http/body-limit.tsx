@@ -18,7 +18,7 @@ function tooLarge(c: Context<AppEnv>, limit: number) {
   const message = `The request body is larger than ${size}, the most this address accepts.`;
   // The client may still be sending: close the connection rather than read the rest.
   c.header('Connection', 'close');
-  if (c.req.path.startsWith('/api/')) return c.json({ error: 'payload_too_large', message }, 413);
+  if (c.req.path.startsWith('/api/') || c.req.path === '/mcp') return c.json({ error: 'payload_too_large', message }, 413);
   return c.html(<ErrorPage status={413} title="Request too large" message={message} />, 413);
 }
 

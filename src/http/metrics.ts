@@ -90,6 +90,8 @@ export type Metrics = {
   httpRequest(route: string, method: string, status: number): void;
   /** One toolkit run: its outcome and how long it took in all, and (if it called out) upstream. */
   toolkitExecution(toolkitType: string, outcome: string, seconds: number, upstreamSeconds: number | null): void;
+  /** One MCP tools/call: its outcome (as toolkitExecution's, or `unknown_tool`). */
+  mcpToolCall(outcome: string): void;
   /** The exposition text; `auditEvents` is read from the database at scrape time. */
   render(scrape: { auditEvents: number }): string;
 };
@@ -99,6 +101,7 @@ export function createMetrics(): Metrics {
   const requests = new Counter('latchkey_http_requests_total', 'HTTP requests answered, by route pattern, method and status.');
   const executions = new Counter('latchkey_toolkit_executions_total', 'Toolkit tool runs, by toolkit type and outcome.');
   const executeDuration = new Histogram('latchkey_execute_duration_seconds', 'Time to run a toolkit tool, from input check to recorded result.');
+  const mcpCalls = new Counter('latchkey_mcp_tool_calls_total', 'MCP tools/call requests, by outcome.');
   const upstreamDuration = new Histogram('latchkey_upstream_duration_seconds', 'Time spent calling the external service during a toolkit run.');
   const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -111,10 +114,14 @@ export function createMetrics(): Metrics {
       executeDuration.observe({ toolkit_type: toolkitType }, seconds);
       if (upstreamSeconds !== null) upstreamDuration.observe({ toolkit_type: toolkitType }, upstreamSeconds);
     },
+    mcpToolCall(outcome) {
+      mcpCalls.inc({ outcome });
+    },
     render(scrape) {
       const lines = [
         ...requests.render(),
         ...executions.render(),
+        ...mcpCalls.render(),
         ...executeDuration.render(),
         ...upstreamDuration.render(),
         '# HELP latchkey_audit_events_total Audit events recorded (the audit log is append-only).',

@@ -6,7 +6,7 @@ import { canEdit } from '../domain/access';
 import { parseId } from '../domain/ids';
 import type { AppEnv, Deps } from '../env';
 import { TOOLKIT_TYPES, toolInputJsonSchema } from '../toolkits';
-import { ExecuteBody, runToolkit } from '../services/run-toolkit';
+import { ExecuteBody, runToolkit, type RunResult } from '../services/run-toolkit';
 import { runFailureAnswer } from '../domain/failures';
 import { rateLimitJson } from '../domain/rate-limit';
 import { apiError, apiWorkspace, fieldErrors, invalidInput, jsonBody } from './api-helpers';
@@ -34,6 +34,17 @@ export async function toolkitsJson(deps: Deps, ws: Workspace, list: Toolkit[], u
       ...(run.expiry === 'soon' ? { expires_soon: true } : {}),
     };
   });
+}
+
+/** Returns the contract's answer to a successful run (the API's 200 body, MCP's structuredContent). */
+export function executeAnswer(r: Extract<RunResult, { ok: true }>) {
+  return {
+    ok: true as const,
+    tool: r.tool,
+    result: r.result,
+    credential: { scope: r.credential.scope, credential_id: r.credential.credentialId, owner: r.credential.owner },
+    ...(r.rateLimit ? { rate_limit: rateLimitJson(r.rateLimit) } : {}),
+  };
 }
 
 /** Returns the API sub-app for /toolkit-types and /workspaces/:ws/toolkits. */
@@ -121,15 +132,7 @@ export function toolkitApiRoutes(deps: Deps) {
     const body = ExecuteBody.safeParse((await jsonBody(c)) ?? {});
     if (!body.success) return invalidInput(c, fieldErrors(body.error));
     const r = await runToolkit(deps, { user: c.get('user')!, ws, toolkit: t, tool: body.data.tool, input: body.data.input ?? {} });
-    if (r.ok) {
-      return c.json({
-        ok: true,
-        tool: r.tool,
-        result: r.result,
-        credential: { scope: r.credential.scope, credential_id: r.credential.credentialId, owner: r.credential.owner },
-        ...(r.rateLimit ? { rate_limit: rateLimitJson(r.rateLimit) } : {}),
-      });
-    }
+    if (r.ok) return c.json(executeAnswer(r));
     const { status, body: answer } = runFailureAnswer(r);
     return c.json(answer, status);
   });

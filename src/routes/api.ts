@@ -10,6 +10,7 @@ import { NotFound } from './errors';
 import { credentialApiRoutes } from './api-credentials';
 import { toolkitApiRoutes } from './api-toolkits';
 import { auditApiRoutes } from './api-audit';
+import { tokenApiRoutes } from './api-tokens';
 import { openApiDocument } from './openapi';
 
 /** Returns the sub-app mounted at /api/v1 (workspaces, projects and members; other areas add their own). */
@@ -30,6 +31,7 @@ export function apiRoutes(deps: Deps) {
   app.route('/', credentialApiRoutes(deps));
   app.route('/', toolkitApiRoutes(deps));
   app.route('/', auditApiRoutes(deps));
+  app.route('/', tokenApiRoutes(deps));
 
   app.get('/me', (c) => {
     const u = c.get('user')!;

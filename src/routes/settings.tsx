@@ -3,12 +3,14 @@ import { Hono } from 'hono';
 import { SettingsPage, TokensSection, type TokensProps } from '../../views/settings';
 import { hashPassword, verifyPassword } from '../auth/password';
 import { listApiTokens, revokeApiToken } from '../store/tokens';
+import { listGrants } from '../store/oauth';
 import { createApiToken } from '../services/create-api-token';
 import { findUserForLogin, setPassword } from '../store/users';
 import { validatePassword } from '../domain/names';
 import { parseId } from '../domain/ids';
 import { NotFound } from './errors';
 import type { AppEnv, Deps } from '../env';
+import { publicOrigin } from '../config';
 import { formString, isHtmx, loadFrame, redirectTo, safeNext } from './helpers';
 import { dismissNotices } from '../store/notices';
 import type { Context } from 'hono';
@@ -17,11 +19,13 @@ import type { Context } from 'hono';
 export function settingsRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
-  const render = async (c: Context<AppEnv>, tokens: Partial<TokensProps> = {}, status: 200 | 201 | 400 | 429 = 200, password?: Parameters<typeof SettingsPage>[0]['password']) => {
+  const render = async (c: Context<AppEnv>, tokens: Partial<TokensProps> = {}, status: 200 | 201 | 400 | 409 | 429 = 200, password?: Parameters<typeof SettingsPage>[0]['password']) => {
     const props = { tokens: await listApiTokens(deps.store, c.get('user')!.id), ...tokens };
     c.header('Cache-Control', 'no-store');
     if (isHtmx(c) && !password) return c.html(<TokensSection {...props} />, status);
-    return c.html(<SettingsPage frame={await loadFrame(deps, c, null, 'settings')} tokens={props} password={password} />, status);
+    const grants = await listGrants(deps.store, c.get('user')!.id);
+    const mcpUrl = `${publicOrigin(deps.config, c.req.url)}/mcp`;
+    return c.html(<SettingsPage frame={await loadFrame(deps, c, null, 'settings')} tokens={props} password={password} mcpUrl={mcpUrl} grants={grants} />, status);
   };
 
   app.get('/settings', (c) => render(c, {}, 200, c.req.query('password') === 'changed' ? { done: true, tokensRevoked: c.req.query('tokens') === 'revoked' } : undefined));
@@ -38,14 +42,14 @@ export function settingsRoutes(deps: Deps) {
   app.post('/settings/tokens', async (c) => {
     const name = formString(await c.req.parseBody(), 'name');
     const r = await createApiToken(deps, c.get('user')!, name);
-    if (!r.ok) return render(c, { name: name.trim(), nameError: r.errors.name }, 400);
+    if (!r.ok) return render(c, { name: name.trim(), nameError: r.errors.name }, r.reason === 'name_taken' ? 409 : 400);
     return render(c, { created: { name: r.name, token: r.token } }, 201);
   });
 
   app.post('/settings/tokens/:id/revoke', async (c) => {
     const id = parseId(c.req.param('id'));
     if (!id) throw new NotFound();
-    await revokeApiToken(deps.store, c.get('user')!, id);
+    await revokeApiToken(deps.store, c.get('user')!, { id });
     return isHtmx(c) ? render(c) : c.redirect('/settings', 303);
   });
 

@@ -10,18 +10,35 @@ import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validat
 import type { Deps } from '../env';
 import { z } from 'zod';
 import { parseExpiry } from '../domain/expiry';
+import { parseInput, requiredText, rule } from './input';
 import { CREDENTIAL_ID_MAX_LENGTH, CREDENTIAL_NAME_MAX_LENGTH } from '../domain/credential-id';
 import { FIELD_MAX_LENGTH, SECRET_MAX_LENGTH } from '../domain/credential-types';
 
 
+const TYPE_ERROR = `Type must be one of ${CREDENTIAL_TYPES.map((t) => t.type).join(', ')}.`;
+const KNOWN_NAMES = new Set(CREDENTIAL_TYPES.flatMap((t) => t.fields.map((f) => f.name)));
+const textRecord = (max: number, notObject: string) =>
+  z.record(z.string(), z.string({ error: 'Enter text.' }).max(max, `Use at most ${max} characters.`), { error: notObject });
+
+const CredentialIdField = z
+  .string({ error: 'Enter a Credential ID.' })
+  .superRefine(rule(validateCredentialId))
+  .max(CREDENTIAL_ID_MAX_LENGTH, `A Credential ID can be at most ${CREDENTIAL_ID_MAX_LENGTH} characters long.`)
+  .meta({ pattern: '^[a-z0-9][a-z0-9_]{0,63}$' });
+
 /** The API's body to create a credential (secret values at most 10,000 characters each). */
 export const CredentialCreateBody = z.object({
-  name: z.string().max(CREDENTIAL_NAME_MAX_LENGTH),
-  type: z.enum(CREDENTIAL_TYPES.map((t) => t.type) as [string, ...string[]]),
-  credential_id: z.string().max(CREDENTIAL_ID_MAX_LENGTH).optional().describe('Made from the name when left out.'),
-  fields: z.record(z.string(), z.string().max(FIELD_MAX_LENGTH)).optional().describe('Non-secret fields, e.g. base_url.'),
-  secrets: z.record(z.string(), z.string().max(SECRET_MAX_LENGTH)).describe('Secret fields; never shown again.'),
-  expires_at: z.string().max(40).nullable().optional().describe('When the credential stops working (ISO 8601, e.g. 2026-12-31 or 2026-12-31T08:00:00Z); null clears it. Test connection replaces it with what the service reports.'),
+  name: requiredText('Give the credential a name.', CREDENTIAL_NAME_MAX_LENGTH).superRefine(rule(validateCredentialName)),
+  type: z.enum(CREDENTIAL_TYPES.map((t) => t.type) as [string, ...string[]], { error: TYPE_ERROR }),
+  credential_id: CredentialIdField.optional().describe('Made from the name when left out.'),
+  fields: textRecord(FIELD_MAX_LENGTH, 'fields must be an object.').optional().describe('Non-secret fields, e.g. base_url.'),
+  secrets: textRecord(SECRET_MAX_LENGTH, 'secrets must be an object.').describe('Secret fields; never shown again.'),
+  expires_at: z
+    .string({ error: 'Give a date and time in ISO 8601, e.g. 2026-12-31 or 2026-12-31T08:00:00Z.' })
+    .refine((v) => parseExpiry(v) !== null, 'Give a date and time in ISO 8601, e.g. 2026-12-31 or 2026-12-31T08:00:00Z.')
+    .nullable()
+    .optional()
+    .describe('When the credential stops working (ISO 8601, e.g. 2026-12-31 or 2026-12-31T08:00:00Z); null clears it. Test connection replaces it with what the service reports.'),
 });
 
 /** The API's body to change a credential: any of the same parts; secrets left out keep their value. */
@@ -44,7 +61,16 @@ export type CredentialSave =
   | { ok: false; reason: 'credential_id_taken'; credentialId: string }
   | { ok: false; reason: 'not_found' };
 
-const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+/** Renames errors on `fields.X` / `secrets.X` whose X no credential type has. */
+function hideUnknownKeys(errors: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(errors)) {
+    const m = /^(fields|secrets)\.(.+)$/.exec(k);
+    out[m && !KNOWN_NAMES.has(m[2]) ? (m[1] === 'fields' ? '_unknown_field' : '_unknown_secret') : k] = v;
+  }
+  return out;
+}
+
 
 /** Names an error by where the value was sent: `fields.x` or `secrets.x` (or `_…` as is). */
 function prefixed(errors: Record<string, string>, type: CredentialType): Record<string, string> {
@@ -63,40 +89,32 @@ export async function saveCredential(deps: Deps, ctx: CredentialContext, cmd: Cr
     return { ok: true, credential: cmd.existing };
   }
 
-  const errors: Record<string, string> = {};
-  const text = (v: unknown) => (typeof v === 'string' ? v : '');
-  let name: string | undefined;
-  if (cmd.op === 'create' || cmd.name !== undefined) {
-    name = text(cmd.name).trim();
-    const nameError = validateCredentialName(name);
-    if (nameError) errors.name = nameError;
-  }
-  const type = cmd.op === 'create' ? (typeof cmd.type === 'string' ? getCredentialType(cmd.type) : undefined) : getCredentialType(cmd.existing.type);
-  if (!type) errors.type = `Type must be one of ${CREDENTIAL_TYPES.map((t) => t.type).join(', ')}.`;
-
-  let credentialId: string | undefined;
-  if (cmd.credentialId !== undefined && cmd.credentialId !== null) {
-    credentialId = text(cmd.credentialId);
-    const idError = validateCredentialId(credentialId);
-    if (idError) errors.credential_id = idError;
-  } else if (cmd.op === 'create' && name) {
+  // null means "not given" (JSON clients send it for "keep" or "make it from the name").
+  const body = {
+    name: cmd.name ?? undefined,
+    credential_id: cmd.credentialId ?? undefined,
+    fields: cmd.fields ?? undefined,
+    secrets: cmd.secrets ?? undefined,
+    expires_at: cmd.expiresAt === '' ? null : cmd.expiresAt,
+  };
+  const parsed = cmd.op === 'create' ? parseInput(CredentialCreateBody, { ...body, type: cmd.type }) : parseInput(CredentialUpdateBody, body);
+  // An unknown key may be a pasted secret: never echo it back in an error's name.
+  const errors = parsed.ok ? {} : hideUnknownKeys(parsed.errors);
+  const name = parsed.data.name;
+  const type = cmd.op === 'create' ? getCredentialType((parsed.data as { type?: string }).type ?? '') : getCredentialType(cmd.existing.type);
+  let credentialId = parsed.data.credential_id;
+  if (cmd.op === 'create' && !credentialId && !errors.credential_id && name) {
     credentialId = credentialIdFromName(name) ?? undefined;
     if (!credentialId) errors.credential_id = 'This name has no letters or digits to make a Credential ID from. Enter a Credential ID.';
   }
-
-  let expiresAt: number | null | undefined;
-  if (cmd.expiresAt === null || cmd.expiresAt === '') expiresAt = null;
-  else if (cmd.expiresAt !== undefined) {
-    expiresAt = typeof cmd.expiresAt === 'string' ? parseExpiry(cmd.expiresAt) : null;
-    if (expiresAt === null) errors.expires_at = 'Give a date and time in ISO 8601, e.g. 2026-12-31 or 2026-12-31T08:00:00Z.';
-  }
-
-  if (cmd.fields !== undefined && cmd.fields !== null && !isObject(cmd.fields)) errors.fields = 'fields must be an object.';
-  const secretsRequired = cmd.op === 'create';
-  if ((secretsRequired || (cmd.secrets !== undefined && cmd.secrets !== null)) && !isObject(cmd.secrets)) errors.secrets = 'secrets must be an object.';
+  // expires_at: null (or a cleared form field) removes it; left out keeps it.
+  const rawExpiry = parsed.data.expires_at;
+  const expiresAt = rawExpiry === undefined ? undefined : rawExpiry === null ? null : (parseExpiry(rawExpiry) ?? undefined);
   let input: { fields: Record<string, string>; secrets: Record<string, string> } | null = null;
   if (type && !errors.fields && !errors.secrets) {
-    const fields = cmd.op === 'create' ? ((cmd.fields as Record<string, unknown>) ?? {}) : { ...cmd.existing.fields, ...((cmd.fields as Record<string, unknown>) ?? {}) };
+    const given = (cmd.fields as Record<string, unknown>) ?? {};
+    const fields = cmd.op === 'create' ? given : { ...cmd.existing.fields, ...given };
+    // The type's own fields are checked against the catalog (which fields a type has is data).
     const checked = validateCredentialInput(type, fields, (cmd.secrets as Record<string, unknown>) ?? {}, cmd.op);
     if (!checked.ok) Object.assign(errors, prefixed(checked.errors, type));
     else {

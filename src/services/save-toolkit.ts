@@ -11,31 +11,43 @@ import { getCredentialType } from '../domain/credential-types';
 import type { Deps } from '../env';
 import { getToolkitType, TOOLKIT_TYPES, validateSettings, type ToolkitType } from '../toolkits';
 import { z } from 'zod';
+import { parseInput, requiredText } from './input';
 import { SETTING_MAX_LENGTH } from '../toolkits';
 
 
 /** The longest toolkit name. */
 export const TOOLKIT_NAME_MAX_LENGTH = 120;
 
+const TOOLKIT_TYPE_ERROR = `Type must be one of ${TOOLKIT_TYPES.map((t) => t.type).join(', ')}.`;
+
 /** The API's body to create a toolkit. */
 export const ToolkitCreateBody = z.object({
-  name: z.string().max(TOOLKIT_NAME_MAX_LENGTH),
-  type: z.enum(TOOLKIT_TYPES.map((t) => t.type) as [string, ...string[]]),
-  settings: z.record(z.string(), z.string().max(SETTING_MAX_LENGTH)).optional().describe("The type's own options, never a secret."),
-  credential: z.object({
-    scope: z.enum(['project', 'private']),
-    credential_id: z.string().max(CREDENTIAL_ID_MAX_LENGTH).describe('A project credential of this project, or the ID each member’s private credential has.'),
-    fallback: z
-      .string()
-      .max(CREDENTIAL_ID_MAX_LENGTH)
-      .nullable()
-      .optional()
-      .describe('Private scope in a project only: the Credential ID of a project credential that members without their own private credential run with. null (the default): none. Left out when changing a private credential: kept.'),
-  }),
+  name: requiredText('Give the toolkit a name.', TOOLKIT_NAME_MAX_LENGTH),
+  type: z.enum(TOOLKIT_TYPES.map((t) => t.type) as [string, ...string[]], { error: TOOLKIT_TYPE_ERROR }),
+  settings: z
+    .record(z.string(), z.string({ error: 'Enter text.' }).max(SETTING_MAX_LENGTH, `Use at most ${SETTING_MAX_LENGTH} characters.`), { error: 'settings must be an object.' }).optional().describe("The type's own options, never a secret."),
+  credential: z.object(
+    {
+      scope: z.enum(['project', 'private'], { error: 'Scope must be "project" or "private".' }),
+      credential_id: z
+        .string({ error: 'Choose a credential.' })
+        .trim()
+        .max(CREDENTIAL_ID_MAX_LENGTH, `A Credential ID can be at most ${CREDENTIAL_ID_MAX_LENGTH} characters long.`)
+        .describe('A project credential of this project, or the ID each member’s private credential has.'),
+      fallback: z
+        .string({ error: 'Give the Credential ID of a project credential, or null for none.' })
+        .trim()
+        .max(CREDENTIAL_ID_MAX_LENGTH, `A Credential ID can be at most ${CREDENTIAL_ID_MAX_LENGTH} characters long.`)
+        .nullable()
+        .optional()
+        .describe('Private scope in a project only: the Credential ID of a project credential that members without their own private credential run with. null (the default): none. Left out when changing a private credential: kept.'),
+    },
+    { error: 'Choose the credential this toolkit uses.' },
+  ),
 });
 
 /** The API's body to change a toolkit: any of the same parts. */
-export const ToolkitUpdateBody = ToolkitCreateBody.omit({ type: true }).partial();
+export const ToolkitUpdateBody = ToolkitCreateBody.partial();
 
 /** Who in the project would not be ready with a credential configuration, and how many members there are. */
 export type MembersNotReady = { affected: string[]; total: number };
@@ -99,53 +111,43 @@ export type ParsedToolkit = { ok: true; input: ToolkitInput } | { ok: false; err
  * is an agreed Credential ID (each member's own credential is looked up when they run it).
  */
 async function parseToolkitInput(deps: Deps, ws: Workspace, body: Record<string, unknown>, existing: Toolkit | null): Promise<ParsedToolkit> {
-  const errors: Record<string, string> = {};
-  const name = body.name === undefined && existing ? existing.name : typeof body.name === 'string' ? body.name.trim() : '';
-  if (!name) errors.name = 'Give the toolkit a name.';
-  else if (name.length > 120) errors.name = 'Use at most 120 characters.';
-
-  const typeName = body.type === undefined && existing ? existing.type : typeof body.type === 'string' ? body.type : '';
-  const kind = getToolkitType(typeName);
-  if (!kind) errors.type = `Type must be one of ${TOOLKIT_TYPES.map((t) => t.type).join(', ')}.`;
+  const parsed = parseInput(existing ? ToolkitUpdateBody : ToolkitCreateBody, body);
+  const errors: Record<string, string> = parsed.ok ? {} : { ...parsed.errors };
+  const data: z.output<typeof ToolkitUpdateBody> = parsed.data;
+  const name = data.name ?? existing?.name ?? '';
+  const kind = getToolkitType(data.type ?? existing?.type ?? '');
 
   let settings: Record<string, string> = existing?.settings ?? {};
-  if (kind && (body.settings !== undefined || !existing)) {
+  if (kind && (body.settings !== undefined || !existing) && !errors.settings) {
     const checked = validateSettings(kind, body.settings ?? {});
     if (checked.ok) settings = checked.settings;
     else for (const [k, v] of Object.entries(checked.errors)) errors[`settings.${k}`] = v;
   }
 
-  let credential: ToolkitInput['credential'] | null = existing ? existing.credential : null;
-  const ref = body.credential;
-  if (ref !== undefined || !existing) {
-    credential = null;
-    if (!ref || typeof ref !== 'object' || Array.isArray(ref)) {
-      errors.credential = 'Choose the credential this toolkit uses.';
-    } else {
-      const { scope, credential_id: rawId, fallback: rawFallback } = ref as Record<string, unknown>;
-      const credentialId = typeof rawId === 'string' ? rawId.trim() : '';
-      if (scope !== 'project' && scope !== 'private') errors['credential.scope'] = 'Scope must be "project" or "private".';
-      else if (scope === 'project' && ws.kind !== 'project') errors['credential.scope'] = 'A toolkit in your Private workspace uses private credentials only.';
-      else if (!credentialId) errors['credential.credential_id'] = scope === 'project' ? 'Choose a project credential.' : 'Enter the Credential ID every member’s private credential will have.';
-      else if (scope === 'private') {
-        const idError = validateCredentialId(credentialId);
-        if (idError) errors['credential.credential_id'] = idError;
-        else {
-          // Left out: an update keeps the fallback it had (a private toolkit stays private).
-          const keep = rawFallback === undefined && existing?.credential.scope === 'private' ? existing.credential.fallback : null;
-          const fallback = rawFallback === undefined ? { ok: true as const, fallback: keep } : await parseFallback(deps, ws, kind, rawFallback);
-          if (!fallback.ok) errors['credential.fallback'] = fallback.error;
-          else credential = { scope, credentialId, rowId: null, fallback: fallback.fallback };
-        }
-      } else if (rawFallback !== undefined && rawFallback !== null) {
-        errors['credential.fallback'] = 'Only a toolkit with a private credential takes a fallback; a project credential already runs everyone as one account.';
-      } else {
-        const found = await getCredential(deps.store, ws, credentialId);
-        if (!found) errors['credential.credential_id'] = `This project has no credential with Credential ID ${credentialId}.`;
-        else if (kind && !kind.credentialTypes.includes(found.type)) {
-          errors['credential.credential_id'] = `${credentialId} is a ${getCredentialType(found.type)?.label ?? found.type} credential; ${kind.label} toolkits need ${kind.credentialTypes.map((t) => getCredentialType(t)?.label ?? t).join(' or ')}.`;
-        } else credential = { scope, credentialId, rowId: found.rowId, fallback: null };
+  // What the schema cannot know: the workspace's kind, and this project's credentials.
+  let credential: ToolkitInput['credential'] | null = existing && !data.credential ? existing.credential : null;
+  if (data.credential) {
+    const { scope, credential_id: credentialId, fallback: rawFallback } = data.credential;
+    if (scope === 'project' && ws.kind !== 'project') errors['credential.scope'] = 'A toolkit in your Private workspace uses private credentials only.';
+    else if (!credentialId) errors['credential.credential_id'] = scope === 'project' ? 'Choose a project credential.' : 'Enter the Credential ID every member’s private credential will have.';
+    else if (scope === 'private') {
+      const idError = validateCredentialId(credentialId);
+      if (idError) errors['credential.credential_id'] = idError;
+      else {
+        // Left out: an update keeps the fallback it had (a private toolkit stays private).
+        const keep = rawFallback === undefined && existing?.credential.scope === 'private' ? existing.credential.fallback : null;
+        const fallback = rawFallback === undefined ? { ok: true as const, fallback: keep } : await parseFallback(deps, ws, kind, rawFallback);
+        if (!fallback.ok) errors['credential.fallback'] = fallback.error;
+        else credential = { scope, credentialId, rowId: null, fallback: fallback.fallback };
       }
+    } else if (rawFallback !== undefined && rawFallback !== null) {
+      errors['credential.fallback'] = 'Only a toolkit with a private credential takes a fallback; a project credential already runs everyone as one account.';
+    } else {
+      const found = await getCredential(deps.store, ws, credentialId);
+      if (!found) errors['credential.credential_id'] = `This project has no credential with Credential ID ${credentialId}.`;
+      else if (kind && !kind.credentialTypes.includes(found.type)) {
+        errors['credential.credential_id'] = `${credentialId} is a ${getCredentialType(found.type)?.label ?? found.type} credential; ${kind.label} toolkits need ${kind.credentialTypes.map((t) => getCredentialType(t)?.label ?? t).join(' or ')}.`;
+      } else credential = { scope, credentialId, rowId: found.rowId, fallback: null };
     }
   }
   if (Object.keys(errors).length || !kind || !credential) return { ok: false, errors };
@@ -154,10 +156,9 @@ async function parseToolkitInput(deps: Deps, ws: Workspace, body: Record<string,
 
 
 /** Returns the checked fallback of a private-scope toolkit: null, or a project credential of this project of an accepted type. */
-async function parseFallback(deps: Deps, ws: Workspace, kind: ToolkitType | undefined, raw: unknown): Promise<{ ok: true; fallback: FallbackRef | null } | { ok: false; error: string }> {
+async function parseFallback(deps: Deps, ws: Workspace, kind: ToolkitType | undefined, raw: string | null): Promise<{ ok: true; fallback: FallbackRef | null } | { ok: false; error: string }> {
   if (raw === null || raw === '') return { ok: true, fallback: null };
   if (ws.kind !== 'project') return { ok: false, error: 'Only toolkits in a project take a fallback: a Private workspace has no project credentials.' };
-  if (typeof raw !== 'string') return { ok: false, error: 'Give the Credential ID of a project credential, or null for none.' };
   const found = await getCredential(deps.store, ws, raw.trim());
   if (!found) return { ok: false, error: `This project has no credential with Credential ID ${raw.trim()}.` };
   if (kind && !kind.credentialTypes.includes(found.type)) {

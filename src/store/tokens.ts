@@ -9,12 +9,24 @@ import type { ApiTokenInfo } from '../domain/models';
 
 export type { ApiTokenInfo };
 
-/** Stores a token hash for the user and records it; returns the new token's id. */
-export async function insertApiToken(store: Store, user: { id: string; username: string }, name: string, tokenHash: string): Promise<number> {
+export type TokenInsert = { ok: true; id: number; name: string } | { ok: false; reason: 'name_taken' };
+
+/**
+ * Stores a token hash for the user under a name that is unique among their tokens, and records
+ * it. A taken name is refused, or with `renameIfTaken` the first free of name-2, name-3… is used
+ * (the CLI's default name, so `token create alice` keeps working every time).
+ */
+export async function insertApiToken(store: Store, user: { id: string; username: string }, name: string, tokenHash: string, opts: { renameIfTaken?: boolean } = {}): Promise<TokenInsert> {
   return writeTx(store, (tx) => {
-    const row = tx.insert(apiTokens).values({ userId: user.id, name, tokenHash }).returning({ id: apiTokens.id }).get();
-    appendAudit(store, tx, { actor: user, workspace: null, action: 'token.create', target: `token:${row.id}`, details: { name } });
-    return row.id;
+    const taken = (n: string) => !!tx.select({ id: apiTokens.id }).from(apiTokens).where(and(eq(apiTokens.userId, user.id), eq(apiTokens.name, n))).get();
+    let free = name;
+    for (let n = 2; taken(free); n++) {
+      if (!opts.renameIfTaken) return { ok: false, reason: 'name_taken' } as const;
+      free = `${name}-${n}`;
+    }
+    const row = tx.insert(apiTokens).values({ userId: user.id, name: free, tokenHash }).returning({ id: apiTokens.id }).get();
+    appendAudit(store, tx, { actor: user, workspace: null, action: 'token.create', target: `token:${row.id}`, details: { name: free } });
+    return { ok: true, id: row.id, name: free } as const;
   });
 }
 
@@ -28,12 +40,13 @@ export async function listApiTokens(store: Store, userId: string): Promise<ApiTo
     .all();
 }
 
-/** Deletes one of the user's own tokens; false when the user has no token with that id. */
-export async function revokeApiToken(store: Store, user: { id: string; username: string }, tokenId: number): Promise<boolean> {
+/** Deletes one of the user's own tokens, by id or by name; false when the user has no such token. */
+export async function revokeApiToken(store: Store, user: { id: string; username: string }, which: { id: number } | { name: string }): Promise<boolean> {
   return writeTx(store, (tx) => {
-    const gone = tx.delete(apiTokens).where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, user.id))).returning({ name: apiTokens.name }).get();
+    const match = 'id' in which ? eq(apiTokens.id, which.id) : eq(apiTokens.name, which.name);
+    const gone = tx.delete(apiTokens).where(and(match, eq(apiTokens.userId, user.id))).returning({ id: apiTokens.id, name: apiTokens.name }).get();
     if (!gone) return false;
-    appendAudit(store, tx, { actor: user, workspace: null, action: 'token.revoke', target: `token:${tokenId}`, details: { name: gone.name } });
+    appendAudit(store, tx, { actor: user, workspace: null, action: 'token.revoke', target: `token:${gone.id}`, details: { name: gone.name } });
     return true;
   });
 }

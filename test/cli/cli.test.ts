@@ -265,6 +265,34 @@ describe('cli', () => {
     }, SLOW);
   });
 
+  describe('token revoke', () => {
+    it('revokes a token by name; a taken --name, an unknown name or user is one line on standard error and exit 1', async () => {
+      expectOk(await cli(dir, ['user', 'create', 'alice'], { input: `${PASSWORD}\n` }));
+      const ci = await cli(dir, ['token', 'create', 'alice', '--name', 'ci']);
+      expectOk(ci);
+      const taken = await cli(dir, ['token', 'create', 'alice', '--name', 'ci']);
+      expectFailure(taken, /already has a token named "ci"/);
+      expect(taken.stdout).toBe('');
+      // Without --name the default name is made free, so the command works every time.
+      expectOk(await cli(dir, ['token', 'create', 'alice']));
+      expectOk(await cli(dir, ['token', 'create', 'alice']));
+      withDb(dir, (db) => expect(db.select({ name: apiTokens.name }).from(apiTokens).all().map((x) => x.name)).toEqual(['ci', 'cli', 'cli-2']));
+
+      expectFailure(await cli(dir, ['token', 'revoke', 'alice', 'nope']), /alice has no token named "nope"/);
+      expectFailure(await cli(dir, ['token', 'revoke', 'nobody', 'ci']), /there is no user "nobody"/);
+      const r = await cli(dir, ['token', 'revoke', 'alice', 'ci']);
+      expectOk(r);
+      expect(r.stdout + r.stderr).toBe('');
+      withDb(dir, (db) => expect(db.select({ name: apiTokens.name }).from(apiTokens).all().map((x) => x.name)).toEqual(['cli', 'cli-2']));
+      const t = await createTestApp({ dir, ring: ringOf(dir) });
+      try {
+        expect((await t.api('GET', '/me', ci.stdout.trim())).status).toBe(401);
+      } finally {
+        await t.close();
+      }
+    }, SLOW);
+  });
+
   describe('audit verify', () => {
     it('prints ok <count>, then names the first event whose content was changed', async () => {
       expectOk(await cli(dir, ['user', 'create', 'alice'], { input: `${PASSWORD}\n` }));

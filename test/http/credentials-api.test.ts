@@ -468,3 +468,18 @@ describe('POST /workspaces/:ws/credentials/:credential_id/test', () => {
     expect(await secretsOf(t, alice.id, 'private', 'gh')).toEqual({ token: 'ghp_new_place' });
   });
 });
+
+describe('input errors come from the one schema', () => {
+  it('name every bad field at once, never echo an unknown key (it may be a pasted secret), and write nothing', async () => {
+    const t = await fresh();
+    const alice = await t.user('alice');
+    const before = credentialRows(t);
+    const canary = 'ghp_CANARYKEY0123456789';
+    const res = await t.api('POST', '/workspaces/private/credentials', alice.token, { name: '', type: 'github', credential_id: 'Bad ID', fields: { [canary]: 5 }, secrets: { token: 't' } });
+    expect(res.status).toBe(400);
+    expect(res.json.error).toBe('invalid_input');
+    expect(Object.keys(res.json.fields).sort()).toEqual(['_unknown_field', 'credential_id', 'name']);
+    expect(res.text).not.toContain(canary);
+    expect(credentialRows(t)).toEqual(before);
+  });
+});
