@@ -104,6 +104,17 @@ export const credentials = sqliteTable(
     lastTestMessage: text('last_test_message'),
     /** When the credential stops working (ms), as its owner typed it or the service reported it; null: unknown. */
     expiresAt: integer('expires_at'),
+    /** Connected accounts (src/connect): the OAuth app it came from, null for a pasted secret. */
+    connectedApp: text('connected_app'),
+    /** The account the provider's user call named (`Connected as @alice`). */
+    connectedAccount: text('connected_account'),
+    /** 'active' or 'reconnect_required'; null for a credential that is not connected. */
+    connectionStatus: text('connection_status', { enum: ['active', 'reconnect_required'] }),
+    /** When the access token expires and when to refresh it ahead of that (ms); null: only on a 401. */
+    tokenExpiresAt: integer('token_expires_at'),
+    tokenRefreshAt: integer('token_refresh_at'),
+    /** A refresh in progress holds this lease (ms): one refresh at a time across instances. */
+    refreshingUntil: integer('refreshing_until'),
   },
   (t) => [
     uniqueIndex('credentials_workspace_cid_idx').on(t.workspaceId, t.credentialId),
@@ -187,6 +198,47 @@ export const dataKeys = sqliteTable('data_keys', {
   wrappedKey: blob('wrapped_key', { mode: 'buffer' }).notNull(),
   keyId: text('key_id').notNull(),
 });
+
+/**
+ * OAuth apps an instance admin registered, so members can connect their own account at a service
+ * (the OAuth client side, src/connect). The client secret is sealed like a credential's secrets.
+ */
+export const oauthApps = sqliteTable('oauth_apps', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull().unique(),
+  provider: text('provider').notNull(),
+  clientId: text('client_id').notNull(),
+  authorizeUrl: text('authorize_url').notNull(),
+  tokenUrl: text('token_url').notNull(),
+  scopes: text('scopes').notNull().default(''),
+  baseUrl: text('base_url'),
+  secretBlob: blob('secret_blob', { mode: 'buffer' }).notNull(),
+  wrappedKey: blob('wrapped_key', { mode: 'buffer' }).notNull(),
+  keyId: text('key_id').notNull(),
+  createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: integer('created_at').notNull().default(now),
+});
+
+/**
+ * Connect flows in progress: `stateHash` is the SHA-256 of the `state` sent to the provider; a row
+ * is deleted when its callback arrives (single use) and is good for 10 minutes.
+ */
+export const oauthClientStates = sqliteTable(
+  'oauth_client_states',
+  {
+    stateHash: text('state_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    appName: text('app_name').notNull(),
+    credentialId: text('credential_id').notNull(),
+    codeVerifier: text('code_verifier').notNull(),
+    returnTo: text('return_to').notNull(),
+    reconnect: integer('reconnect', { mode: 'boolean' }).notNull().default(false),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('oauth_client_states_expires_idx').on(t.expiresAt)],
+);
 
 /**
  * OAuth clients of the authorization server (MCP clients). `clientId` is either one Latchkey

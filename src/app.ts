@@ -28,6 +28,8 @@ import { loadWorkspace, workspaceRoutes } from './routes/workspaces';
 import { credentialRoutes } from './routes/credentials';
 import { toolkitRoutes } from './routes/toolkits';
 import { adminRoutes } from './routes/admin';
+import { oauthAppAdminRoutes } from './routes/admin-oauth-apps';
+import { connectRoutes } from './routes/connect';
 import { oauthRoutes } from './routes/oauth';
 import { consentFormAction, oauthAuthorizeRoutes, oauthSettingsRoutes } from './routes/oauth-pages';
 import { mcpRoutes } from './routes/mcp';
@@ -151,6 +153,8 @@ export function createApp(opts: AppOptions) {
   pages.route('/', settingsRoutes(deps));
   pages.route('/', oauthSettingsRoutes(deps));
   pages.route('/', adminRoutes(deps));
+  pages.route('/', oauthAppAdminRoutes(deps));
+  pages.route('/', connectRoutes(deps));
   app.route('/', pages);
 
   app.notFound(notFound);

@@ -7,6 +7,8 @@ import type { Workspace } from '../src/domain/models';
 import type { ConnectionTest } from '../src/http/service-call';
 import { expiryOf } from '../src/domain/expiry';
 import { AppPage, type Frame } from './layout';
+import { connectHref } from './toolkits';
+import { defaultCredentialId } from '../src/connect/flow';
 import { Banner, CredentialIdTag, EmptyState, Field, Icon, PageHeader, Pager, Pill, ScopeIcon, Time, type PageInfo, TableHead, TypeField, CreateButton, DialogOrPage } from './ui';
 
 export function typeLabel(type: string): string {
@@ -108,6 +110,13 @@ export function CredentialList(props: ListProps) {
                       <span>
                         <strong>{cr.name}</strong> <ExpiryPill expiresAt={cr.expiresAt} now={props.now} />
                         <span class="cell-sub">created by {cr.createdBy ?? 'a deleted user'}</span>
+                        {cr.connection?.account ? <span class="cell-sub connected-as">Connected as @{cr.connection.account}</span> : null}
+                        {cr.connection?.status === 'reconnect_required' ? (
+                          <span class="cell-sub">
+                            <Pill tone="danger">Reconnect required</Pill>{' '}
+                            <a href={connectHref(cr.connection.app, cr.credentialId, base(ws), true)}>Reconnect</a>
+                          </span>
+                        ) : null}
                       </span>
                     </span>
                   </td>
@@ -383,7 +392,26 @@ export function CredentialForm(props: { ws: Workspace; state: FormState }) {
 }
 
 /** The page around the form. */
-export function CredentialFormPage(props: { frame: Frame; ws: Workspace; state: FormState }) {
+/** Connect <app> links on the + Create page of a Private workspace: connect an account instead of pasting a token. */
+function ConnectInstead(props: { apps: { name: string; credentialType: string }[]; state: FormState }) {
+  if (!props.apps.length) return null;
+  const returnTo = props.state.returnTo || '/w/private/credentials';
+  return (
+    <section class="card connect-card" id="connect-instead" aria-labelledby="connect-instead-title">
+      <h2 id="connect-instead-title">Or connect your account</h2>
+      <p class="muted">Sign in at the service instead of pasting a token; Latchkey keeps the token fresh.{props.state.credentialId ? <> It is saved with Credential ID <code>{props.state.credentialId}</code>.</> : null}</p>
+      <div class="banner-actions">
+        {props.apps.map((a) => (
+          <a class="btn" href={connectHref(a.name, props.state.credentialId || defaultCredentialId(a.name), returnTo)}>
+            Connect {a.name} <span class="muted">({typeLabel(a.credentialType)})</span>
+          </a>
+        ))}
+      </div>
+    </section>
+  );
+}
+
+export function CredentialFormPage(props: { frame: Frame; ws: Workspace; state: FormState; connectApps?: { name: string; credentialType: string }[] }) {
   const { ws, state } = props;
   const title = state.mode === 'create' ? (ws.kind === 'project' ? 'New project credential' : 'New private credential') : `Edit ${state.original!.name}`;
   return (
@@ -399,6 +427,7 @@ export function CredentialFormPage(props: { frame: Frame; ws: Workspace; state: 
             : 'Secrets are never shown. Type a new value only to replace one.'
         }
       />
+      {state.mode === 'create' && ws.kind === 'private' ? <ConnectInstead apps={props.connectApps ?? []} state={state} /> : null}
       <CredentialForm ws={ws} state={state} />
     </AppPage>
   );

@@ -13,7 +13,7 @@ export type Frame = {
   current: { ref: string; name: string; kind: 'private' | 'project' } | null;
   projects: NavProject[];
   /** Which sidebar item is active. */
-  section: 'credentials' | 'toolkits' | 'members' | 'settings' | 'audit' | 'users' | 'projects';
+  section: 'credentials' | 'toolkits' | 'members' | 'settings' | 'audit' | 'users' | 'projects' | 'oauth-apps';
   /** True when the user administers at least one project (they may read its audit log). */
   adminOfProject?: boolean;
   notices?: FrameNotices;
@@ -175,6 +175,9 @@ function Sidebar(props: { frame: Frame }) {
           </SideLink>
           <SideLink href="/admin/users" icon="users" active={section === 'users'}>
             Users
+          </SideLink>
+          <SideLink href="/admin/oauth-apps" icon="key" active={section === 'oauth-apps'}>
+            OAuth apps
           </SideLink>
         </>
       ) : props.frame.adminOfProject ? (

@@ -27,6 +27,7 @@ const STATUS_TONE: Record<ToolkitStatus, 'success' | 'warning' | 'danger'> = {
   type_mismatch: 'danger',
   credential_missing: 'danger',
   expired: 'danger',
+  reconnect_required: 'danger',
 };
 
 /** A status pill: Ready, Credential setup required, Type mismatch or Credential missing. */
@@ -433,12 +434,21 @@ function HiddenToolkitFields(props: { state: ToolkitFormState }) {
   );
 }
 
+/** An OAuth app a member may connect their account with, as pages offer it. */
+export type ConnectApp = { name: string; credentialType: string };
+
+/** The Connect (or Reconnect) link: a GET that redirects to the provider (a form would be blocked by the CSP's form-action). */
+export function connectHref(app: string, credentialId: string, returnTo: string, reconnect = false): string {
+  return `/connect/${encodeURIComponent(app)}?credential_id=${encodeURIComponent(credentialId)}&return_to=${encodeURIComponent(returnTo)}${reconnect ? '&reconnect=1' : ''}`;
+}
+
 /** The credential banner of a toolkit for the current member, with the way to fix what is wrong. */
-export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resolution: Resolution; nearMisses: Candidate[]; kind: ToolkitType; now: number; canEdit: boolean }) {
+export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resolution: Resolution; nearMisses: Candidate[]; kind: ToolkitType; now: number; canEdit: boolean; connectApps?: ConnectApp[] }) {
   const { ws, toolkit, resolution: r, kind } = props;
   const fallback = toolkit.credential.scope === 'private' ? toolkit.credential.fallback : null;
   const id = toolkit.credential.credentialId;
   const back = `${base(ws)}/${toolkit.id}`;
+  const connectable = (props.connectApps ?? []).filter((a) => kind.credentialTypes.includes(a.credentialType));
   const createUrl = `/w/private/credentials/new?credential_id=${encodeURIComponent(id)}&type=${kind.credentialTypes[0]}&required_by=${encodeURIComponent(toolkit.name)}&return=${encodeURIComponent(back)}`;
   let banner: Child = null;
   if (r.ok && r.runsWith === 'fallback') {
@@ -452,6 +462,7 @@ export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resol
     banner = (
       <Banner tone="success" title="Ready">
         Runs with {r.scope === 'private' ? <>your private credential</> : <>the project credential</>} <code>{r.credential.credentialId}</code> ({r.credential.name}).
+        {r.credential.connectedApp && r.credential.connectedAccount ? <span class="connected-as"> Connected as @{r.credential.connectedAccount}</span> : null}
       </Banner>
     );
   } else if (r.reason === 'expired') {
@@ -487,8 +498,24 @@ export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resol
             ))}
           </div>
         ) : null}
-        <a class="btn btn-primary" href={createUrl}>
-          <Icon name="plus" /> Create my credential
+        <div class="banner-actions">
+          <a class="btn btn-primary" href={createUrl}>
+            <Icon name="plus" /> Create my credential
+          </a>
+          {connectable.map((a) => (
+            <a class="btn" href={connectHref(a.name, id, back)}>
+              Connect {a.name}
+            </a>
+          ))}
+        </div>
+      </Banner>
+    );
+  } else if (r.reason === 'reconnect_required') {
+    banner = (
+      <Banner tone="danger" title="Reconnect required" id="reconnect-required">
+        <p>{runFailureMessage(r)}</p>
+        <a class="btn btn-primary" href={connectHref(r.connectedApp, r.credentialId, back, true)}>
+          Reconnect
         </a>
       </Banner>
     );
@@ -660,7 +687,7 @@ function RateLimitNote(props: { rateLimit: RateLimit; credentialId: string }) {
 }
 
 /** One tool's run panel. */
-export function RunPanel(props: { ws: Workspace; toolkit: Toolkit; tool: ToolDef; disabled: boolean }) {
+export function RunPanel(props: { ws: Workspace; toolkit: Toolkit; tool: ToolDef; disabled: boolean; reconnect?: string }) {
   const { ws, toolkit, tool } = props;
   const action = `${base(ws)}/${toolkit.id}/run/${tool.name}`;
   return (
@@ -682,9 +709,18 @@ export function RunPanel(props: { ws: Workspace; toolkit: Toolkit; tool: ToolDef
           </div>
         ) : null}
         <div>
-          <button class="btn btn-primary" type="submit" disabled={props.disabled}>
-            <Icon name="play" /> Run
-          </button>
+          {props.reconnect ? (
+            <span class="reconnect-required">
+              <Pill tone="danger">Reconnect required</Pill>{' '}
+              <a class="btn btn-primary" href={props.reconnect}>
+                Reconnect
+              </a>
+            </span>
+          ) : (
+            <button class="btn btn-primary" type="submit" disabled={props.disabled}>
+              <Icon name="play" /> Run
+            </button>
+          )}
         </div>
       </form>
       <RunOutcome ws={ws} toolkit={toolkit} toolName={tool.name} result={null} />
@@ -708,8 +744,12 @@ export function ToolkitPage(props: {
   /** Why the last action on this page was refused, and what to do (a danger banner). */
   problem?: { title: string; text: string; link?: { href: string; label: string } };
   runResult?: { tool: string; result: RunResult };
+  /** OAuth apps the member may connect an account with (the banner offers those of an accepted type). */
+  connectApps?: ConnectApp[];
 }) {
   const { ws, toolkit } = props;
+  const r = props.resolution;
+  const reconnect = !r.ok && r.reason === 'reconnect_required' ? connectHref(r.connectedApp, r.credentialId, `${base(ws)}/${toolkit.id}`, true) : undefined;
   const kind = getToolkitType(toolkit.type)!;
   const settings = Object.entries(toolkit.settings).filter(([, v]) => v);
   return (
@@ -756,7 +796,7 @@ export function ToolkitPage(props: {
       {props.notice ? <Banner tone="success">{props.notice}</Banner> : null}
       <div class="toolkit-grid">
         <div class="stack-lg">
-          <CredentialStatus ws={ws} toolkit={toolkit} resolution={props.resolution} nearMisses={props.nearMisses} kind={kind} now={props.now} canEdit={props.canEdit} />
+          <CredentialStatus ws={ws} toolkit={toolkit} resolution={props.resolution} nearMisses={props.nearMisses} kind={kind} now={props.now} canEdit={props.canEdit} connectApps={props.connectApps} />
           {kind.tools.map((tool) =>
             props.runResult && props.runResult.tool === tool.name ? (
               <section class="card run-panel" id={`tool-${tool.name}`}>
@@ -765,7 +805,7 @@ export function ToolkitPage(props: {
                 <a href={`${base(ws)}/${toolkit.id}`}>Run again</a>
               </section>
             ) : (
-              <RunPanel ws={ws} toolkit={toolkit} tool={tool} disabled={!props.resolution.ok} />
+              <RunPanel ws={ws} toolkit={toolkit} tool={tool} disabled={!props.resolution.ok} reconnect={reconnect} />
             ),
           )}
         </div>

@@ -26,7 +26,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { getKey, type KeyRing } from './keyring';
 
 export type Binding = {
-  purpose: 'credential' | 'audit';
+  purpose: 'credential' | 'audit' | 'oauth_app';
   rowId: number;
   scope: 'project' | 'private' | 'instance';
   ownerId: string | number;
@@ -46,7 +46,7 @@ const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + KEY_ID_BYTES + IV_BYTES + TAG_BYTES; // 37
 const NO_KEY_ID = Buffer.alloc(KEY_ID_BYTES);
 
-const PURPOSES: readonly string[] = ['credential', 'audit'];
+const PURPOSES: readonly string[] = ['credential', 'audit', 'oauth_app'];
 const SCOPES: readonly string[] = ['project', 'private', 'instance'];
 
 /** Returns a new random 32-byte data key. */

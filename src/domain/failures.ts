@@ -15,6 +15,7 @@ export type RunFailure =
   | { reason: 'type_mismatch'; credentialId: string; expectedType: string; actualType: string; acceptedTypes: string[] }
   | { reason: 'credential_missing'; credentialId: string; scope?: 'project' | 'private' }
   | { reason: 'expired'; credentialId: string; expiresAt: number }
+  | { reason: 'reconnect_required'; credentialId: string }
   | { reason: 'destination_not_allowed'; host: string }
   | { reason: 'upstream_error'; status: number; rateLimit?: RateLimit }
   | { reason: 'upstream_unreachable'; message: string };
@@ -68,6 +69,12 @@ export const RUN_FAILURES: Table = {
     status: 422,
     error: 'credential_expired',
     message: (r) => `The credential ${r.credentialId} expired on ${new Date(r.expiresAt).toISOString().slice(0, 10)}; its owner must renew it. Nothing was sent to the service.`,
+    fields: (r) => ({ credential_id: r.credentialId }),
+  },
+  reconnect_required: {
+    status: 422,
+    error: 'credential_reconnect_required',
+    message: (r) => `Reconnect required: the service no longer accepts your connected account ${r.credentialId}. Reconnect it to run this toolkit.`,
     fields: (r) => ({ credential_id: r.credentialId }),
   },
   destination_not_allowed: {

@@ -61,6 +61,8 @@ export type CredentialMeta = {
   lastTest: { at: number; ok: boolean; message: string } | null;
   /** When it stops working (ms), or null when unknown. */
   expiresAt: number | null;
+  /** Set for a connected account (src/connect): the OAuth app, the provider's account name, its status. */
+  connection?: { app: string; account: string | null; status: 'active' | 'reconnect_required' };
 };
 
 /** A toolkit that uses a credential, with the workspace it lives in. */

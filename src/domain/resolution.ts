@@ -8,7 +8,17 @@ export type CredentialScope = 'project' | 'private';
 /** A toolkit's credential: with scope private, `fallback` names the project credential members without their own run with. */
 export type ToolkitCredential = { scope: CredentialScope; credentialId: string; fallback?: { credentialId: string } | null };
 /** A credential resolution may pick; `expiresAt` (ms) when its end is known. */
-export type Candidate = { rowId: number; credentialId: string; name: string; type: string; expiresAt?: number | null };
+export type Candidate = {
+  rowId: number;
+  credentialId: string;
+  name: string;
+  type: string;
+  expiresAt?: number | null;
+  /** Set for a connected account (src/connect): its OAuth app, the provider's account name, its status. */
+  connectedApp?: string | null;
+  connectedAccount?: string | null;
+  connectionStatus?: 'active' | 'reconnect_required' | null;
+};
 
 /** Whose credential a ready private-scope toolkit runs with: the member's own, or the project's fallback. */
 export type RunsWith = 'own' | 'fallback';
@@ -18,9 +28,10 @@ export type Resolution =
   | { ok: false; reason: 'setup_required'; credentialId: string; credentialType: string; acceptedTypes: string[] }
   | { ok: false; reason: 'type_mismatch'; credentialId: string; expectedType: string; actualType: string; acceptedTypes: string[] }
   | { ok: false; reason: 'credential_missing'; credentialId: string }
-  | { ok: false; reason: 'expired'; credentialId: string; expiresAt: number };
+  | { ok: false; reason: 'expired'; credentialId: string; expiresAt: number }
+  | { ok: false; reason: 'reconnect_required'; credentialId: string; connectedApp: string };
 
-export type ToolkitStatus = 'ready' | 'setup_required' | 'type_mismatch' | 'credential_missing' | 'expired';
+export type ToolkitStatus = 'ready' | 'setup_required' | 'type_mismatch' | 'credential_missing' | 'expired' | 'reconnect_required';
 
 /** What the caller looked up: the project's row, the member's own private credential, the toolkit's fallback row (null when gone). */
 export type Found = { projectCredential?: Candidate | null; privateCredential?: Candidate | null; fallbackCredential?: Candidate | null };
@@ -53,10 +64,12 @@ export function resolveCredential(ref: ToolkitCredential, acceptedTypes: string[
   return { ok: false, reason: 'setup_required', credentialId: ref.credentialId, credentialType: acceptedTypes[0], acceptedTypes };
 }
 
-/** Why a found credential cannot run the toolkit (wrong type, then expired), or null when it can. */
+/** Why a found credential cannot run the toolkit (wrong type, expired, reconnect required), or null when it can. */
 function usable(c: Candidate, acceptedTypes: string[], now: number): Resolution | null {
   if (!acceptedTypes.includes(c.type)) return { ok: false, reason: 'type_mismatch', credentialId: c.credentialId, expectedType: acceptedTypes[0], actualType: c.type, acceptedTypes };
   if (expiryOf(c.expiresAt, now) === 'expired') return { ok: false, reason: 'expired', credentialId: c.credentialId, expiresAt: c.expiresAt! };
+  // A connected account whose refresh was refused for good: runs must not contact the provider.
+  if (c.connectionStatus === 'reconnect_required') return { ok: false, reason: 'reconnect_required', credentialId: c.credentialId, connectedApp: c.connectedApp ?? '' };
   return null;
 }
 
@@ -90,4 +103,5 @@ export const STATUS_LABELS: Record<ToolkitStatus, string> = {
   type_mismatch: 'Type mismatch',
   credential_missing: 'Credential missing',
   expired: 'Credential expired',
+  reconnect_required: 'Reconnect required',
 };

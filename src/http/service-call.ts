@@ -22,7 +22,11 @@ export async function callService(
   secrets: Record<string, string>,
   call: ServiceCall,
 ): Promise<OutboundResult> {
-  const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'Latchkey', ...type.auth(fields, secrets) };
+  // A connected account (src/connect) holds an OAuth access token, sent as a bearer token whatever
+  // the type's pasted-token header would be; every one of its secrets is redacted from the answer.
+  const connected = secrets.access_token !== undefined;
+  const auth = connected ? { Authorization: `Bearer ${secrets.access_token}` } : type.auth(fields, secrets);
+  const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'Latchkey', ...auth };
   let body: string | undefined;
   if (call.body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -33,7 +37,7 @@ export async function callService(
     url: serviceUrl(fields.base_url ?? '', call.path, call.query),
     headers,
     body,
-    secrets: secretValuesForRedaction(type, fields, secrets),
+    secrets: connected ? Object.values(secrets).filter(Boolean) : secretValuesForRedaction(type, fields, secrets),
   });
 }
 

@@ -50,6 +50,8 @@ function notReadyReason(status: ToolkitStatus, t: Toolkit, origin: string): stri
       return `Credential missing: the project credential ${t.credential.credentialId} this toolkit uses was deleted.`;
     case 'expired':
       return `Credential expired: the credential this toolkit would run with for you has expired; its owner must renew it.`;
+    case 'reconnect_required':
+      return `Reconnect required: your connected account ${t.credential.credentialId} must be reconnected at ${origin}/w/private/credentials before this toolkit can run.`;
   }
 }
 

@@ -25,6 +25,7 @@ export function credentialJson(c: CredentialMeta, now: number) {
     last_test: c.lastTest ? { at: new Date(c.lastTest.at).toISOString(), ok: c.lastTest.ok, message: c.lastTest.message } : null,
     expires_at: c.expiresAt === null ? null : new Date(c.expiresAt).toISOString(),
     expiry: expiryOf(c.expiresAt, now),
+    ...(c.connection ? { connected: true, status: c.connection.status, account: c.connection.account, app: c.connection.app } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import { NotFound } from './errors';
 import { credentialApiRoutes } from './api-credentials';
 import { toolkitApiRoutes } from './api-toolkits';
 import { auditApiRoutes } from './api-audit';
+import { oauthAppApiRoutes } from './api-oauth-apps';
 import { tokenApiRoutes } from './api-tokens';
 import { openApiDocument } from './openapi';
 
@@ -31,6 +32,7 @@ export function apiRoutes(deps: Deps) {
   app.route('/', credentialApiRoutes(deps));
   app.route('/', toolkitApiRoutes(deps));
   app.route('/', auditApiRoutes(deps));
+  app.route('/', oauthAppApiRoutes(deps));
   app.route('/', tokenApiRoutes(deps));
 
   app.get('/me', (c) => {

@@ -1,5 +1,6 @@
 // The Credentials pages of a workspace (/w/:ws/credentials). Save flow as everywhere: parse the
 // form, validate, re-render the same form with the input and the errors, or write and redirect.
+import { connectableApps } from '../connect/flow';
 import { Hono, type Context } from 'hono';
 import {
   CredentialFormPage,
@@ -110,7 +111,7 @@ export function credentialRoutes(deps: Deps) {
   const renderForm = async (c: Context<AppEnv>, state: FormState, status: 200 | 400 | 409 = 200) => {
     const ws = c.get('ws');
     if (isHtmx(c)) return c.html(<CredentialForm ws={ws} state={state} />, status);
-    return c.html(<CredentialFormPage frame={await loadFrame(deps, c, ws, 'credentials')} ws={ws} state={state} />, status);
+    return c.html(<CredentialFormPage frame={await loadFrame(deps, c, ws, 'credentials')} ws={ws} state={state} connectApps={ws.kind === 'private' ? await connectableApps(deps) : []} />, status);
   };
 
   app.get('/', async (c) => {

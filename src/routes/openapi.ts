@@ -6,6 +6,7 @@ import { CredentialCreateBody, CredentialUpdateBody } from '../services/save-cre
 import { ToolkitCreateBody, ToolkitUpdateBody } from '../services/save-toolkit';
 import { MemberAddBody, MemberRoleBody, ProjectBody } from '../services/change-membership';
 import { ExecuteBody } from '../services/run-toolkit';
+import { OAuthAppBody } from '../services/oauth-apps';
 
 type Route = {
   method: 'get' | 'post' | 'patch' | 'delete';
@@ -57,6 +58,9 @@ export const ROUTES: Route[] = [
     errors: [400, 403, 404, 422, 502],
   },
   { method: 'get', path: '/audit', summary: 'Audit events, newest first (instance and project admins)', ok: [200, 'Events and next_before'], errors: [403] },
+  { method: 'get', path: '/oauth-apps', summary: 'OAuth apps members can connect their accounts with (never the client secret)', ok: [200, 'OAuth apps'] },
+  { method: 'post', path: '/oauth-apps', summary: 'Register an OAuth app (instance admins)', body: OAuthAppBody, ok: [201, 'The app, without its secret'], errors: [400, 403, 409] },
+  { method: 'delete', path: '/oauth-apps/{name}', summary: 'Delete an OAuth app (instance admins)', ok: [204, 'Deleted'], errors: [403, 404] },
   { method: 'get', path: '/openapi.json', summary: 'This document', ok: [200, 'OpenAPI 3.1'] },
 ];
 

@@ -1,6 +1,7 @@
 // The Toolkits pages of a workspace (/w/:ws/toolkits): list, create/edit with the Credential
 // Configuration Change dialog, a toolkit's page with its credential banner, and runs.
 import { Hono, type Context } from 'hono';
+import { connectableApps } from '../connect/flow';
 import {
   RunOutcome,
   ToolkitForm,
@@ -171,6 +172,7 @@ export function toolkitRoutes(deps: Deps) {
         notice={notice}
         runResult={extra.runResult}
         problem={extra.problem}
+        connectApps={await connectableApps(deps)}
       />
     );
   };

@@ -13,7 +13,8 @@ type Row = typeof credentials.$inferSelect;
 
 export type { CredentialMeta, ToolkitRef };
 
-function toMeta(r: Row, ws: Pick<Workspace, 'kind'>, createdBy: string | null): CredentialMeta {
+/** The metadata of a credential row as pages and the API see it (never a secret). */
+export function toMeta(r: Row, ws: Pick<Workspace, 'kind'>, createdBy: string | null): CredentialMeta {
   return {
     rowId: r.id,
     credentialId: r.credentialId,
@@ -27,6 +28,7 @@ function toMeta(r: Row, ws: Pick<Workspace, 'kind'>, createdBy: string | null): 
     lastUsedAt: r.lastUsedAt,
     lastTest: r.lastTestAt ? { at: r.lastTestAt, ok: !!r.lastTestOk, message: r.lastTestMessage ?? '' } : null,
     expiresAt: r.expiresAt,
+    ...(r.connectedApp ? { connection: { app: r.connectedApp, account: r.connectedAccount, status: r.connectionStatus ?? 'active' } } : {}),
   };
 }
 
@@ -76,7 +78,8 @@ export async function credentialIdsInUse(store: Store, ws: Workspace): Promise<S
   return new Set(store.db.select({ id: credentials.credentialId }).from(credentials).where(eq(credentials.workspaceId, ws.id)).all().map((r) => r.id));
 }
 
-function seal(store: Store, tx: Tx, ws: Workspace, rowId: number, secrets: Record<string, string>) {
+/** Seals a credential's secrets under a fresh data key, inside the caller's transaction. */
+export function sealCredentialSecrets(store: Store, tx: Tx, ws: Pick<Workspace, 'kind' | 'id' | 'ownerUserId'>, rowId: number, secrets: Record<string, string>) {
   const binding = credentialBinding(rowId, ws);
   const dataKey = createDataKey();
   tx.update(credentials)
@@ -108,7 +111,7 @@ export async function createCredential(store: Store, actor: { id: string; userna
       .values({ workspaceId: ws.id, credentialId: input.credentialId, name: input.name, type: input.type, fieldsJson: JSON.stringify(input.fields), createdBy: actor.id, expiresAt: input.expiresAt ?? null })
       .returning()
       .get();
-    seal(store, tx, ws, row.id, input.secrets);
+    sealCredentialSecrets(store, tx, ws, row.id, input.secrets);
     appendAudit(store, tx, {
       actor,
       workspace: { id: ws.id, ref: ws.ref },
@@ -159,7 +162,7 @@ export async function updateCredential(store: Store, actor: AuditActor, ws: Work
     const now = store.clock.now();
     if (changed.length) {
       tx.update(credentials).set({ ...set, updatedAt: now }).where(eq(credentials.id, row.id)).run();
-      if (newSecrets) seal(store, tx, ws, row.id, { ...openCredentialSecrets(store, row, ws), ...newSecrets });
+      if (newSecrets) sealCredentialSecrets(store, tx, ws, row.id, { ...openCredentialSecrets(store, row, ws), ...newSecrets });
       appendAudit(store, tx, {
         actor,
         workspace: { id: ws.id, ref: ws.ref },

@@ -1,6 +1,6 @@
 // Master key checks and instance data keys (the audit key), kept in the database.
 import { eq, isNotNull, sql } from 'drizzle-orm';
-import { credentials, dataKeys, masterKeys } from '../../db/schema';
+import { credentials, dataKeys, masterKeys, oauthApps } from '../../db/schema';
 import { createDataKey, unwrapDataKey, wrapDataKey, type Binding } from '../crypto/envelope';
 import { keyCheck, type KeyRing } from '../crypto/keyring';
 import type { Db } from './db';
@@ -18,6 +18,7 @@ export function keyUsage(db: Db): Map<string, number> {
   const rows = [
     ...db.select({ keyId: credentials.keyId, n: sql<number>`count(*)` }).from(credentials).where(isNotNull(credentials.keyId)).groupBy(credentials.keyId).all(),
     ...db.select({ keyId: dataKeys.keyId, n: sql<number>`count(*)` }).from(dataKeys).groupBy(dataKeys.keyId).all(),
+    ...db.select({ keyId: oauthApps.keyId, n: sql<number>`count(*)` }).from(oauthApps).groupBy(oauthApps.keyId).all(),
   ];
   for (const r of rows) if (r.keyId) usage.set(r.keyId, (usage.get(r.keyId) ?? 0) + r.n);
   return usage;

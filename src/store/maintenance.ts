@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { and, asc, eq, gt, isNotNull, isNull, ne, or } from 'drizzle-orm';
-import { credentials, dataKeys, workspaces } from '../../db/schema';
+import { credentials, dataKeys, oauthApps, workspaces } from '../../db/schema';
+import { oauthAppBinding } from './oauth-apps';
 import { rewrapDataKey, type Binding } from '../crypto/envelope';
 import { fsyncDir, type KeyRing } from '../crypto/keyring';
 import type { Db } from './db';
@@ -93,6 +94,23 @@ export function rotateDataKeys(
         if (!row || row.keyId === active) return false;
         const wrappedKey = rewrap(ring, row.wrappedKey, binding, `${purpose} data key`);
         tx.update(dataKeys).set({ wrappedKey, keyId: active }).where(eq(dataKeys.id, id)).run();
+        return true;
+      },
+      { behavior: 'immediate' },
+    );
+    if (changed) {
+      done.dataKeys++;
+      onProgress?.({ ...done });
+    }
+  }
+  // OAuth apps' client secrets (src/connect) are counted with the instance data keys.
+  for (const { id } of db.select({ id: oauthApps.id }).from(oauthApps).where(ne(oauthApps.keyId, active)).orderBy(asc(oauthApps.id)).all()) {
+    if (total() >= limit) return { ...done, total: total(), complete: false };
+    const changed = db.transaction(
+      (tx) => {
+        const row = tx.select().from(oauthApps).where(eq(oauthApps.id, id)).get();
+        if (!row || row.keyId === active) return false;
+        tx.update(oauthApps).set({ wrappedKey: rewrap(ring, row.wrappedKey, oauthAppBinding(id), `OAuth app ${row.name}`), keyId: active }).where(eq(oauthApps.id, id)).run();
         return true;
       },
       { behavior: 'immediate' },

@@ -17,7 +17,16 @@ export type { MemberCredentialState, Toolkit, ToolkitInput };
 type Row = typeof toolkits.$inferSelect;
 
 /** The columns a resolution candidate is made of (never the sealed secrets). */
-const CANDIDATE = { rowId: credentials.id, credentialId: credentials.credentialId, name: credentials.name, type: credentials.type, expiresAt: credentials.expiresAt };
+const CANDIDATE = {
+  rowId: credentials.id,
+  credentialId: credentials.credentialId,
+  name: credentials.name,
+  type: credentials.type,
+  expiresAt: credentials.expiresAt,
+  connectedApp: credentials.connectedApp,
+  connectedAccount: credentials.connectedAccount,
+  connectionStatus: credentials.connectionStatus,
+};
 
 
 function toToolkit(r: Row): Toolkit {

@@ -93,7 +93,10 @@ it(
       const s = await startServer(dir, { SECRET_KEY: key, LOG_LEVEL: 'warn', OUTBOUND_ALLOW_HOSTS: '127.0.0.1' });
       const before = acked.credentials.size + acked.executions;
       const writing = writeUntilDead(s, alice.token, round, toolkit.json.id, acked);
-      const delay = 50 + Math.floor(Math.random() * 350);
+      // Kill only once this round has acknowledged a write (a loaded machine may take a while to
+      // serve the first one), then at a random moment among the writes that follow.
+      for (const until = Date.now() + 15_000; acked.credentials.size + acked.executions === before && Date.now() < until; ) await sleep(5);
+      const delay = Math.floor(Math.random() * 300);
       delays.push(delay);
       await sleep(delay);
       const exit = await s.kill('SIGKILL');
