@@ -12,6 +12,7 @@ import { getCredentialType } from '../domain/credential-types';
 import { resolveCredential } from '../domain/resolution';
 import type { Deps } from '../env';
 import { callService } from '../http/service-call';
+import { freshSecrets, type FreshToken } from '../connect/refresh';
 import { outboundFailureMessage, type RunFailure } from '../domain/failures';
 import { getTool, getToolkitType, isPlanError, validateToolInput } from '../toolkits';
 import { z } from 'zod';
@@ -125,8 +126,27 @@ async function run(deps: Deps, req: RunRequest, timing: RunTiming, steps: RunSte
   }
   const type = getCredentialType(opened.type)!;
 
+  // A connected account: refresh ahead of expiry, and once after a 401 (then retry the call once).
+  const rowId = resolution.credential.rowId;
+  const connected = !!resolution.credential.connectedApp;
+  const refreshFailed = async (f: Exclude<FreshToken, { ok: true }>): Promise<RunResult> => {
+    await record('failure', { error: f.reason, credential: auditCredential }, rowId);
+    if (f.reason === 'reconnect_required') return { ok: false, reason: 'reconnect_required', credentialId: credential.credentialId, credential, tool: toolName };
+    return { ok: false, reason: 'upstream_unreachable', message: f.message, credential, tool: toolName };
+  };
+  let secrets = opened.secrets;
+  if (connected) {
+    const fresh = await freshSecrets(deps, rowId);
+    if (!fresh.ok) return refreshFailed(fresh);
+    secrets = fresh.secrets;
+  }
   const calledAt = performance.now();
-  const result = await callService(deps.outbound, type, opened.fields, opened.secrets, planned);
+  let result = await callService(deps.outbound, type, opened.fields, secrets, planned);
+  if (connected && result.ok && result.status === 401) {
+    const fresh = await freshSecrets(deps, rowId, secrets.access_token);
+    if (!fresh.ok) return refreshFailed(fresh);
+    result = await callService(deps.outbound, type, opened.fields, fresh.secrets, planned);
+  }
   timing.upstreamMs = performance.now() - calledAt;
   const rateLimit = result.ok ? parseRateLimit(result.headers, deps.store.clock.now()) : null;
   if (!result.ok) {
