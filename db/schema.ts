@@ -102,6 +102,8 @@ export const credentials = sqliteTable(
     lastTestAt: integer('last_test_at'),
     lastTestOk: integer('last_test_ok', { mode: 'boolean' }),
     lastTestMessage: text('last_test_message'),
+    /** When the credential stops working (ms), as its owner typed it or the service reported it; null: unknown. */
+    expiresAt: integer('expires_at'),
     /** Connected accounts (src/connect): the OAuth app it came from, null for a pasted secret. */
     connectedApp: text('connected_app'),
     /** The account the provider's user call named (`Connected as @alice`). */
@@ -138,6 +140,10 @@ export const toolkits = sqliteTable(
     credentialScope: text('credential_scope', { enum: ['project', 'private'] }).notNull(),
     credentialId: text('credential_id').notNull(),
     credentialRowId: integer('credential_row_id').references(() => credentials.id, { onDelete: 'set null' }),
+    /** Private-scope project toolkits only: the project credential members without their own run with
+     *  (its ID kept for display; the row nulled when that credential is deleted). */
+    fallbackCredentialId: text('fallback_credential_id'),
+    fallbackRowId: integer('fallback_row_id').references(() => credentials.id, { onDelete: 'set null' }),
     createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: integer('created_at').notNull().default(now),
     updatedAt: integer('updated_at').notNull().default(now),

@@ -5,6 +5,7 @@ import type { CredentialMeta, ToolkitRef } from '../src/domain/models';
 import { CREDENTIAL_TYPES, getCredentialType, type CredentialType } from '../src/domain/credential-types';
 import type { Workspace } from '../src/domain/models';
 import type { ConnectionTest } from '../src/http/service-call';
+import { expiryOf } from '../src/domain/expiry';
 import { AppPage, type Frame } from './layout';
 import { connectHref } from './toolkits';
 import { defaultCredentialId } from '../src/connect/flow';
@@ -64,6 +65,8 @@ export type ListProps = {
   filter: { type?: string; q?: string };
   canEdit: boolean;
   notice?: string;
+  /** The app clock's time, for the expiry warnings. */
+  now: number;
 };
 
 /** The table of credentials (the fragment the filters swap). */
@@ -105,7 +108,7 @@ export function CredentialList(props: ListProps) {
                     <span class="name-cell">
                       <ScopeIcon scope={cr.scope} />
                       <span>
-                        <strong>{cr.name}</strong>
+                        <strong>{cr.name}</strong> <ExpiryPill expiresAt={cr.expiresAt} now={props.now} />
                         <span class="cell-sub">created by {cr.createdBy ?? 'a deleted user'}</span>
                         {cr.connection?.account ? <span class="cell-sub connected-as">Connected as @{cr.connection.account}</span> : null}
                         {cr.connection?.status === 'reconnect_required' ? (
@@ -227,6 +230,10 @@ export type FormState = {
   original?: CredentialMeta;
   usedBy?: ToolkitRef[];
   test?: ConnectionTest | null;
+  /** The expiry field as typed (a date, YYYY-MM-DD), '' for none. */
+  expiresAt?: string;
+  /** The app clock's time, for the expiry warning. */
+  now?: number;
 };
 
 /**
@@ -338,6 +345,7 @@ export function CredentialForm(props: { ws: Workspace; state: FormState }) {
             : {})}
         />
       </Field>
+      {state.original && state.now !== undefined ? <ExpiryBanner expiresAt={state.original.expiresAt} now={state.now} credentialId={state.original.credentialId} /> : null}
       <CredentialIdField ws={ws} state={state} />
       {state.mode === 'edit' && state.usedBy && state.usedBy.length ? (
         <Banner tone="warning" title="Changing the Credential ID affects these toolkits">
@@ -360,6 +368,9 @@ export function CredentialForm(props: { ws: Workspace; state: FormState }) {
         hx={{ 'hx-get': `${base(ws)}/new/fields`, 'hx-target': '#type-fields', 'hx-select': '#type-fields', 'hx-swap': 'outerHTML', 'hx-trigger': 'change', 'hx-include': 'this' }}
       />
       <TypeFields state={state} />
+      <Field label="Expires on (optional)" name="expires_at" error={state.errors.expires_at} help="When the token stops working, if you know it. Warnings start seven days before; Test connection fills it in when the service reports it (GitHub does).">
+        <input id="f-expires_at" name="expires_at" type="date" value={state.expiresAt ?? ''} />
+      </Field>
       <div class="form-footer">
         <div class="test-area">
           <button class="btn" type="submit" formaction={testAction} hx-post={testAction} hx-target="#test-result" hx-swap="outerHTML" hx-include="#credential-form" hx-select="#test-result">
@@ -505,4 +516,34 @@ export function DeleteCredentialPage(props: { frame: Frame; ws: Workspace; cred:
       </div>
     </AppPage>
   );
+}
+
+const dateText = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** "Expires soon" or "Expired" next to a credential's name (nothing when far off or unknown). */
+export function ExpiryPill(props: { expiresAt: number | null; now: number }) {
+  const e = expiryOf(props.expiresAt, props.now);
+  if (e === 'soon') return <Pill tone="warning">Expires {dateText(props.expiresAt!)}</Pill>;
+  if (e === 'expired') return <Pill tone="danger">Expired {dateText(props.expiresAt!)}</Pill>;
+  return null;
+}
+
+/** The warning on a credential (its edit page, and each toolkit that uses it) from seven days before its end. */
+export function ExpiryBanner(props: { expiresAt: number | null; now: number; credentialId: string; id?: string }) {
+  const e = expiryOf(props.expiresAt, props.now);
+  if (e === 'soon') {
+    return (
+      <Banner tone="warning" title={`Credential ${props.credentialId} expires soon`} id={props.id ?? 'expiry-warning'}>
+        It stops working on {new Date(props.expiresAt!).toISOString().replace('T', ' ').slice(0, 16)} UTC. Renew the token at the service and save the new one here.
+      </Banner>
+    );
+  }
+  if (e === 'expired') {
+    return (
+      <Banner tone="danger" title={`Credential ${props.credentialId} has expired`} id={props.id ?? 'expiry-warning'}>
+        It stopped working on {new Date(props.expiresAt!).toISOString().replace('T', ' ').slice(0, 16)} UTC; runs with it are refused and nothing is sent. Renew the token and save the new one here.
+      </Banner>
+    );
+  }
+  return null;
 }

@@ -5,7 +5,11 @@ import type { Child } from 'hono/jsx';
 import type { Toolkit, MemberCredentialState } from '../src/domain/models';
 import type { Workspace } from '../src/domain/models';
 import { getCredentialType } from '../src/domain/credential-types';
-import { memberStatus, STATUS_LABELS, type Candidate, type Resolution, type ToolkitStatus } from '../src/domain/resolution';
+import { resolveCredential, statusOf, STATUS_LABELS, type Candidate, type Resolution, type ToolkitStatus } from '../src/domain/resolution';
+import { expiryOf } from '../src/domain/expiry';
+import type { RateLimit } from '../src/domain/rate-limit';
+import type { MemberRun } from '../src/store/toolkits';
+import { ExpiryBanner } from './credentials';
 import type { ToolDef, ToolkitType } from '../src/toolkits';
 import { TOOLKIT_TYPES, getToolkitType } from '../src/toolkits';
 import type { RunResult } from '../src/services/run-toolkit';
@@ -22,6 +26,7 @@ const STATUS_TONE: Record<ToolkitStatus, 'success' | 'warning' | 'danger'> = {
   setup_required: 'warning',
   type_mismatch: 'danger',
   credential_missing: 'danger',
+  expired: 'danger',
   reconnect_required: 'danger',
 };
 
@@ -40,7 +45,7 @@ export function CredentialRef(props: { credential: Toolkit['credential'] }) {
   );
 }
 
-export type ToolkitRow = { toolkit: Toolkit; status: ToolkitStatus };
+export type ToolkitRow = { toolkit: Toolkit; run: MemberRun };
 
 /** The Toolkits page of a workspace. */
 export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: ToolkitRow[]; pageInfo: PageInfo; canEdit: boolean; notice?: string }) {
@@ -81,7 +86,7 @@ export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: Toolkit
           <table class="table">
             <TableHead columns={['Name', 'Type', 'Credential', 'Status for you']} actions="Actions" />
             <tbody>
-              {props.rows.map(({ toolkit, status }) => (
+              {props.rows.map(({ toolkit, run: { status, runsWith, expiry } }) => (
                 <tr id={`toolkit-${toolkit.id}`}>
                   <td>
                     <a class="row-title" href={`${base(ws)}/${toolkit.id}`}>
@@ -95,7 +100,8 @@ export function ToolkitsPage(props: { frame: Frame; ws: Workspace; rows: Toolkit
                     <CredentialRef credential={toolkit.credential} />
                   </td>
                   <td>
-                    <StatusPill status={status} />
+                    <StatusPill status={status} /> {runsWith === 'fallback' ? <span class="cell-sub">with the project fallback</span> : null}
+                    {expiry === 'soon' ? <Pill tone="warning">Expires soon</Pill> : null}
                   </td>
                   <td class="actions">
                     <a class="btn btn-sm" href={`${base(ws)}/${toolkit.id}`}>
@@ -122,6 +128,8 @@ export type ToolkitFormState = {
   scope: 'private' | 'project';
   /** The agreed ID (private) or the chosen project credential's ID (project). */
   credentialId: string;
+  /** Private scope in a project: the project credential members without their own run with ('' for none). */
+  fallback: string;
   errors: Record<string, string>;
   original?: Toolkit;
   /** Set when saving would change the credential of a saved toolkit: the dialog's content. */
@@ -201,6 +209,30 @@ export function CredentialField(props: { ws: Workspace; state: ToolkitFormState;
             ))}
           </p>
         ) : null}
+        {ws.kind === 'project' ? (
+          <Field
+            label="Members without their own credential"
+            name="credential_fallback"
+            error={state.errors['credential.fallback']}
+            help="Private only: they see Credential setup required. With a project credential: they run as that shared account, and the run says so; members with their own always use theirs."
+          >
+            <select id="f-credential_fallback" name="credential_fallback" data-original={original?.fallback?.credentialId ?? ''}>
+              <option value="" selected={!state.fallback}>
+                Private only
+              </option>
+              {projectOptions.map((c) => (
+                <option value={c.credentialId} selected={state.fallback === c.credentialId}>
+                  Private, else project credential {c.credentialId}
+                </option>
+              ))}
+              {state.fallback && !projectOptions.some((c) => c.credentialId === state.fallback) ? (
+                <option value={state.fallback} selected>
+                  Private, else project credential {state.fallback} (not available)
+                </option>
+              ) : null}
+            </select>
+          </Field>
+        ) : null}
       </div>
       <div class="create-links">
         <span class="muted">Need a credential?</span>
@@ -260,8 +292,25 @@ export function CredentialChangeDialog(props: { state: ToolkitFormState; ws: Wor
           ) : null}{' '}
           to {props.state.scope === 'project' ? 'the project credential' : 'the private Credential ID'} <code>{props.state.credentialId}</code>.
         </p>
+        {props.state.scope === 'private' && props.ws.kind === 'project' ? (
+          <p id="fallback-change">
+            {props.state.fallback ? (
+              <>
+                Members without their own <code>{props.state.credentialId}</code> will run with the project credential <code>{props.state.fallback}</code>, as that shared account.
+              </>
+            ) : (
+              <>Members without their own <code>{props.state.credentialId}</code> cannot run it (no fallback).</>
+            )}
+            {(props.state.original?.credential.fallback?.credentialId ?? '') !== props.state.fallback ? (
+              <>
+                {' '}
+                Fallback before: {props.state.original?.credential.fallback ? <code>{props.state.original.credential.fallback.credentialId}</code> : 'none'}.
+              </>
+            ) : null}
+          </p>
+        ) : null}
         {n ? (
-          <Banner tone="warning" title={`${n} of ${change.total} members will see Credential setup required`}>
+          <Banner tone="warning" title={props.state.scope === 'private' && props.state.fallback ? `${n} of ${change.total} members have no credential of their own: they will run with ${props.state.fallback}` : `${n} of ${change.total} members will see Credential setup required`}>
             {loseAccess.length ? (
               <section class="affected-group" aria-labelledby="lose-access-title">
                 <h3 id="lose-access-title">Will lose access ({loseAccess.length})</h3>
@@ -380,6 +429,7 @@ function HiddenToolkitFields(props: { state: ToolkitFormState }) {
       ))}
       <input type="hidden" name="credential_choice" value={s.scope === 'project' ? `project:${s.credentialId}` : 'private'} />
       <input type="hidden" name="private_credential_id" value={s.scope === 'private' ? s.credentialId : ''} />
+      <input type="hidden" name="credential_fallback" value={s.scope === 'private' ? s.fallback : ''} />
     </>
   );
 }
@@ -393,18 +443,37 @@ export function connectHref(app: string, credentialId: string, returnTo: string,
 }
 
 /** The credential banner of a toolkit for the current member, with the way to fix what is wrong. */
-export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resolution: Resolution; nearMisses: Candidate[]; kind: ToolkitType; connectApps?: ConnectApp[] }) {
+export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resolution: Resolution; nearMisses: Candidate[]; kind: ToolkitType; now: number; canEdit: boolean; connectApps?: ConnectApp[] }) {
   const { ws, toolkit, resolution: r, kind } = props;
+  const fallback = toolkit.credential.scope === 'private' ? toolkit.credential.fallback : null;
   const id = toolkit.credential.credentialId;
   const back = `${base(ws)}/${toolkit.id}`;
   const connectable = (props.connectApps ?? []).filter((a) => kind.credentialTypes.includes(a.credentialType));
   const createUrl = `/w/private/credentials/new?credential_id=${encodeURIComponent(id)}&type=${kind.credentialTypes[0]}&required_by=${encodeURIComponent(toolkit.name)}&return=${encodeURIComponent(back)}`;
   let banner: Child = null;
-  if (r.ok) {
+  if (r.ok && r.runsWith === 'fallback') {
+    banner = (
+      <Banner tone="success" title="Ready, with the project fallback" id="runs-with-fallback">
+        You have no private credential <code>{id}</code>, so this toolkit runs for you with the project credential <code>{r.credential.credentialId}</code> ({r.credential.name}), as
+        the team’s shared account. <a href={createUrl}>Create your own</a> to run as yourself.
+      </Banner>
+    );
+  } else if (r.ok) {
     banner = (
       <Banner tone="success" title="Ready">
         Runs with {r.scope === 'private' ? <>your private credential</> : <>the project credential</>} <code>{r.credential.credentialId}</code> ({r.credential.name}).
         {r.credential.connectedApp && r.credential.connectedAccount ? <span class="connected-as"> Connected as @{r.credential.connectedAccount}</span> : null}
+      </Banner>
+    );
+  } else if (r.reason === 'expired') {
+    banner = (
+      <Banner tone="danger" title="Credential expired" id="credential-expired">
+        <p>{runFailureMessage(r)}</p>
+        {toolkit.credential.scope === 'private' && r.credentialId === id ? (
+          <a class="btn" href={`/w/private/credentials/${encodeURIComponent(id)}/edit`}>
+            Open my credential
+          </a>
+        ) : null}
       </Banner>
     );
   } else if (r.reason === 'setup_required') {
@@ -475,16 +544,33 @@ export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resol
         <CredentialRef credential={toolkit.credential} />
       </div>
       {banner}
+      {r.ok && r.runsWith !== 'fallback' && r.scope === 'private' ? <ExpiryBanner expiresAt={r.credential.expiresAt ?? null} now={props.now} credentialId={r.credential.credentialId} /> : null}
+      {r.ok && (r.runsWith === 'fallback' || r.scope === 'project') && props.canEdit ? <ExpiryBanner expiresAt={r.credential.expiresAt ?? null} now={props.now} credentialId={r.credential.credentialId} /> : null}
+      {fallback ? (
+        fallback.rowId === null ? (
+          props.canEdit ? (
+            <Banner tone="danger" title="The fallback credential is gone" id="fallback-gone">
+              The project credential <code>{fallback.credentialId}</code> this toolkit falls back to was deleted. Members without their own <code>{id}</code> now see Credential setup
+              required. <a href={`${base(ws)}/${toolkit.id}/edit`}>Choose another fallback</a> or set it to Private only.
+            </Banner>
+          ) : null
+        ) : (
+          <p class="muted" id="fallback-note">
+            Members without their own <code>{id}</code> run with the project credential <code>{fallback.credentialId}</code>.
+          </p>
+        )
+      ) : null}
     </section>
   );
 }
 
 /** Who in the project is ready to run a toolkit with a private credential (names only). */
-export function TeamReadiness(props: { members: MemberCredentialState[]; kind: ToolkitType; credentialId: string }) {
-  const rows = props.members.map((m) => ({
-    username: m.username,
-    state: memberStatus({ scope: 'private', credentialId: props.credentialId }, props.kind.credentialTypes, { privateCredential: m.credential }),
-  }));
+export function TeamReadiness(props: { members: MemberCredentialState[]; kind: ToolkitType; credential: Toolkit['credential']; fallbackCredential: Candidate | null; now: number }) {
+  const ref = props.credential;
+  const rows = props.members.map((m) => {
+    const r = resolveCredential(ref, props.kind.credentialTypes, { privateCredential: m.credential, fallbackCredential: props.fallbackCredential }, props.now);
+    return { username: m.username, state: statusOf(r), runsWith: r.ok ? r.runsWith : undefined, expiry: r.ok ? expiryOf(r.credential.expiresAt, props.now) : 'none' };
+  });
   const ready = rows.filter((r) => r.state === 'ready').length;
   return (
     <section class="card" id="team-readiness">
@@ -507,7 +593,10 @@ export function TeamReadiness(props: { members: MemberCredentialState[]; kind: T
               {r.username.slice(0, 1).toUpperCase()}
             </span>
             <span>{r.username}</span>
-            <Pill tone={r.state === 'ready' ? 'success' : r.state === 'setup_required' ? 'warning' : 'danger'}>{r.state === 'ready' ? 'Ready' : r.state === 'setup_required' ? `No ${props.credentialId}` : 'Type mismatch'}</Pill>
+            <Pill tone={r.state === 'ready' ? 'success' : r.state === 'setup_required' ? 'warning' : 'danger'}>
+              {r.state === 'ready' ? (r.runsWith === 'fallback' ? 'Ready · project fallback' : ref.fallback ? 'Ready · own' : 'Ready') : r.state === 'setup_required' ? `No ${ref.credentialId}` : STATUS_LABELS[r.state]}
+            </Pill>
+            {r.expiry === 'soon' ? <Pill tone="warning">expires soon</Pill> : null}
           </li>
         ))}
       </ul>
@@ -558,8 +647,10 @@ export function RunOutcome(props: { ws: Workspace; toolkit: Toolkit; toolName: s
           <span class="ran-as">
             Ran with <ScopeIcon scope={r.credential.scope} /> <code>{r.credential.credentialId}</code>{' '}
             {r.credential.scope === 'private' ? <strong>(yours)</strong> : <strong>(project {props.ws.name})</strong>}
+            {r.credential.fallback ? <span class="fallback-ran"> — the project fallback, as you have no {props.toolkit.credential.credentialId} of your own</span> : null}
           </span>
           <span class="muted">{r.durationMs} ms</span>
+          {r.rateLimit ? <RateLimitNote rateLimit={r.rateLimit} credentialId={r.credential.credentialId} /> : null}
         </div>
         <pre class="run-body">{typeof r.result.body === 'string' ? r.result.body : JSON.stringify(r.result.body, null, 2)}</pre>
       </div>
@@ -581,6 +672,17 @@ export function RunOutcome(props: { ws: Workspace; toolkit: Toolkit; toolName: s
         {message}
       </Banner>
     </div>
+  );
+}
+
+/** The remaining budget of the credential that ran, as the service reported it. */
+function RateLimitNote(props: { rateLimit: RateLimit; credentialId: string }) {
+  const { remaining, limit, resetAt } = props.rateLimit;
+  return (
+    <span class="rate-limit muted">
+      Rate limit of {props.credentialId}: {remaining}
+      {limit !== null ? ` of ${limit}` : ''} left{resetAt !== null ? `, resets ${new Date(resetAt).toISOString().replace('T', ' ').slice(0, 16)} UTC` : ''}
+    </span>
   );
 }
 
@@ -634,6 +736,9 @@ export function ToolkitPage(props: {
   resolution: Resolution;
   nearMisses: Candidate[];
   readiness: MemberCredentialState[] | null;
+  /** The toolkit's fallback credential row (for team readiness), null when none or deleted. */
+  fallbackCredential: Candidate | null;
+  now: number;
   canEdit: boolean;
   notice?: string;
   /** Why the last action on this page was refused, and what to do (a danger banner). */
@@ -691,7 +796,7 @@ export function ToolkitPage(props: {
       {props.notice ? <Banner tone="success">{props.notice}</Banner> : null}
       <div class="toolkit-grid">
         <div class="stack-lg">
-          <CredentialStatus ws={ws} toolkit={toolkit} resolution={props.resolution} nearMisses={props.nearMisses} kind={kind} connectApps={props.connectApps} />
+          <CredentialStatus ws={ws} toolkit={toolkit} resolution={props.resolution} nearMisses={props.nearMisses} kind={kind} now={props.now} canEdit={props.canEdit} connectApps={props.connectApps} />
           {kind.tools.map((tool) =>
             props.runResult && props.runResult.tool === tool.name ? (
               <section class="card run-panel" id={`tool-${tool.name}`}>
@@ -706,7 +811,7 @@ export function ToolkitPage(props: {
         </div>
         {props.readiness ? (
           <aside>
-            <TeamReadiness members={props.readiness} kind={kind} credentialId={toolkit.credential.credentialId} />
+            <TeamReadiness members={props.readiness} kind={kind} credential={toolkit.credential} fallbackCredential={props.fallbackCredential} now={props.now} />
           </aside>
         ) : null}
       </div>

@@ -58,7 +58,8 @@ export async function tokenRequest(outbound: OutboundClient, app: TokenEndpoint,
     url: app.tokenUrl,
     headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded', 'User-Agent': 'Latchkey' },
     body: new URLSearchParams(params).toString(),
-    secrets: Object.values(params).filter((v) => v.length >= 8 && v !== app.clientId),
+    // Only the secret values: redacting a word such as "refresh_token" would eat the answer's keys.
+    secrets: [app.clientSecret, grant.code, grant.code_verifier, grant.refresh_token].filter((v): v is string => !!v),
   });
   if (!result.ok) return { ok: false, final: false, message: result.reason === 'timeout' ? 'the token endpoint did not answer in time' : result.reason === 'destination_not_allowed' ? `Latchkey may not call ${result.host}` : 'the token endpoint could not be reached' };
   if (result.status >= 500) return { ok: false, final: false, message: `the token endpoint failed with HTTP ${result.status}` };

@@ -2,6 +2,7 @@
 // answers it (status, contract error code, extra fields). The pages, the API and the MCP endpoint
 // all read it, so a run that fails says the same thing everywhere.
 import { getCredentialType } from './credential-types';
+import { rateLimitJson, type RateLimit } from './rate-limit';
 
 const typeLabel = (t: string) => getCredentialType(t)?.label ?? t;
 const typesText = (types: string[]) => types.map(typeLabel).join(' or ');
@@ -13,9 +14,10 @@ export type RunFailure =
   | { reason: 'setup_required'; credentialId: string; credentialType: string; acceptedTypes: string[] }
   | { reason: 'type_mismatch'; credentialId: string; expectedType: string; actualType: string; acceptedTypes: string[] }
   | { reason: 'credential_missing'; credentialId: string; scope?: 'project' | 'private' }
+  | { reason: 'expired'; credentialId: string; expiresAt: number }
   | { reason: 'reconnect_required'; credentialId: string }
   | { reason: 'destination_not_allowed'; host: string }
-  | { reason: 'upstream_error'; status: number }
+  | { reason: 'upstream_error'; status: number; rateLimit?: RateLimit }
   | { reason: 'upstream_unreachable'; message: string };
 
 type Entry<R> = {
@@ -63,6 +65,12 @@ export const RUN_FAILURES: Table = {
     message: (r) => `The ${r.scope === 'private' ? 'private' : 'project'} credential ${r.credentialId} was deleted.`,
     fields: (r) => ({ credential_id: r.credentialId }),
   },
+  expired: {
+    status: 422,
+    error: 'credential_expired',
+    message: (r) => `The credential ${r.credentialId} expired on ${new Date(r.expiresAt).toISOString().slice(0, 10)}; its owner must renew it. Nothing was sent to the service.`,
+    fields: (r) => ({ credential_id: r.credentialId }),
+  },
   reconnect_required: {
     status: 422,
     error: 'credential_reconnect_required',
@@ -79,7 +87,7 @@ export const RUN_FAILURES: Table = {
     status: 502,
     error: 'upstream_error',
     message: (r) => `The service failed with HTTP ${r.status}.`,
-    fields: (r) => ({ status: r.status }),
+    fields: (r) => ({ status: r.status, ...(r.rateLimit ? { rate_limit: rateLimitJson(r.rateLimit) } : {}) }),
   },
   upstream_unreachable: {
     status: 502,

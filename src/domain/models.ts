@@ -19,8 +19,11 @@ export type ProjectSummary = { id: number; slug: string; name: string; role: Pro
 
 export type Member = { userId: string; username: string; role: ProjectRole; since: number };
 
-/** The credential a toolkit names: the project's row (rowId) or an agreed private Credential ID. */
-export type ToolkitCredentialRef = { scope: CredentialScope; credentialId: string; rowId: number | null };
+/** A private-scope project toolkit's fallback: a project credential's ID and row (rowId null once it was deleted). */
+export type FallbackRef = { credentialId: string; rowId: number | null };
+
+/** The credential a toolkit names: the project's row (rowId) or an agreed private Credential ID (with an optional fallback). */
+export type ToolkitCredentialRef = { scope: CredentialScope; credentialId: string; rowId: number | null; fallback: FallbackRef | null };
 
 export type Toolkit = {
   id: number;
@@ -56,6 +59,8 @@ export type CredentialMeta = {
   updatedAt: number;
   lastUsedAt: number | null;
   lastTest: { at: number; ok: boolean; message: string } | null;
+  /** When it stops working (ms), or null when unknown. */
+  expiresAt: number | null;
   /** Set for a connected account (src/connect): the OAuth app, the provider's account name, its status. */
   connection?: { app: string; account: string | null; status: 'active' | 'reconnect_required' };
 };

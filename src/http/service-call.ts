@@ -4,6 +4,7 @@
 import { secretValuesForRedaction, type CredentialType } from '../domain/credential-types';
 import type { OutboundClient, OutboundResult } from './outbound';
 import { outboundFailureMessage } from '../domain/failures';
+import { parseExpiry } from '../domain/expiry';
 
 export type ServiceCall = { method: string; path: string; query?: Record<string, string>; body?: unknown };
 
@@ -54,7 +55,8 @@ export function summarizeBody(body: unknown): string {
   return String(body ?? '').trim().slice(0, 200);
 }
 
-export type ConnectionTest = { ok: boolean; message: string; account?: string; status?: number };
+/** A connection test's outcome; `expiresAt` (ms) when the service said when the credential expires. */
+export type ConnectionTest = { ok: boolean; message: string; account?: string; status?: number; expiresAt?: number };
 
 /** Calls the type's who-am-I endpoint and says what happened: "Verified as <account>" or the service's answer. */
 export async function testConnection(outbound: OutboundClient, type: CredentialType, fields: Record<string, string>, secrets: Record<string, string>): Promise<ConnectionTest> {
@@ -64,8 +66,15 @@ export async function testConnection(outbound: OutboundClient, type: CredentialT
     const failed = type.whoami.failed?.(result.body);
     if (failed) return { ok: false, status: result.status, message: `The service refused the credential: ${failed}` };
     const account = type.whoami.account(result.body);
-    return { ok: true, status: result.status, account, message: account ? `Verified as ${account}` : `Connected (HTTP ${result.status})` };
+    const expiresAt = reportedExpiry(result.headers);
+    return { ok: true, status: result.status, account, message: account ? `Verified as ${account}` : `Connected (HTTP ${result.status})`, ...(expiresAt !== null ? { expiresAt } : {}) };
   }
   const summary = summarizeBody(result.body);
   return { ok: false, status: result.status, message: `The service answered ${result.status}${summary ? `: ${summary}` : ''}` };
+}
+
+/** When the service says the credential expires (GitHub: `GitHub-Authentication-Token-Expiration`), or null. */
+function reportedExpiry(headers: Record<string, string>): number | null {
+  const v = Object.entries(headers).find(([k]) => k.toLowerCase() === 'github-authentication-token-expiration')?.[1];
+  return v ? parseExpiry(v) : null;
 }

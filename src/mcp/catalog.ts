@@ -48,6 +48,8 @@ function notReadyReason(status: ToolkitStatus, t: Toolkit, origin: string): stri
       return `Credential type mismatch: your credential ${t.credential.credentialId} is not of a type this toolkit accepts (${accepted.join(', ')}).`;
     case 'credential_missing':
       return `Credential missing: the project credential ${t.credential.credentialId} this toolkit uses was deleted.`;
+    case 'expired':
+      return `Credential expired: the credential this toolkit would run with for you has expired; its owner must renew it.`;
     case 'reconnect_required':
       return `Reconnect required: your connected account ${t.credential.credentialId} must be reconnected at ${origin}/w/private/credentials before this toolkit can run.`;
   }
@@ -63,7 +65,7 @@ export async function listMcpTools(deps: Deps, userId: string, origin: string): 
     for (const t of toolkits) {
       const kind = getToolkitType(t.type);
       if (!kind) continue;
-      const reason = notReadyReason(statuses.get(t.id)!, t, origin);
+      const reason = notReadyReason(statuses.get(t.id)!.status, t, origin);
       for (const tool of kind.tools) {
         tools.push({
           name: mcpToolName(ws.ref, t.id, tool.name),

@@ -9,9 +9,10 @@ import type { AppEnv, Deps } from '../env';
 import { testConnection } from '../http/service-call';
 import { apiError, apiWorkspace, invalidInput, jsonBody } from './api-helpers';
 import { NotFound } from './errors';
+import { expiryOf } from '../domain/expiry';
 
-/** Returns the listing shape of the contract (plus last use and last test). */
-export function credentialJson(c: CredentialMeta) {
+/** Returns the listing shape of the contract (plus last use, last test and expiry at `now`). */
+export function credentialJson(c: CredentialMeta, now: number) {
   return {
     credential_id: c.credentialId,
     name: c.name,
@@ -22,6 +23,8 @@ export function credentialJson(c: CredentialMeta) {
     updated_at: new Date(c.updatedAt).toISOString(),
     last_used_at: c.lastUsedAt ? new Date(c.lastUsedAt).toISOString() : null,
     last_test: c.lastTest ? { at: new Date(c.lastTest.at).toISOString(), ok: c.lastTest.ok, message: c.lastTest.message } : null,
+    expires_at: c.expiresAt === null ? null : new Date(c.expiresAt).toISOString(),
+    expiry: expiryOf(c.expiresAt, now),
     ...(c.connection ? { connected: true, status: c.connection.status, account: c.connection.account, app: c.connection.app } : {}),
   };
 }
@@ -44,14 +47,14 @@ export function credentialApiRoutes(deps: Deps) {
   app.get('/workspaces/:ws/credentials', async (c) => {
     const ws = await apiWorkspace(deps, c);
     const list = await listCredentials(deps.store, ws, { type: c.req.query('type') || undefined, q: c.req.query('q') || undefined });
-    return c.json(list.map(credentialJson));
+    return c.json(list.map((cred) => credentialJson(cred, deps.store.clock.now())));
   });
 
   app.get('/workspaces/:ws/credentials/:cid', async (c) => {
     const ws = await apiWorkspace(deps, c);
     const cred = await getCredential(deps.store, ws, c.req.param('cid'));
     if (!cred) throw new NotFound();
-    return c.json(credentialJson(cred));
+    return c.json(credentialJson(cred, deps.store.clock.now()));
   });
 
   /** Translates a failed save into the contract's answer. */
@@ -68,9 +71,9 @@ export function credentialApiRoutes(deps: Deps) {
     if (!canEdit(ws.role)) return forbidden(c);
     const body = await jsonBody(c);
     if (!body) return invalidInput(c, { _body: 'Send a JSON object.' });
-    const r = await saveCredential(deps, context(c, ws), { op: 'create', name: body.name, type: body.type, credentialId: body.credential_id, fields: body.fields, secrets: body.secrets });
+    const r = await saveCredential(deps, context(c, ws), { op: 'create', name: body.name, type: body.type, credentialId: body.credential_id, fields: body.fields, secrets: body.secrets, expiresAt: body.expires_at });
     if (!r.ok) return saveFailure(c, r);
-    return c.json(credentialJson(r.credential), 201);
+    return c.json(credentialJson(r.credential, deps.store.clock.now()), 201);
   });
 
   app.patch('/workspaces/:ws/credentials/:cid', async (c) => {
@@ -80,9 +83,9 @@ export function credentialApiRoutes(deps: Deps) {
     if (!canEdit(ws.role)) return forbidden(c);
     const body = await jsonBody(c);
     if (!body) return invalidInput(c, { _body: 'Send a JSON object.' });
-    const r = await saveCredential(deps, context(c, ws), { op: 'update', existing, name: body.name, credentialId: body.credential_id, fields: body.fields, secrets: body.secrets });
+    const r = await saveCredential(deps, context(c, ws), { op: 'update', existing, name: body.name, credentialId: body.credential_id, fields: body.fields, secrets: body.secrets, expiresAt: body.expires_at });
     if (!r.ok) return saveFailure(c, r);
-    return c.json(credentialJson(r.credential));
+    return c.json(credentialJson(r.credential, deps.store.clock.now()));
   });
 
   app.delete('/workspaces/:ws/credentials/:cid', async (c) => {
@@ -114,7 +117,13 @@ export function credentialApiRoutes(deps: Deps) {
     if (!loaded) throw new NotFound();
     const result = await testConnection(deps.outbound, getCredentialType(loaded.row.type)!, loaded.fields, loaded.secrets);
     await recordConnectionTest(deps.store, ws, loaded.row.id, result);
-    return c.json({ ok: result.ok, message: result.message, account: result.account ?? null, status: result.status ?? null });
+    return c.json({
+      ok: result.ok,
+      message: result.message,
+      account: result.account ?? null,
+      status: result.status ?? null,
+      ...(result.expiresAt !== undefined ? { expires_at: new Date(result.expiresAt).toISOString() } : {}),
+    });
   });
 
   return app;

@@ -8,6 +8,7 @@ import type { AppEnv, Deps } from '../env';
 import { TOOLKIT_TYPES, toolInputJsonSchema } from '../toolkits';
 import { ExecuteBody, runToolkit, type RunResult } from '../services/run-toolkit';
 import { runFailureAnswer } from '../domain/failures';
+import { rateLimitJson } from '../domain/rate-limit';
 import { apiError, apiWorkspace, fieldErrors, invalidInput, jsonBody } from './api-helpers';
 import { NotFound } from './errors';
 import { saveToolkit, type ToolkitSave } from '../services/save-toolkit';
@@ -19,13 +20,31 @@ export async function toolkitJson(deps: Deps, ws: Workspace, t: Toolkit, userId:
 
 /** Returns toolkits in the contract's listing shape, their statuses resolved for the whole list at once. */
 export async function toolkitsJson(deps: Deps, ws: Workspace, list: Toolkit[], userId: string) {
-  const statuses = await toolkitStatuses(deps.store, ws, userId, list);
-  return list.map((t) => ({ id: t.id, name: t.name, type: t.type, settings: t.settings, credential: { scope: t.credential.scope, credential_id: t.credential.credentialId }, status: statuses.get(t.id)! }));
+  const runs = await toolkitStatuses(deps.store, ws, userId, list);
+  return list.map((t) => {
+    const run = runs.get(t.id)!;
+    return {
+      id: t.id,
+      name: t.name,
+      type: t.type,
+      settings: t.settings,
+      credential: { scope: t.credential.scope, credential_id: t.credential.credentialId, fallback: t.credential.fallback?.credentialId ?? null },
+      status: run.status,
+      ...(run.runsWith ? { runs_with: run.runsWith } : {}),
+      ...(run.expiry === 'soon' ? { expires_soon: true } : {}),
+    };
+  });
 }
 
 /** Returns the contract's answer to a successful run (the API's 200 body, MCP's structuredContent). */
 export function executeAnswer(r: Extract<RunResult, { ok: true }>) {
-  return { ok: true as const, tool: r.tool, result: r.result, credential: { scope: r.credential.scope, credential_id: r.credential.credentialId, owner: r.credential.owner } };
+  return {
+    ok: true as const,
+    tool: r.tool,
+    result: r.result,
+    credential: { scope: r.credential.scope, credential_id: r.credential.credentialId, owner: r.credential.owner },
+    ...(r.rateLimit ? { rate_limit: rateLimitJson(r.rateLimit) } : {}),
+  };
 }
 
 /** Returns the API sub-app for /toolkit-types and /workspaces/:ws/toolkits. */

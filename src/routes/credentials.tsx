@@ -73,8 +73,12 @@ function stateFromBody(body: FormBody, mode: FormState['mode'], original?: Crede
     returnTo: safeReturn(formString(body, 'return')),
     requiredBy: formString(body, 'required_by') || undefined,
     original,
+    expiresAt: formString(body, 'expires_at').trim(),
   };
 }
+
+/** The expiry field's text for a stored expiry (the date part; '' for none). */
+const expiryField = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString().slice(0, 10));
 
 function safeReturn(value: string): string | undefined {
   return value && safeNext(value) === value ? value : undefined;
@@ -83,7 +87,9 @@ function safeReturn(value: string): string | undefined {
 /** The service's view of a posted form: the type's fields and secrets split apart. */
 function formCommand(state: FormState, body: FormBody) {
   const { fields, secrets } = splitTypeFields(getCredentialType(state.type)!, body);
-  return { name: state.name, credentialId: state.idMode === 'auto' ? null : state.credentialId, fields, secrets };
+  // The form holds a date; an unchanged date keeps the stored time (which a service may have reported to the second).
+  const expiresAt = state.original && state.expiresAt === expiryField(state.original.expiresAt) ? undefined : state.expiresAt || null;
+  return { name: state.name, credentialId: state.idMode === 'auto' ? null : state.credentialId, fields, secrets, expiresAt };
 }
 
 /** Returns the sub-app mounted at /w/:ws/credentials (after the workspace is loaded); its paths are relative to it. */
@@ -124,6 +130,7 @@ export function credentialRoutes(deps: Deps) {
       pageInfo: { page, pageSize: PAGE_SIZE, total: matching },
       filter,
       canEdit: canEdit(ws.role),
+      now: deps.store.clock.now(),
       notice: created ? `Credential ${created} saved. Its secrets are encrypted and will not be shown again.` : c.req.query('deleted') ? `Credential ${c.req.query('deleted')} deleted.` : undefined,
     };
     if (isHtmx(c) && c.req.header('HX-Target') === 'credential-list') return c.html(<CredentialList {...props} />);
@@ -230,6 +237,8 @@ export function credentialRoutes(deps: Deps) {
       original: cred,
       usedBy: await toolkitsUsingCredential(deps.store, ws, cred),
       returnTo: safeReturn(c.req.query('return') ?? ''),
+      expiresAt: expiryField(cred.expiresAt),
+      now: deps.store.clock.now(),
     });
   });
 
@@ -239,7 +248,7 @@ export function credentialRoutes(deps: Deps) {
     if (denied) return denied;
     const ws = c.get('ws');
     const body = await c.req.parseBody();
-    const state = { ...stateFromBody(body, 'edit', cred), usedBy: await toolkitsUsingCredential(deps.store, ws, cred) };
+    const state = { ...stateFromBody(body, 'edit', cred), usedBy: await toolkitsUsingCredential(deps.store, ws, cred), now: deps.store.clock.now() };
     const result = await saveCredential(deps, { actor: c.get('user')!, ws, requestId: c.get('requestId') }, { op: 'update', existing: cred, ...formCommand(state, body) });
     if (!result.ok && result.reason === 'invalid_input') return renderForm(c, { ...state, errors: result.errors }, 400);
     if (!result.ok && result.reason === 'not_found') throw new NotFound();

@@ -35,7 +35,7 @@ export const ROUTES: Route[] = [
   { method: 'post', path: '/workspaces/{ws}/credentials', summary: 'Create a credential', body: CredentialCreateBody, ok: [201, 'The credential'], errors: [400, 403, 404, 409] },
   { method: 'patch', path: '/workspaces/{ws}/credentials/{credential_id}', summary: 'Change a credential', body: CredentialUpdateBody, ok: [200, 'The credential'], errors: [400, 403, 404, 409] },
   { method: 'delete', path: '/workspaces/{ws}/credentials/{credential_id}', summary: 'Delete a credential', ok: [204, 'Deleted'], errors: [403, 404] },
-  { method: 'post', path: '/workspaces/{ws}/credentials/{credential_id}/test', summary: 'Test a saved credential against its service', ok: [200, 'The test result'], errors: [404] },
+  { method: 'post', path: '/workspaces/{ws}/credentials/{credential_id}/test', summary: 'Test a saved credential against its service; an expiry the service reports (expires_at) replaces the stored one', ok: [200, '{ok, message, account, expires_at?}'], errors: [404] },
   {
     method: 'get',
     path: '/workspaces/{ws}/credentials/{credential_id}/usage',
@@ -61,7 +61,7 @@ export const ROUTES: Route[] = [
     path: '/workspaces/{ws}/toolkits/{id}/execute',
     summary: 'Run a tool with the credential resolved for the caller',
     body: ExecuteBody,
-    ok: [200, 'The service’s status and body, and whose credential was used'],
+    ok: [200, 'The service’s status and body, whose credential was used (a fallback run names the project credential), and rate_limit when the service reported its budget'],
     errors: [400, 403, 404, 422, 502],
   },
   { method: 'get', path: '/audit', summary: 'Audit events, newest first (instance and project admins)', ok: [200, 'Events and next_before'], errors: [403] },

@@ -54,6 +54,7 @@ function stateFromForm(body: FormBody, mode: ToolkitFormState['mode'], original?
     settings,
     scope,
     credentialId: scope === 'project' ? choice.slice('project:'.length) : formString(body, 'private_credential_id').trim(),
+    fallback: scope === 'private' ? formString(body, 'credential_fallback').trim() : '',
     errors: {},
     original,
   };
@@ -62,7 +63,7 @@ function stateFromForm(body: FormBody, mode: ToolkitFormState['mode'], original?
 /** The JSON-shaped input saveToolkit checks (blank settings are left out). */
 function inputFromState(s: ToolkitFormState) {
   const settings = Object.fromEntries(Object.entries(s.settings).filter(([, v]) => v));
-  return { name: s.name, type: s.type, settings, credential: { scope: s.scope, credential_id: s.credentialId } };
+  return { name: s.name, type: s.type, settings, credential: { scope: s.scope, credential_id: s.credentialId, fallback: s.fallback || null } };
 }
 
 /** Returns the sub-app mounted at /w/:ws/toolkits (after the workspace is loaded); its paths are relative to it. */
@@ -108,7 +109,7 @@ export function toolkitRoutes(deps: Deps) {
     const page = Math.max(1, Math.floor(Number(c.req.query('page'))) || 1);
     const list = await listToolkits(deps.store, ws, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
     const [statuses, total] = await Promise.all([toolkitStatuses(deps.store, ws, user.id, list), countToolkits(deps.store, ws)]);
-    const rows = list.map((toolkit) => ({ toolkit, status: statuses.get(toolkit.id)! }));
+    const rows = list.map((toolkit) => ({ toolkit, run: statuses.get(toolkit.id)! }));
     const deleted = c.req.query('deleted');
     return c.html(<ToolkitsPage frame={await loadFrame(deps, c, ws, 'toolkits')} ws={ws} rows={rows} pageInfo={{ page, pageSize: PAGE_SIZE, total }} canEdit={canEdit(ws.role)} notice={deleted ? `Toolkit ${deleted} deleted.` : undefined} />);
   });
@@ -117,7 +118,7 @@ export function toolkitRoutes(deps: Deps) {
     const denied = requireEditor(c);
     if (denied) return denied;
     const kind = getToolkitType(c.req.query('type') ?? '') ?? TOOLKIT_TYPES[0];
-    return renderForm(c, { mode: 'create', name: '', type: kind.type, settings: {}, scope: 'private', credentialId: c.req.query('credential_id') ?? '', errors: {} });
+    return renderForm(c, { mode: 'create', name: '', type: kind.type, settings: {}, scope: 'private', credentialId: c.req.query('credential_id') ?? '', fallback: '', errors: {} });
   });
 
   // htmx helpers of the form: a new type re-renders the form; "Refresh list" re-renders the credential field.
@@ -149,7 +150,9 @@ export function toolkitRoutes(deps: Deps) {
     const ws = c.get('ws');
     const user = c.get('user')!;
     const kind = getToolkitType(toolkit.type)!;
-    const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, await findResolutionCandidates(deps.store, ws, toolkit, user.id));
+    const now = deps.store.clock.now();
+    const found = await findResolutionCandidates(deps.store, ws, toolkit, user.id);
+    const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, found, now);
     const nearMisses = !resolution.ok && resolution.reason === 'setup_required' ? findNearMisses(toolkit.credential.credentialId, kind.credentialTypes, await privateCandidates(deps.store, user.id)) : [];
     const showReadiness = ws.kind === 'project' && toolkit.credential.scope === 'private' && canEdit(ws.role);
     const notice =
@@ -163,6 +166,8 @@ export function toolkitRoutes(deps: Deps) {
         resolution={resolution}
         nearMisses={nearMisses}
         readiness={showReadiness ? await memberCredentials(deps.store, ws, toolkit.credential.credentialId) : null}
+        fallbackCredential={found.fallbackCredential}
+        now={now}
         canEdit={canEdit(ws.role)}
         notice={notice}
         runResult={extra.runResult}
@@ -183,6 +188,7 @@ export function toolkitRoutes(deps: Deps) {
       settings: toolkit.settings,
       scope: toolkit.credential.scope,
       credentialId: toolkit.credential.credentialId,
+      fallback: toolkit.credential.fallback?.credentialId ?? '',
       errors: {},
       original: toolkit,
     });
@@ -197,7 +203,7 @@ export function toolkitRoutes(deps: Deps) {
     let state = stateFromForm(body, 'edit', toolkit);
     if (formString(body, 'discard_credential')) {
       // "Discard changes" without JavaScript: put back only the credential, keep the rest.
-      state = { ...state, scope: toolkit.credential.scope, credentialId: toolkit.credential.credentialId };
+      state = { ...state, scope: toolkit.credential.scope, credentialId: toolkit.credential.credentialId, fallback: toolkit.credential.fallback?.credentialId ?? '' };
       return renderForm(c, state);
     }
     const r = await saveToolkit(deps, c.get('user')!, ws, { op: 'update', existing: toolkit, body: inputFromState(state), confirmed: !!formString(body, 'confirm_change') });

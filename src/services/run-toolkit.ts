@@ -12,9 +12,11 @@ import { getCredentialType } from '../domain/credential-types';
 import { resolveCredential } from '../domain/resolution';
 import type { Deps } from '../env';
 import { callService } from '../http/service-call';
+import { freshSecrets, type FreshToken } from '../connect/refresh';
 import { outboundFailureMessage, type RunFailure } from '../domain/failures';
 import { getTool, getToolkitType, isPlanError, validateToolInput } from '../toolkits';
 import { z } from 'zod';
+import { parseRateLimit, type RateLimit } from '../domain/rate-limit';
 
 
 /** The API's body to run a tool (the input's own schema is the tool's: see toolInputJsonSchema). */
@@ -23,7 +25,8 @@ export const ExecuteBody = z.object({
   input: z.record(z.string(), z.unknown(), { error: 'input must be an object.' }).optional(),
 });
 
-export type RunCredential = { scope: 'project' | 'private'; credentialId: string; owner: string };
+/** The credential a run used; `fallback` when a member without their own ran with the toolkit's fallback. */
+export type RunCredential = { scope: 'project' | 'private'; credentialId: string; owner: string; fallback?: true };
 
 /** Where a run was asked for, when not a page or the JSON API. */
 export type RunOrigin = { via: 'mcp'; client: string };
@@ -31,7 +34,7 @@ export type RunOrigin = { via: 'mcp'; client: string };
 export type RunRequest = { user: { id: string; username: string }; ws: Workspace; toolkit: Toolkit; tool: string; input: unknown; origin?: RunOrigin };
 
 export type RunResult =
-  | { ok: true; tool: string; result: { status: number; body: unknown }; credential: RunCredential; durationMs: number }
+  | { ok: true; tool: string; result: { status: number; body: unknown }; credential: RunCredential; durationMs: number; rateLimit?: RateLimit }
   | ({ ok: false; tool: string; credential?: RunCredential } & RunFailure);
 
 /** The outcome label of a run, for metrics and the log: `success`, `service_error` (the service
@@ -105,13 +108,15 @@ async function run(deps: Deps, req: RunRequest, timing: RunTiming, steps: RunSte
       details: { ...details, ...(origin ? { via: origin.via, client: origin.client } : {}), duration_ms: Math.round(performance.now() - started), input_keys: Object.keys(checked.input) },
     });
 
-  const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, await steps.findCandidates(deps.store, ws, toolkit, user.id));
+  // Resolution decides, with the app clock, before anything is opened or sent: an expired
+  // credential fails here, so the service never sees it.
+  const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, await steps.findCandidates(deps.store, ws, toolkit, user.id), deps.store.clock.now());
   if (!resolution.ok) {
     await record('failure', { error: resolution.reason, credential: { scope: toolkit.credential.scope, credential_id: toolkit.credential.credentialId } }, null);
     return { ...resolution, tool: toolName };
   }
   const owner = resolution.scope === 'private' ? user.username : ws.ref;
-  const credential: RunCredential = { scope: resolution.scope, credentialId: resolution.credential.credentialId, owner };
+  const credential: RunCredential = { scope: resolution.scope, credentialId: resolution.credential.credentialId, owner, ...(resolution.runsWith === 'fallback' ? { fallback: true as const } : {}) };
   const auditCredential = { scope: credential.scope, credential_id: credential.credentialId, owner };
   const opened = await steps.openCredential(deps.store, ws, resolution.scope, resolution.credential.rowId, user.id);
   if (!opened) {
@@ -121,9 +126,29 @@ async function run(deps: Deps, req: RunRequest, timing: RunTiming, steps: RunSte
   }
   const type = getCredentialType(opened.type)!;
 
+  // A connected account: refresh ahead of expiry, and once after a 401 (then retry the call once).
+  const rowId = resolution.credential.rowId;
+  const connected = !!resolution.credential.connectedApp;
+  const refreshFailed = async (f: Exclude<FreshToken, { ok: true }>): Promise<RunResult> => {
+    await record('failure', { error: f.reason, credential: auditCredential }, rowId);
+    if (f.reason === 'reconnect_required') return { ok: false, reason: 'reconnect_required', credentialId: credential.credentialId, credential, tool: toolName };
+    return { ok: false, reason: 'upstream_unreachable', message: f.message, credential, tool: toolName };
+  };
+  let secrets = opened.secrets;
+  if (connected) {
+    const fresh = await freshSecrets(deps, rowId);
+    if (!fresh.ok) return refreshFailed(fresh);
+    secrets = fresh.secrets;
+  }
   const calledAt = performance.now();
-  const result = await callService(deps.outbound, type, opened.fields, opened.secrets, planned);
+  let result = await callService(deps.outbound, type, opened.fields, secrets, planned);
+  if (connected && result.ok && result.status === 401) {
+    const fresh = await freshSecrets(deps, rowId, secrets.access_token);
+    if (!fresh.ok) return refreshFailed(fresh);
+    result = await callService(deps.outbound, type, opened.fields, fresh.secrets, planned);
+  }
   timing.upstreamMs = performance.now() - calledAt;
+  const rateLimit = result.ok ? parseRateLimit(result.headers, deps.store.clock.now()) : null;
   if (!result.ok) {
     const reason = result.reason === 'destination_not_allowed' ? 'destination_not_allowed' : 'upstream_unreachable';
     await record('failure', { error: reason, credential: auditCredential }, resolution.credential.rowId);
@@ -132,10 +157,10 @@ async function run(deps: Deps, req: RunRequest, timing: RunTiming, steps: RunSte
   }
   if (result.status >= 500) {
     await record('failure', { error: 'upstream_error', status: result.status, credential: auditCredential }, resolution.credential.rowId);
-    return { ok: false, reason: 'upstream_error', status: result.status, credential, tool: toolName };
+    return { ok: false, reason: 'upstream_error', status: result.status, credential, tool: toolName, ...(rateLimit ? { rateLimit } : {}) };
   }
   const failed = tool.failed?.(result.body);
   timing.serviceFailed = !!failed;
   await record(result.status < 400 && !failed ? 'success' : 'failure', { status: result.status, ...(failed ? { service_error: failed } : {}), credential: auditCredential }, resolution.credential.rowId);
-  return { ok: true, tool: toolName, result: { status: result.status, body: result.body }, credential, durationMs: Math.round(performance.now() - started) };
+  return { ok: true, tool: toolName, result: { status: result.status, body: result.body }, credential, durationMs: Math.round(performance.now() - started), ...(rateLimit ? { rateLimit } : {}) };
 }

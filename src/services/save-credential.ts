@@ -9,6 +9,7 @@ import { credentialIdFromName, validateCredentialId, validateCredentialName } fr
 import { CREDENTIAL_TYPES, getCredentialType, secretsNeededForNewOrigin, validateCredentialInput, type CredentialType } from '../domain/credential-types';
 import type { Deps } from '../env';
 import { z } from 'zod';
+import { parseExpiry } from '../domain/expiry';
 import { parseInput, requiredText, rule } from './input';
 import { CREDENTIAL_ID_MAX_LENGTH, CREDENTIAL_NAME_MAX_LENGTH } from '../domain/credential-id';
 import { FIELD_MAX_LENGTH, SECRET_MAX_LENGTH } from '../domain/credential-types';
@@ -32,6 +33,12 @@ export const CredentialCreateBody = z.object({
   credential_id: CredentialIdField.optional().describe('Made from the name when left out.'),
   fields: textRecord(FIELD_MAX_LENGTH, 'fields must be an object.').optional().describe('Non-secret fields, e.g. base_url.'),
   secrets: textRecord(SECRET_MAX_LENGTH, 'secrets must be an object.').describe('Secret fields; never shown again.'),
+  expires_at: z
+    .string({ error: 'Give a date and time in ISO 8601, e.g. 2026-12-31 or 2026-12-31T08:00:00Z.' })
+    .refine((v) => parseExpiry(v) !== null, 'Give a date and time in ISO 8601, e.g. 2026-12-31 or 2026-12-31T08:00:00Z.')
+    .nullable()
+    .optional()
+    .describe('When the credential stops working (ISO 8601, e.g. 2026-12-31 or 2026-12-31T08:00:00Z); null clears it. Test connection replaces it with what the service reports.'),
 });
 
 /** The API's body to change a credential: any of the same parts; secrets left out keep their value. */
@@ -42,9 +49,9 @@ export type CredentialContext = { actor: { id: string; username: string }; ws: W
 
 export type CredentialCommand =
   /** `credentialId` null: made from the name. */
-  | { op: 'create'; name: unknown; type: unknown; credentialId: unknown; fields: unknown; secrets: unknown }
-  /** Absent parts keep their value; secrets not given keep theirs. */
-  | { op: 'update'; existing: CredentialMeta; name?: unknown; credentialId?: unknown; fields?: unknown; secrets?: unknown }
+  | { op: 'create'; name: unknown; type: unknown; credentialId: unknown; fields: unknown; secrets: unknown; expiresAt?: unknown }
+  /** Absent parts keep their value; secrets not given keep theirs; `expiresAt` null clears it. */
+  | { op: 'update'; existing: CredentialMeta; name?: unknown; credentialId?: unknown; fields?: unknown; secrets?: unknown; expiresAt?: unknown }
   | { op: 'delete'; existing: CredentialMeta };
 
 export type CredentialSave =
@@ -83,7 +90,13 @@ export async function saveCredential(deps: Deps, ctx: CredentialContext, cmd: Cr
   }
 
   // null means "not given" (JSON clients send it for "keep" or "make it from the name").
-  const body = { name: cmd.name ?? undefined, credential_id: cmd.credentialId ?? undefined, fields: cmd.fields ?? undefined, secrets: cmd.secrets ?? undefined };
+  const body = {
+    name: cmd.name ?? undefined,
+    credential_id: cmd.credentialId ?? undefined,
+    fields: cmd.fields ?? undefined,
+    secrets: cmd.secrets ?? undefined,
+    expires_at: cmd.expiresAt === '' ? null : cmd.expiresAt,
+  };
   const parsed = cmd.op === 'create' ? parseInput(CredentialCreateBody, { ...body, type: cmd.type }) : parseInput(CredentialUpdateBody, body);
   // An unknown key may be a pasted secret: never echo it back in an error's name.
   const errors = parsed.ok ? {} : hideUnknownKeys(parsed.errors);
@@ -94,6 +107,9 @@ export async function saveCredential(deps: Deps, ctx: CredentialContext, cmd: Cr
     credentialId = credentialIdFromName(name) ?? undefined;
     if (!credentialId) errors.credential_id = 'This name has no letters or digits to make a Credential ID from. Enter a Credential ID.';
   }
+  // expires_at: null (or a cleared form field) removes it; left out keeps it.
+  const rawExpiry = parsed.data.expires_at;
+  const expiresAt = rawExpiry === undefined ? undefined : rawExpiry === null ? null : (parseExpiry(rawExpiry) ?? undefined);
   let input: { fields: Record<string, string>; secrets: Record<string, string> } | null = null;
   if (type && !errors.fields && !errors.secrets) {
     const given = (cmd.fields as Record<string, unknown>) ?? {};
@@ -109,12 +125,12 @@ export async function saveCredential(deps: Deps, ctx: CredentialContext, cmd: Cr
   if (Object.keys(errors).length || !input || !type) return { ok: false, reason: 'invalid_input', errors };
 
   if (cmd.op === 'create') {
-    const result = await createCredential(deps.store, actor, ws, { name: name!, credentialId: credentialId!, type: type.type, fields: input.fields, secrets: input.secrets });
+    const result = await createCredential(deps.store, actor, ws, { name: name!, credentialId: credentialId!, type: type.type, fields: input.fields, secrets: input.secrets, expiresAt });
     if (!result.ok) return { ok: false, reason: 'credential_id_taken', credentialId: credentialId! };
     deps.log.info('credential created', { requestId: ctx.requestId, user: actor.username, workspace: ws.ref, credentialId, type: type.type });
     return result;
   }
-  const result = await updateCredential(deps.store, actor, ws, cmd.existing.credentialId, { name, credentialId, fields: input.fields, secrets: input.secrets });
+  const result = await updateCredential(deps.store, actor, ws, cmd.existing.credentialId, { name, credentialId, fields: input.fields, secrets: input.secrets, expiresAt });
   if (result.ok) return result;
   return result.reason === 'not_found' ? { ok: false, reason: 'not_found' } : { ok: false, reason: 'credential_id_taken', credentialId: credentialId! };
 }

@@ -4,12 +4,12 @@
 import { getCredential } from '../store/credentials';
 import { createToolkit, credentialChanged, deleteToolkit, membersNotReady, updateToolkit } from '../store/toolkits';
 import type { AuditActor } from '../store/audit';
-import type { Toolkit, ToolkitInput, Workspace } from '../domain/models';
+import type { FallbackRef, Toolkit, ToolkitInput, Workspace } from '../domain/models';
 import { canEdit } from '../domain/access';
 import { CREDENTIAL_ID_MAX_LENGTH, validateCredentialId } from '../domain/credential-id';
 import { getCredentialType } from '../domain/credential-types';
 import type { Deps } from '../env';
-import { getToolkitType, TOOLKIT_TYPES, validateSettings } from '../toolkits';
+import { getToolkitType, TOOLKIT_TYPES, validateSettings, type ToolkitType } from '../toolkits';
 import { z } from 'zod';
 import { parseInput, requiredText } from './input';
 import { SETTING_MAX_LENGTH } from '../toolkits';
@@ -34,6 +34,13 @@ export const ToolkitCreateBody = z.object({
         .trim()
         .max(CREDENTIAL_ID_MAX_LENGTH, `A Credential ID can be at most ${CREDENTIAL_ID_MAX_LENGTH} characters long.`)
         .describe('A project credential of this project, or the ID each member’s private credential has.'),
+      fallback: z
+        .string({ error: 'Give the Credential ID of a project credential, or null for none.' })
+        .trim()
+        .max(CREDENTIAL_ID_MAX_LENGTH, `A Credential ID can be at most ${CREDENTIAL_ID_MAX_LENGTH} characters long.`)
+        .nullable()
+        .optional()
+        .describe('Private scope in a project only: the Credential ID of a project credential that members without their own private credential run with. null (the default): none. Left out when changing a private credential: kept.'),
     },
     { error: 'Choose the credential this toolkit uses.' },
   ),
@@ -120,22 +127,42 @@ async function parseToolkitInput(deps: Deps, ws: Workspace, body: Record<string,
   // What the schema cannot know: the workspace's kind, and this project's credentials.
   let credential: ToolkitInput['credential'] | null = existing && !data.credential ? existing.credential : null;
   if (data.credential) {
-    const { scope, credential_id: credentialId } = data.credential;
+    const { scope, credential_id: credentialId, fallback: rawFallback } = data.credential;
     if (scope === 'project' && ws.kind !== 'project') errors['credential.scope'] = 'A toolkit in your Private workspace uses private credentials only.';
     else if (!credentialId) errors['credential.credential_id'] = scope === 'project' ? 'Choose a project credential.' : 'Enter the Credential ID every member’s private credential will have.';
     else if (scope === 'private') {
       const idError = validateCredentialId(credentialId);
       if (idError) errors['credential.credential_id'] = idError;
-      else credential = { scope, credentialId, rowId: null };
+      else {
+        // Left out: an update keeps the fallback it had (a private toolkit stays private).
+        const keep = rawFallback === undefined && existing?.credential.scope === 'private' ? existing.credential.fallback : null;
+        const fallback = rawFallback === undefined ? { ok: true as const, fallback: keep } : await parseFallback(deps, ws, kind, rawFallback);
+        if (!fallback.ok) errors['credential.fallback'] = fallback.error;
+        else credential = { scope, credentialId, rowId: null, fallback: fallback.fallback };
+      }
+    } else if (rawFallback !== undefined && rawFallback !== null) {
+      errors['credential.fallback'] = 'Only a toolkit with a private credential takes a fallback; a project credential already runs everyone as one account.';
     } else {
       const found = await getCredential(deps.store, ws, credentialId);
       if (!found) errors['credential.credential_id'] = `This project has no credential with Credential ID ${credentialId}.`;
       else if (kind && !kind.credentialTypes.includes(found.type)) {
         errors['credential.credential_id'] = `${credentialId} is a ${getCredentialType(found.type)?.label ?? found.type} credential; ${kind.label} toolkits need ${kind.credentialTypes.map((t) => getCredentialType(t)?.label ?? t).join(' or ')}.`;
-      } else credential = { scope, credentialId, rowId: found.rowId };
+      } else credential = { scope, credentialId, rowId: found.rowId, fallback: null };
     }
   }
   if (Object.keys(errors).length || !kind || !credential) return { ok: false, errors };
   return { ok: true, input: { name, type: kind.type, settings, credential } };
 }
 
+
+/** Returns the checked fallback of a private-scope toolkit: null, or a project credential of this project of an accepted type. */
+async function parseFallback(deps: Deps, ws: Workspace, kind: ToolkitType | undefined, raw: string | null): Promise<{ ok: true; fallback: FallbackRef | null } | { ok: false; error: string }> {
+  if (raw === null || raw === '') return { ok: true, fallback: null };
+  if (ws.kind !== 'project') return { ok: false, error: 'Only toolkits in a project take a fallback: a Private workspace has no project credentials.' };
+  const found = await getCredential(deps.store, ws, raw.trim());
+  if (!found) return { ok: false, error: `This project has no credential with Credential ID ${raw.trim()}.` };
+  if (kind && !kind.credentialTypes.includes(found.type)) {
+    return { ok: false, error: `${found.credentialId} is a ${getCredentialType(found.type)?.label ?? found.type} credential; ${kind.label} toolkits need ${kind.credentialTypes.map((t) => getCredentialType(t)?.label ?? t).join(' or ')}.` };
+  }
+  return { ok: true, fallback: { credentialId: found.credentialId, rowId: found.rowId } };
+}

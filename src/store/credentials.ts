@@ -28,6 +28,7 @@ export function toMeta(r: Row, ws: Pick<Workspace, 'kind'>, createdBy: string | 
     updatedAt: r.updatedAt,
     lastUsedAt: r.lastUsedAt,
     lastTest: r.lastTestAt ? { at: r.lastTestAt, ok: !!r.lastTestOk, message: r.lastTestMessage ?? '' } : null,
+    expiresAt: r.expiresAt,
     ...(r.connectedApp ? { connection: { app: r.connectedApp, account: r.connectedAccount, status: r.connectionStatus ?? 'active' } } : {}),
   };
 }
@@ -95,7 +96,7 @@ export function openCredentialSecrets(store: Store, row: Pick<Row, 'id' | 'wrapp
   return openSecrets(unwrapDataKey(store.ring, row.wrappedKey, binding), row.secretBlob, binding);
 }
 
-export type CredentialInput = { name: string; credentialId: string; type: string; fields: Record<string, string>; secrets: Record<string, string> };
+export type CredentialInput = { name: string; credentialId: string; type: string; fields: Record<string, string>; secrets: Record<string, string>; expiresAt?: number | null };
 export type CredentialWrite = { ok: true; credential: CredentialMeta } | { ok: false; reason: 'credential_id_taken' | 'not_found' };
 
 function idTaken(tx: Tx, ws: Workspace, credentialId: string): boolean {
@@ -108,7 +109,7 @@ export async function createCredential(store: Store, actor: { id: string; userna
     if (idTaken(tx, ws, input.credentialId)) return { ok: false, reason: 'credential_id_taken' } as const;
     const row = tx
       .insert(credentials)
-      .values({ workspaceId: ws.id, credentialId: input.credentialId, name: input.name, type: input.type, fieldsJson: JSON.stringify(input.fields), createdBy: actor.id })
+      .values({ workspaceId: ws.id, credentialId: input.credentialId, name: input.name, type: input.type, fieldsJson: JSON.stringify(input.fields), createdBy: actor.id, expiresAt: input.expiresAt ?? null })
       .returning()
       .get();
     sealCredentialSecrets(store, tx, ws, row.id, input.secrets);
@@ -123,7 +124,8 @@ export async function createCredential(store: Store, actor: { id: string; userna
   });
 }
 
-export type CredentialPatch = { name?: string; credentialId?: string; fields?: Record<string, string>; secrets?: Record<string, string> };
+/** `expiresAt`: undefined keeps it, null clears it. */
+export type CredentialPatch = { name?: string; credentialId?: string; fields?: Record<string, string>; secrets?: Record<string, string>; expiresAt?: number | null };
 
 /**
  * Updates a credential. Secrets not given keep their value (a blank form field means "keep");
@@ -145,6 +147,11 @@ export async function updateCredential(store: Store, actor: AuditActor, ws: Work
       changed.push('credential_id');
       // Project toolkits point at the row; keep the ID they display in step.
       tx.update(toolkits).set({ credentialId: patch.credentialId }).where(eq(toolkits.credentialRowId, row.id)).run();
+      tx.update(toolkits).set({ fallbackCredentialId: patch.credentialId }).where(eq(toolkits.fallbackRowId, row.id)).run();
+    }
+    if (patch.expiresAt !== undefined && patch.expiresAt !== row.expiresAt) {
+      set.expiresAt = patch.expiresAt;
+      changed.push('expires_at');
     }
     if (patch.fields) {
       const before = JSON.parse(row.fieldsJson) as Record<string, string>;
@@ -195,11 +202,12 @@ export async function loadCredentialForUse(store: Store, ws: Workspace, credenti
   return { row, fields: JSON.parse(row.fieldsJson) as Record<string, string>, secrets: openCredentialSecrets(store, row, ws) };
 }
 
-/** Keeps the outcome of the last connection test (the message is already scrubbed of secrets). */
-export async function recordConnectionTest(store: Store, ws: Workspace, rowId: number, result: { ok: boolean; message: string }): Promise<void> {
+/** Keeps the outcome of the last connection test (the message is already scrubbed of secrets); an
+ *  expiry the service reported replaces the one that was typed. */
+export async function recordConnectionTest(store: Store, ws: Workspace, rowId: number, result: { ok: boolean; message: string; expiresAt?: number }): Promise<void> {
   store.db
     .update(credentials)
-    .set({ lastTestAt: store.clock.now(), lastTestOk: result.ok, lastTestMessage: result.message.slice(0, 500) })
+    .set({ lastTestAt: store.clock.now(), lastTestOk: result.ok, lastTestMessage: result.message.slice(0, 500), ...(result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}) })
     .where(and(eq(credentials.id, rowId), eq(credentials.workspaceId, ws.id)))
     .run();
 }
@@ -221,8 +229,8 @@ export async function toolkitsUsingCredential(store: Store, ws: Workspace, cred:
           eq(toolkits.workspaceId, ws.id),
           or(
             eq(toolkits.credentialRowId, cred.rowId),
-            // FALLBACK (issue #15 part A): a private-scope toolkit whose fallback is this credential.
-            // eq(toolkits.fallbackRowId, cred.rowId),
+            // A private-scope toolkit whose fallback is this credential (members without their own run with it).
+            eq(toolkits.fallbackRowId, cred.rowId),
           ),
         ),
       )

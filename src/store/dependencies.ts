@@ -25,6 +25,8 @@ export async function projectDependencies(store: Store, ws: Pick<Workspace, 'id'
     .all();
   const toolkitCreator = alias(users, 'toolkit_creator');
   const credCreator = alias(users, 'cred_creator');
+  const fallbackCred = alias(credentials, 'fallback_cred');
+  const fallbackCreator = alias(users, 'fallback_creator');
   const rows = store.db
     .select({
       id: toolkits.id,
@@ -34,11 +36,19 @@ export async function projectDependencies(store: Store, ws: Pick<Workspace, 'id'
       credentialId: toolkits.credentialId,
       createdBy: toolkitCreator.username,
       credentialCreatedBy: credCreator.username,
+      fallbackRowId: fallbackCred.id,
+      fallbackCid: fallbackCred.credentialId,
+      fallbackName: fallbackCred.name,
+      fallbackType: fallbackCred.type,
+      fallbackExpiresAt: fallbackCred.expiresAt,
+      fallbackCreatedBy: fallbackCreator.username,
     })
     .from(toolkits)
     .leftJoin(toolkitCreator, eq(toolkitCreator.id, toolkits.createdBy))
     .leftJoin(credentials, and(eq(credentials.id, toolkits.credentialRowId), eq(credentials.workspaceId, ws.id)))
     .leftJoin(credCreator, eq(credCreator.id, credentials.createdBy))
+    .leftJoin(fallbackCred, and(eq(fallbackCred.id, toolkits.fallbackRowId), eq(fallbackCred.workspaceId, ws.id)))
+    .leftJoin(fallbackCreator, eq(fallbackCreator.id, fallbackCred.createdBy))
     .where(eq(toolkits.workspaceId, ws.id))
     .orderBy(asc(sql`lower(${toolkits.name})`), asc(toolkits.id))
     .all();
@@ -48,18 +58,25 @@ export async function projectDependencies(store: Store, ws: Pick<Workspace, 'id'
   for (const r of rows) {
     // A project-scope toolkit depends on who created its credential, not on who is ready.
     let readyMembers: string[] = [];
+    const fallback = r.fallbackRowId ? { rowId: r.fallbackRowId, credentialId: r.fallbackCid!, name: r.fallbackName!, type: r.fallbackType!, expiresAt: r.fallbackExpiresAt } : null;
     if (r.scope === 'private') {
       const accepted = getToolkitType(r.type)?.credentialTypes ?? [];
-      const ref = { scope: r.scope, credentialId: r.credentialId };
+      const ref = { scope: r.scope, credentialId: r.credentialId, fallback: fallback ? { credentialId: fallback.credentialId } : null };
       if (!byCid.has(r.credentialId)) byCid.set(r.credentialId, await memberCredentials(store, ws, r.credentialId));
       readyMembers = byCid
         .get(r.credentialId)!
-        .filter((m) => memberStatus(ref, accepted, { privateCredential: m.credential }) === 'ready')
+        .filter((m) => memberStatus(ref, accepted, { privateCredential: m.credential, fallbackCredential: fallback }, store.clock.now()) === 'ready')
         .map((m) => m.username);
     }
-    // FALLBACK (issue #15 part A): pass `fallbackCreatedBy` (the creator of the toolkit's fallback
-    // credential row) and the fallback candidate to memberStatus once toolkits carry one.
-    list.push({ id: r.id, name: r.name, createdBy: r.createdBy, scope: r.scope, credentialCreatedBy: r.scope === 'project' ? r.credentialCreatedBy : null, readyMembers });
+    list.push({
+      id: r.id,
+      name: r.name,
+      createdBy: r.createdBy,
+      scope: r.scope,
+      credentialCreatedBy: r.scope === 'project' ? r.credentialCreatedBy : null,
+      fallbackCreatedBy: r.scope === 'private' && fallback ? r.fallbackCreatedBy : null,
+      readyMembers,
+    });
   }
   return dependenciesOf(username, creds, list);
 }

@@ -2,7 +2,8 @@
 // (already checked against the caller) and filters by it in the same query.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { credentials, memberships, toolkits, users, workspaces } from '../../db/schema';
-import { memberStatus, type Candidate, type CredentialScope, type ToolkitStatus } from '../domain/resolution';
+import { memberStatus, resolveCredential, statusOf, type Candidate, type CredentialScope, type Found, type RunsWith, type ToolkitStatus } from '../domain/resolution';
+import { expiryOf, type Expiry } from '../domain/expiry';
 import { getToolkitType } from '../toolkits';
 import { appendAudit, type AuditActor } from './audit';
 import { prepared } from './prepared';
@@ -21,6 +22,7 @@ const CANDIDATE = {
   credentialId: credentials.credentialId,
   name: credentials.name,
   type: credentials.type,
+  expiresAt: credentials.expiresAt,
   connectedApp: credentials.connectedApp,
   connectedAccount: credentials.connectedAccount,
   connectionStatus: credentials.connectionStatus,
@@ -33,7 +35,12 @@ function toToolkit(r: Row): Toolkit {
     name: r.name,
     type: r.type,
     settings: JSON.parse(r.settingsJson),
-    credential: { scope: r.credentialScope, credentialId: r.credentialId, rowId: r.credentialRowId },
+    credential: {
+      scope: r.credentialScope,
+      credentialId: r.credentialId,
+      rowId: r.credentialRowId,
+      fallback: r.fallbackCredentialId ? { credentialId: r.fallbackCredentialId, rowId: r.fallbackRowId } : null,
+    },
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };
@@ -97,7 +104,18 @@ export async function privateCandidates(store: Store, userId: string): Promise<C
 }
 
 function credentialDetails(c: ToolkitInput['credential']) {
-  return { scope: c.scope, credential_id: c.credentialId };
+  return { scope: c.scope, credential_id: c.credentialId, ...(c.fallback ? { fallback: c.fallback.credentialId } : {}) };
+}
+
+/** The columns a toolkit's credential reference is stored in. */
+function credentialColumns(c: ToolkitInput['credential']) {
+  return {
+    credentialScope: c.scope,
+    credentialId: c.credentialId,
+    credentialRowId: c.rowId,
+    fallbackCredentialId: c.fallback?.credentialId ?? null,
+    fallbackRowId: c.fallback?.rowId ?? null,
+  };
 }
 
 /** Creates a toolkit and records it. */
@@ -110,9 +128,7 @@ export async function createToolkit(store: Store, actor: { id: string; username:
         name: input.name,
         type: input.type,
         settingsJson: JSON.stringify(input.settings),
-        credentialScope: input.credential.scope,
-        credentialId: input.credential.credentialId,
-        credentialRowId: input.credential.rowId,
+        ...credentialColumns(input.credential),
         createdBy: actor.id,
       })
       .returning()
@@ -128,9 +144,10 @@ export async function createToolkit(store: Store, actor: { id: string; username:
   });
 }
 
-/** True when two credential references name different credentials. */
+/** True when two credential references name different credentials (a changed fallback counts: it decides who runs as whom). */
 export function credentialChanged(a: Toolkit['credential'], b: ToolkitInput['credential']): boolean {
-  return a.scope !== b.scope || a.credentialId !== b.credentialId || (a.scope === 'project' && a.rowId !== b.rowId);
+  const fallbackChanged = (a.fallback?.credentialId ?? null) !== (b.fallback?.credentialId ?? null) || (a.fallback?.rowId ?? null) !== (b.fallback?.rowId ?? null);
+  return a.scope !== b.scope || a.credentialId !== b.credentialId || (a.scope === 'project' && a.rowId !== b.rowId) || fallbackChanged;
 }
 
 /**
@@ -152,9 +169,7 @@ export async function updateToolkit(store: Store, actor: AuditActor, ws: Workspa
       .set({
         name: input.name,
         settingsJson: JSON.stringify(input.settings),
-        credentialScope: input.credential.scope,
-        credentialId: input.credential.credentialId,
-        credentialRowId: input.credential.rowId,
+        ...credentialColumns(input.credential),
         updatedAt: store.clock.now(),
       })
       .where(eq(toolkits.id, id))
@@ -201,6 +216,7 @@ export async function memberCredentials(store: Store, ws: Pick<Workspace, 'id' |
       credentialId: credentials.credentialId,
       name: credentials.name,
       type: credentials.type,
+      expiresAt: credentials.expiresAt,
     })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
@@ -211,7 +227,7 @@ export async function memberCredentials(store: Store, ws: Pick<Workspace, 'id' |
   return rows.map((r) => ({
     username: r.username,
     role: r.role,
-    credential: r.rowId ? { rowId: r.rowId, credentialId: r.credentialId!, name: r.name!, type: r.type! } : null,
+    credential: r.rowId ? { rowId: r.rowId, credentialId: r.credentialId!, name: r.name!, type: r.type!, expiresAt: r.expiresAt } : null,
   }));
 }
 
@@ -221,18 +237,19 @@ export type ResolvedSecrets = { fields: Record<string, string>; secrets: Record<
  * Looks up the credential a run uses, by the only keys allowed: the project's own credential row,
  * or the executing user's Private credential with the toolkit's Credential ID.
  */
-export async function findResolutionCandidates(store: Store, ws: Workspace, toolkit: Pick<Toolkit, 'credential'>, executingUserId: string): Promise<{ projectCredential: Candidate | null; privateCredential: Candidate | null }> {
-  if (toolkit.credential.scope === 'project') {
-    const r = toolkit.credential.rowId
-      ? prepared(store.db, 'projectCandidate', () =>
+export async function findResolutionCandidates(store: Store, ws: Workspace, toolkit: Pick<Toolkit, 'credential'>, executingUserId: string): Promise<Required<Found>> {
+  const projectRow = (rowId: number | null | undefined) =>
+    rowId
+      ? (prepared(store.db, 'projectCandidate', () =>
           store.db
             .select(CANDIDATE)
             .from(credentials)
             .where(and(eq(credentials.id, sql.placeholder('rowId')), eq(credentials.workspaceId, sql.placeholder('ws'))))
             .prepare(),
-        ).get({ rowId: toolkit.credential.rowId, ws: ws.id })
-      : undefined;
-    return { projectCredential: r ?? null, privateCredential: null };
+        ).get({ rowId, ws: ws.id }) ?? null)
+      : null;
+  if (toolkit.credential.scope === 'project') {
+    return { projectCredential: projectRow(toolkit.credential.rowId), privateCredential: null, fallbackCredential: null };
   }
   const r = prepared(store.db, 'privateCandidate', () =>
     store.db
@@ -242,7 +259,8 @@ export async function findResolutionCandidates(store: Store, ws: Workspace, tool
       .where(and(eq(workspaces.ownerUserId, sql.placeholder('userId')), eq(credentials.credentialId, sql.placeholder('cid'))))
       .prepare(),
   ).get({ userId: executingUserId, cid: toolkit.credential.credentialId });
-  return { projectCredential: null, privateCredential: r ?? null };
+  // The fallback is a row of this project (ws), like a project-scope toolkit's credential.
+  return { projectCredential: null, privateCredential: r ?? null, fallbackCredential: ws.kind === 'project' ? projectRow(toolkit.credential.fallback?.rowId) : null };
 }
 
 /** Decrypts a resolved credential for the outbound call. `scope` says whose it is. */
@@ -307,21 +325,35 @@ export async function recordExecution(store: Store, ws: Workspace, rec: Executio
   });
 }
 
+/** A toolkit for one member: their status, whose credential a private-scope toolkit runs with, and
+ *  the expiry word of the credential that would run. */
+export type MemberRun = { status: ToolkitStatus; runsWith?: RunsWith; expiry: Expiry };
+
 /**
  * Returns each toolkit's status for one member, resolved in memory from two queries for the
- * whole list (the project credentials the list points at, and the member's own credentials).
+ * whole list (the project credentials the list points at or falls back to, and the member's own credentials).
  */
-export async function toolkitStatuses(store: Store, ws: Workspace, userId: string, list: Toolkit[]): Promise<Map<number, ToolkitStatus>> {
-  const rowIds = list.flatMap((t) => (t.credential.scope === 'project' && t.credential.rowId ? [t.credential.rowId] : []));
+export async function toolkitStatuses(store: Store, ws: Workspace, userId: string, list: Toolkit[]): Promise<Map<number, MemberRun>> {
+  const rowIds = list.flatMap((t) => [t.credential.scope === 'project' ? t.credential.rowId : null, t.credential.fallback?.rowId ?? null].filter((r): r is number => !!r));
   const byRow = new Map((await projectCandidatesByRow(store, ws, rowIds)).map((p) => [p.rowId, p]));
   const byId = new Map((await privateCandidates(store, userId)).map((p) => [p.credentialId, p]));
-  const statuses = new Map<number, ToolkitStatus>();
+  const now = store.clock.now();
+  const runs = new Map<number, MemberRun>();
   for (const t of list) {
     const kind = getToolkitType(t.type);
-    const found = { projectCredential: t.credential.rowId ? (byRow.get(t.credential.rowId) ?? null) : null, privateCredential: byId.get(t.credential.credentialId) ?? null };
-    statuses.set(t.id, kind ? memberStatus(t.credential, kind.credentialTypes, found) : 'credential_missing');
+    const row = (id: number | null | undefined) => (id ? (byRow.get(id) ?? null) : null);
+    const found =
+      t.credential.scope === 'project'
+        ? { projectCredential: row(t.credential.rowId) }
+        : { privateCredential: byId.get(t.credential.credentialId) ?? null, fallbackCredential: row(t.credential.fallback?.rowId) };
+    if (!kind) {
+      runs.set(t.id, { status: 'credential_missing', expiry: 'none' });
+      continue;
+    }
+    const r = resolveCredential(t.credential, kind.credentialTypes, found, now);
+    runs.set(t.id, { status: statusOf(r), ...(r.ok && r.runsWith ? { runsWith: r.runsWith } : {}), expiry: r.ok ? expiryOf(r.credential.expiresAt, now) : r.reason === 'expired' ? 'expired' : 'none' });
   }
-  return statuses;
+  return runs;
 }
 
 /**
@@ -335,10 +367,12 @@ export async function membersNotReady(store: Store, ws: Workspace, t: Pick<Toolk
   const accepted = getToolkitType(t.type)?.credentialTypes ?? [];
   if (t.credential.scope === 'project') {
     const members = await listMembers(store, ws);
-    const ready = memberStatus(t.credential, accepted, await findResolutionCandidates(store, ws, t, '')) === 'ready';
+    const ready = memberStatus(t.credential, accepted, await findResolutionCandidates(store, ws, t, ''), store.clock.now()) === 'ready';
     return { affected: ready ? [] : members.map((m) => m.username), total: members.length };
   }
   const members = await memberCredentials(store, ws, t.credential.credentialId);
-  const affected = members.filter((m) => memberStatus(t.credential, accepted, { privateCredential: m.credential }) !== 'ready').map((m) => m.username);
+  // Own credentials only, fallback or not: the answer names who has no matching credential of their own.
+  const now = store.clock.now();
+  const affected = members.filter((m) => memberStatus(t.credential, accepted, { privateCredential: m.credential }, now) !== 'ready').map((m) => m.username);
   return { affected, total: members.length };
 }

@@ -100,6 +100,7 @@ export async function startFakeOAuth(opts: { login?: string; clientId?: string; 
       if (!state.access || req.headers.authorization !== `Bearer ${state.access}`) return json(res, 401, { message: 'Bad credentials' });
       return json(res, 200, { login: state.login, id: 1 });
     }
+    if (url.pathname === '/favicon.ico') return res.writeHead(204).end(); // the consent page's browser asks
     json(res, 404, { message: 'Not Found' });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -49,6 +49,10 @@
 // sent, with query), headers (lowercase names), body (text), json (parsed body or undefined)}, so a
 // test can assert what Latchkey sent, or that it sent nothing (`requests.length === 0`).
 //
+// `headers` (initially empty) is added to every answer: set e.g. svc.headers['X-RateLimit-Remaining']
+// = '42' or svc.headers['GitHub-Authentication-Token-Expiration'] = '2026-12-31 08:00:00 UTC' to
+// answer like a service that reports its budget or a token's end.
+//
 // closedPortUrl() returns an http://127.0.0.1:<port> where nothing listens (for "unreachable").
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -70,6 +74,8 @@ export type FakeService = {
   url: string;
   port: number;
   requests: RecordedRequest[];
+  /** Headers added to every answer (tests set and clear them). */
+  headers: Record<string, string>;
   close(): Promise<void>;
 };
 
@@ -79,6 +85,7 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 export async function startFakeService(opts: { tokens?: Record<string, string> } = {}): Promise<FakeService> {
   const tokens = new Map(Object.entries(opts.tokens ?? {}));
   const requests: RecordedRequest[] = [];
+  const extraHeaders: Record<string, string> = {};
   let issueNumber = 0;
 
   const bearer = (h: http.IncomingHttpHeaders): string | null => {
@@ -211,7 +218,7 @@ export async function startFakeService(opts: { tokens?: Record<string, string> }
         (reply) => {
           const isText = typeof reply.body === 'string';
           const payload = reply.body === undefined ? '' : isText ? (reply.body as string) : JSON.stringify(reply.body);
-          res.writeHead(reply.status, { 'Content-Type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8', ...reply.headers });
+          res.writeHead(reply.status, { 'Content-Type': isText ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8', ...extraHeaders, ...reply.headers });
           res.end(payload);
         },
         (err: Error) => {
@@ -232,6 +239,7 @@ export async function startFakeService(opts: { tokens?: Record<string, string> }
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    headers: extraHeaders,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -187,6 +187,18 @@ describe('MCP clients run project toolkits as the person they act for', () => {
     expect(svc.requests.at(-1)!.headers.authorization).toBe(`Bearer ${CANARY.bob}`);
   });
 
+  it('an expired credential: the result text starts with credential_expired and nothing reaches the service', async () => {
+    expect((await t.api('PATCH', '/workspaces/private/credentials/github_token', people.bob.token, { expires_at: '2020-01-01' })).status).toBe(200);
+    const sent = svc.requests.length;
+    const bob = await connect('v2 (2026-07-28)', people.bob.token);
+    const r = await bob.callTool({ name: toolName('platform', 'get_authenticated_user'), arguments: {} });
+    expect(r.isError).toBe(true);
+    expect((r.content as { text: string }[])[0].text).toMatch(/^credential_expired: The credential github_token expired on 2020-01-01/);
+    expect(r.structuredContent).toMatchObject({ error: 'credential_expired', credential_id: 'github_token' });
+    expect(svc.requests.length).toBe(sent);
+    expect((await t.api('PATCH', '/workspaces/private/credentials/github_token', people.bob.token, { expires_at: null })).status).toBe(200);
+  });
+
   it('carol, not in the project, sees none of its tools, and calling one by name is the unknown-tool error', async () => {
     const carol = await connect('v2 (2025 handshake)', people.carol.token);
     const { tools } = await carol.listTools();

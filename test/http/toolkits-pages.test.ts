@@ -293,8 +293,8 @@ describe('Toolkits pages: status, banners, access, runs', () => {
   it('changes nothing after the refused viewer and non-member posts', async () => {
     const list = await w.t.api('GET', '/workspaces/platform/toolkits', w.alice.token);
     expect(list.json.map((x: any) => [x.name, x.credential])).toEqual([
-      ['GitHub', { scope: 'private', credential_id: 'github_token' }],
-      ['Team GitHub', { scope: 'project', credential_id: 'team_github' }],
+      ['GitHub', { scope: 'private', credential_id: 'github_token', fallback: null }],
+      ['Team GitHub', { scope: 'project', credential_id: 'team_github', fallback: null }],
     ]);
     expect(audit(w.t, 'toolkit.update')).toEqual([]);
     expect(audit(w.t, 'toolkit.credential_change')).toEqual([]);

@@ -153,6 +153,20 @@ describe('credential usage API', () => {
   });
 });
 
+describe('usage and dependencies with a fallback', () => {
+  it('a project credential used as fallback is listed as used, and its creator makes the toolkit ready', async () => {
+    const w = await world();
+    const fb = await w.t.api('POST', '/workspaces/platform/toolkits', w.u.alice.token, { name: 'Fallback GitHub', type: 'github', settings: {}, credential: { scope: 'private', credential_id: 'github_token', fallback: 'team_github' } });
+    expect(fb.status, fb.text).toBe(201);
+    const usage = await w.t.api('GET', '/workspaces/platform/credentials/team_github/usage', w.u.carol.token);
+    expect(usage.json.toolkits.map((t: { name: string }) => t.name)).toEqual(['Fallback GitHub', 'Team']);
+    const deps = await w.t.api('GET', '/users/bob/dependencies', w.u.alice.token);
+    expect(deps.json.projects[0].toolkits_only_they_make_ready).toContainEqual({ id: fb.json.id, name: 'Fallback GitHub', because: 'their_fallback_credential' });
+    w.seen.push(usage.text, deps.text);
+    expectNoCanary(w);
+  });
+});
+
 describe('credential pages: Used by and the delete confirmation', () => {
   it('the edit page lists the toolkits that run with it, as links', async () => {
     const w = await world();

@@ -2,18 +2,23 @@
 // (resolveCredential), the status word the pages and the API show (statusOf), and which of the
 // member's own credentials look meant for the toolkit under another ID (findNearMisses).
 import { describe, expect, it } from 'vitest';
-import { findNearMisses, resolveCredential, statusOf, type Candidate, type Resolution, type ToolkitCredential } from '../../src/domain/resolution';
+import { findNearMisses, resolveCredential, statusOf, type Candidate, type Found, type Resolution, type ToolkitCredential } from '../../src/domain/resolution';
+
+/** The app clock of every case: 2026-12-01 12:00 UTC. */
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+const DAY = 24 * 60 * 60 * 1000;
 
 const GITHUB = ['github'];
 const HTTP = ['http_bearer', 'http_basic', 'http_header'];
 
 let nextRow = 1;
-function cred(credentialId: string, type: string, name = credentialId): Candidate {
-  return { rowId: nextRow++, credentialId, name, type };
+function cred(credentialId: string, type: string, name = credentialId, expiresAt: number | null = null): Candidate {
+  return { rowId: nextRow++, credentialId, name, type, expiresAt };
 }
 
 const project = (credentialId: string): ToolkitCredential => ({ scope: 'project', credentialId });
 const privateRef = (credentialId: string): ToolkitCredential => ({ scope: 'private', credentialId });
+const withFallback = (credentialId: string, fallback: string): ToolkitCredential => ({ scope: 'private', credentialId, fallback: { credentialId: fallback } });
 
 const teamGithub = cred('team_github', 'github', 'Team GitHub');
 const teamGitlab = cred('team_github', 'gitlab', 'Team GitLab under a GitHub-looking ID');
@@ -23,12 +28,19 @@ const bearer = cred('api_key', 'http_bearer');
 const basic = cred('api_key', 'http_basic');
 const header = cred('api_key', 'http_header');
 const slackForHttp = cred('api_key', 'slack');
+const teamFallback = cred('team_github', 'github', 'Team GitHub (fallback)');
+const teamFallbackGitlab = cred('team_gitlab', 'gitlab', 'Team GitLab');
+const mineExpired = cred('github_token', 'github', 'My expired token', NOW - DAY);
+const mineExpiringNow = cred('github_token', 'github', 'Expires this very moment', NOW);
+const mineSoon = cred('github_token', 'github', 'Expires in two days', NOW + 2 * DAY);
+const teamExpired = cred('team_github', 'github', 'Expired team token', NOW - 1000);
+const setupRequired = (credentialId: string): Resolution => ({ ok: false, reason: 'setup_required', credentialId, credentialType: 'github', acceptedTypes: GITHUB });
 
 type Case = {
   name: string;
   ref: ToolkitCredential;
   accepted: string[];
-  found: { projectCredential?: Candidate | null; privateCredential?: Candidate | null };
+  found: Found;
   expected: Resolution;
   status: ReturnType<typeof statusOf>;
 };
@@ -55,7 +67,7 @@ const cases: Case[] = [
     status: 'credential_missing',
   },
   // Private scope: the executing member's own credential with the agreed ID.
-  { name: 'private: found', ref: privateRef('github_token'), accepted: GITHUB, found: { privateCredential: mine }, expected: { ok: true, scope: 'private', credential: mine }, status: 'ready' },
+  { name: 'private: found', ref: privateRef('github_token'), accepted: GITHUB, found: { privateCredential: mine }, expected: { ok: true, scope: 'private', credential: mine, runsWith: 'own' }, status: 'ready' },
   {
     name: 'private: missing',
     ref: privateRef('github_token'),
@@ -88,9 +100,9 @@ const cases: Case[] = [
     expected: { ok: false, reason: 'setup_required', credentialId: 'api_key', credentialType: 'http_bearer', acceptedTypes: HTTP },
     status: 'setup_required',
   },
-  { name: 'private, http toolkit: http_bearer accepted', ref: privateRef('api_key'), accepted: HTTP, found: { privateCredential: bearer }, expected: { ok: true, scope: 'private', credential: bearer }, status: 'ready' },
-  { name: 'private, http toolkit: http_basic (second type) accepted', ref: privateRef('api_key'), accepted: HTTP, found: { privateCredential: basic }, expected: { ok: true, scope: 'private', credential: basic }, status: 'ready' },
-  { name: 'private, http toolkit: http_header (third type) accepted', ref: privateRef('api_key'), accepted: HTTP, found: { privateCredential: header }, expected: { ok: true, scope: 'private', credential: header }, status: 'ready' },
+  { name: 'private, http toolkit: http_bearer accepted', ref: privateRef('api_key'), accepted: HTTP, found: { privateCredential: bearer }, expected: { ok: true, scope: 'private', credential: bearer, runsWith: 'own' }, status: 'ready' },
+  { name: 'private, http toolkit: http_basic (second type) accepted', ref: privateRef('api_key'), accepted: HTTP, found: { privateCredential: basic }, expected: { ok: true, scope: 'private', credential: basic, runsWith: 'own' }, status: 'ready' },
+  { name: 'private, http toolkit: http_header (third type) accepted', ref: privateRef('api_key'), accepted: HTTP, found: { privateCredential: header }, expected: { ok: true, scope: 'private', credential: header, runsWith: 'own' }, status: 'ready' },
   {
     name: 'private, http toolkit: a slack credential is a mismatch against the first type',
     ref: privateRef('api_key'),
@@ -99,11 +111,91 @@ const cases: Case[] = [
     expected: { ok: false, reason: 'type_mismatch', credentialId: 'api_key', expectedType: 'http_bearer', actualType: 'slack', acceptedTypes: HTTP },
     status: 'type_mismatch',
   },
+
+  // Expiry, on the app clock: an expired credential fails closed, whoever owns it.
+  { name: 'private: expired', ref: privateRef('github_token'), accepted: GITHUB, found: { privateCredential: mineExpired }, expected: { ok: false, reason: 'expired', credentialId: 'github_token', expiresAt: NOW - DAY }, status: 'expired' },
+  { name: 'private: expiring at this very moment counts as expired', ref: privateRef('github_token'), accepted: GITHUB, found: { privateCredential: mineExpiringNow }, expected: { ok: false, reason: 'expired', credentialId: 'github_token', expiresAt: NOW }, status: 'expired' },
+  { name: 'private: expiring soon still runs', ref: privateRef('github_token'), accepted: GITHUB, found: { privateCredential: mineSoon }, expected: { ok: true, scope: 'private', credential: mineSoon, runsWith: 'own' }, status: 'ready' },
+  { name: 'project: expired', ref: project('team_github'), accepted: GITHUB, found: { projectCredential: teamExpired }, expected: { ok: false, reason: 'expired', credentialId: 'team_github', expiresAt: NOW - 1000 }, status: 'expired' },
+
+  // Fallback: only for members with no credential of their own under the toolkit's ID.
+  {
+    name: 'fallback: own credential wins over the fallback',
+    ref: withFallback('github_token', 'team_github'),
+    accepted: GITHUB,
+    found: { privateCredential: mine, fallbackCredential: teamFallback },
+    expected: { ok: true, scope: 'private', credential: mine, runsWith: 'own' },
+    status: 'ready',
+  },
+  {
+    name: 'fallback: no own credential → runs with the project fallback',
+    ref: withFallback('github_token', 'team_github'),
+    accepted: GITHUB,
+    found: { privateCredential: null, fallbackCredential: teamFallback },
+    expected: { ok: true, scope: 'project', credential: teamFallback, runsWith: 'fallback' },
+    status: 'ready',
+  },
+  {
+    name: 'fallback: own credential expired → credential_expired, never the fallback (fails closed: the member meant to act as themselves)',
+    ref: withFallback('github_token', 'team_github'),
+    accepted: GITHUB,
+    found: { privateCredential: mineExpired, fallbackCredential: teamFallback },
+    expected: { ok: false, reason: 'expired', credentialId: 'github_token', expiresAt: NOW - DAY },
+    status: 'expired',
+  },
+  {
+    name: 'fallback: own credential of the wrong type → type_mismatch, never the fallback',
+    ref: withFallback('github_token', 'team_github'),
+    accepted: GITHUB,
+    found: { privateCredential: mineAsGitlab, fallbackCredential: teamFallback },
+    expected: { ok: false, reason: 'type_mismatch', credentialId: 'github_token', expectedType: 'github', actualType: 'gitlab', acceptedTypes: GITHUB },
+    status: 'type_mismatch',
+  },
+  {
+    name: 'fallback deleted: setup_required naming the private ID (the member can fix it)',
+    ref: withFallback('github_token', 'team_github'),
+    accepted: GITHUB,
+    found: { privateCredential: null, fallbackCredential: null },
+    expected: setupRequired('github_token'),
+    status: 'setup_required',
+  },
+  {
+    name: 'fallback row handed in but the toolkit has none: ignored',
+    ref: privateRef('github_token'),
+    accepted: GITHUB,
+    found: { privateCredential: null, fallbackCredential: teamFallback },
+    expected: setupRequired('github_token'),
+    status: 'setup_required',
+  },
+  {
+    name: 'fallback of a type the toolkit does not accept: type_mismatch naming the fallback',
+    ref: withFallback('github_token', 'team_gitlab'),
+    accepted: GITHUB,
+    found: { privateCredential: null, fallbackCredential: teamFallbackGitlab },
+    expected: { ok: false, reason: 'type_mismatch', credentialId: 'team_gitlab', expectedType: 'github', actualType: 'gitlab', acceptedTypes: GITHUB },
+    status: 'type_mismatch',
+  },
+  {
+    name: 'fallback expired: credential_expired naming the fallback',
+    ref: withFallback('github_token', 'team_github'),
+    accepted: GITHUB,
+    found: { privateCredential: null, fallbackCredential: teamExpired },
+    expected: { ok: false, reason: 'expired', credentialId: 'team_github', expiresAt: NOW - 1000 },
+    status: 'expired',
+  },
+  {
+    name: 'fallback on a project-scope toolkit is never consulted',
+    ref: { scope: 'project', credentialId: 'team_github', fallback: { credentialId: 'other' } },
+    accepted: GITHUB,
+    found: { projectCredential: null, fallbackCredential: teamFallback },
+    expected: { ok: false, reason: 'credential_missing', credentialId: 'team_github' },
+    status: 'credential_missing',
+  },
 ];
 
 describe('resolveCredential and statusOf', () => {
   it.each(cases)('$name → $status', ({ ref, accepted, found, expected, status }) => {
-    const r = resolveCredential(ref, accepted, found);
+    const r = resolveCredential(ref, accepted, found, NOW);
     expect(r).toEqual(expected);
     expect(statusOf(r)).toBe(status);
   });
