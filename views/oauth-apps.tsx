@@ -1,9 +1,9 @@
 // The OAuth apps page (instance admins): the registered apps with the callback URL to register at
 // each provider, the form to add one, and delete. The client secret is never shown again.
-import type { OAuthApp } from '../src/store/oauth-apps';
+import type { OAuthApp } from '../src/domain/models';
 import { PROVIDERS, PROVIDER_DEFS } from '../src/connect/providers';
 import { AppPage, type Frame } from './layout';
-import { Banner, EmptyState, Field, Icon, PageHeader, TableHead } from './ui';
+import { Banner, EmptyState, Field, Icon, PageHeader, RowAction, TableHead } from './ui';
 
 export type OAuthAppForm = { values?: Record<string, string>; errors?: Record<string, string> };
 
@@ -97,11 +97,7 @@ export function OAuthAppsPage(props: OAuthAppsPageProps) {
                     <code class="callback-url">{callback(props.origin, a.name)}</code>
                   </td>
                   <td class="actions">
-                    <form method="post" action={`/admin/oauth-apps/${a.name}/delete`} class="inline">
-                      <button class="btn btn-danger btn-sm" type="submit" aria-label={`Delete ${a.name}`}>
-                        <Icon name="trash" /> Delete
-                      </button>
-                    </form>
+                    <RowAction action={`/admin/oauth-apps/${a.name}/delete`} label="Delete" ariaLabel={`Delete ${a.name}`} danger icon="trash" />
                   </td>
                 </tr>
               ))}

@@ -1,10 +1,10 @@
 // The OAuth consent page (GET /oauth/authorize) and the Settings section listing the person's
 // grants to MCP clients.
-import type { GrantInfo } from '../src/store/oauth';
+import type { GrantInfo } from '../src/domain/models';
 import type { AuthorizationRequest } from '../src/oauth/grants';
 import { isLoopbackHost } from '../src/domain/oauth';
 import { AuthPage } from './layout';
-import { EmptyState, Icon, TableHead, Time } from './ui';
+import { EmptyState, Icon, RowAction, TableHead, Time } from './ui';
 
 export type ConsentProps = {
   username: string;
@@ -106,18 +106,13 @@ export function OAuthGrantsSection(props: { grants: GrantInfo[] }) {
                   <Time at={g.lastUsedAt} />
                 </td>
                 <td class="actions">
-                  <form
-                    method="post"
+                  <RowAction
                     action={`/settings/oauth/${g.id}/revoke`}
-                    hx-post={`/settings/oauth/${g.id}/revoke`}
-                    hx-target="#oauth-grants"
-                    hx-swap="outerHTML"
-                    hx-confirm={`Revoke access for “${g.clientName}”? It stops working at its next request.`}
-                  >
-                    <button class="btn btn-sm btn-ghost-danger" type="submit" aria-label={`Revoke ${g.clientName}`}>
-                      Revoke
-                    </button>
-                  </form>
+                    target="#oauth-grants"
+                    confirm={`Revoke access for “${g.clientName}”? It stops working at its next request.`}
+                    label="Revoke"
+                    ariaLabel={`Revoke ${g.clientName}`}
+                  />
                 </td>
               </tr>
             ))}

@@ -1,10 +1,10 @@
 // The user's Settings page: personal access tokens and password.
 import type { ApiTokenInfo } from '../src/domain/models';
-import type { GrantInfo } from '../src/store/oauth';
+import type { GrantInfo } from '../src/domain/models';
 import { OAuthGrantsSection } from './oauth';
 import { AgentsSection } from './agents';
 import { AppPage, type Frame } from './layout';
-import { Banner, EmptyState, Field, Icon, PageHeader, Time, TableHead } from './ui';
+import { Banner, EmptyState, Field, Icon, PageHeader, RowAction, Time, TableHead } from './ui';
 
 export type TokensProps = {
   tokens: ApiTokenInfo[];
@@ -56,11 +56,13 @@ export function TokensSection(props: TokensProps) {
                   <Time at={t.lastUsedAt} />
                 </td>
                 <td class="actions">
-                  <form method="post" action={`/settings/tokens/${t.id}/revoke`} hx-post={`/settings/tokens/${t.id}/revoke`} hx-target="#tokens-section" hx-swap="outerHTML" hx-confirm={`Revoke “${t.name}”? Scripts using it stop working at once.`}>
-                    <button class="btn btn-sm btn-ghost-danger" type="submit">
-                      Revoke
-                    </button>
-                  </form>
+                  <RowAction
+                    action={`/settings/tokens/${t.id}/revoke`}
+                    target="#tokens-section"
+                    confirm={`Revoke “${t.name}”? Scripts using it stop working at once.`}
+                    label="Revoke"
+                    ariaLabel={`Revoke ${t.name}`}
+                  />
                 </td>
               </tr>
             ))}

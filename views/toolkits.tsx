@@ -8,7 +8,7 @@ import { getCredentialType } from '../src/domain/credential-types';
 import { resolveCredential, statusOf, STATUS_LABELS, type Candidate, type Resolution, type ToolkitStatus } from '../src/domain/resolution';
 import { expiryOf } from '../src/domain/expiry';
 import type { RateLimit } from '../src/domain/rate-limit';
-import type { MemberRun } from '../src/store/toolkits';
+import type { MemberRun } from '../src/domain/models';
 import { ExpiryBanner } from './credentials';
 import type { ToolDef, ToolkitType } from '../src/toolkits';
 import { TOOLKIT_TYPES, getToolkitType } from '../src/toolkits';

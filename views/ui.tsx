@@ -1,7 +1,7 @@
 // Shared pieces of every page: icons, buttons, fields, banners, empty states.
 import type { Child, PropsWithChildren } from 'hono/jsx';
 
-type IconName = 'briefcase' | 'person' | 'key' | 'toolbox' | 'users' | 'settings' | 'shield' | 'plus' | 'copy' | 'check' | 'alert' | 'chevron' | 'play' | 'trash' | 'logout' | 'list' | 'lock';
+export type IconName = 'briefcase' | 'person' | 'key' | 'toolbox' | 'users' | 'settings' | 'shield' | 'plus' | 'copy' | 'check' | 'alert' | 'chevron' | 'play' | 'trash' | 'logout' | 'list' | 'lock';
 
 const PATHS: Record<IconName, Child> = {
   briefcase: (
@@ -296,5 +296,20 @@ export function DialogOrPage(props: PropsWithChildren<{ asDialog: boolean; id: s
     </dialog>
   ) : (
     <>{props.children}</>
+  );
+}
+
+/**
+ * A table row's one-button POST form (Revoke, Delete). Without JavaScript it is a plain POST that
+ * redirects; with htmx and a `target`, it asks `confirm` first and swaps the returned section in.
+ */
+export function RowAction(props: { action: string; label: string; ariaLabel: string; target?: string; confirm?: string; danger?: boolean; icon?: IconName }) {
+  const hx = props.target ? { 'hx-post': props.action, 'hx-target': props.target, 'hx-swap': 'outerHTML', 'hx-confirm': props.confirm } : {};
+  return (
+    <form method="post" action={props.action} class="inline" {...hx}>
+      <button class={`btn btn-sm ${props.danger ? 'btn-danger' : 'btn-ghost-danger'}`} type="submit" aria-label={props.ariaLabel}>
+        {props.icon ? <Icon name={props.icon} /> : null} {props.label}
+      </button>
+    </form>
   );
 }

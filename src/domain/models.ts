@@ -1,7 +1,8 @@
 // The shapes the store returns and the views render. Pure types: the store fills them from its
 // rows, services pass them on, views read them; nothing here touches the database.
 import type { ProjectRole, WorkspaceRole } from './access';
-import type { Candidate, CredentialScope } from './resolution';
+import type { Candidate, CredentialScope, RunsWith, ToolkitStatus } from './resolution';
+import type { Expiry } from './expiry';
 
 /** A workspace as the current user may see it, with their role in it. */
 export type Workspace = {
@@ -73,3 +74,21 @@ export type ApiTokenInfo = { id: number; name: string; createdAt: number; lastUs
 export type PublicUser = { id: string; username: string; isAdmin: boolean; disabled: boolean; createdAt: number };
 
 export type UserWithProjects = PublicUser & { projects: number };
+
+/** One member's status for a toolkit: ready or why not, whose credential runs, and its expiry. */
+export type MemberRun = { status: ToolkitStatus; runsWith?: RunsWith; expiry: Expiry };
+
+/** An OAuth grant as its person sees it on Settings (never a token). */
+export type GrantInfo = { id: number; clientName: string; redirectHost: string; createdAt: number; lastUsedAt: number | null };
+
+/** A registered OAuth app for connected accounts (never its client secret). */
+export type OAuthApp = {
+  name: string;
+  provider: string;
+  clientId: string;
+  authorizeUrl: string;
+  tokenUrl: string;
+  scopes: string;
+  baseUrl: string | null;
+  createdAt: number;
+};

@@ -1,5 +1,6 @@
 // OAuth apps (the client side of connected accounts): metadata in the clear, the client secret
 // sealed with the app's own data key wrapped by the master key, like a credential's secrets.
+import type { OAuthApp } from '../domain/models';
 import { asc, eq } from 'drizzle-orm';
 import { oauthApps } from '../../db/schema';
 import { createDataKey, openSecrets, sealSecrets, unwrapDataKey, wrapDataKey, type Binding } from '../crypto/envelope';
@@ -7,16 +8,7 @@ import { appendAudit, type AuditActor } from './audit';
 import { writeTx, type Store } from './store';
 
 /** An app as pages and the API see it: never the client secret. */
-export type OAuthApp = {
-  name: string;
-  provider: string;
-  clientId: string;
-  authorizeUrl: string;
-  tokenUrl: string;
-  scopes: string;
-  baseUrl: string | null;
-  createdAt: number;
-};
+export type { OAuthApp };
 
 export type OAuthAppInput = Omit<OAuthApp, 'createdAt'> & { clientSecret: string };
 

@@ -1,6 +1,7 @@
 // The authorization server's tables: clients, grants (one person's consent for one client), and
 // the codes and tokens of each grant, all by SHA-256 only. Exchanges run in one transaction each,
 // so a code or refresh token is spent exactly once even with concurrent requests.
+import type { GrantInfo } from '../domain/models';
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { oauthClients, oauthCodes, oauthGrants, oauthTokens, users } from '../../db/schema';
 import { ACCESS_TOKEN_TTL_MS, judgeCodeExchange, judgeRefresh, REFRESH_TOKEN_TTL_MS, type ClientMetadata, type Failure } from '../domain/oauth';
@@ -9,7 +10,7 @@ import { prepared } from './prepared';
 import { writeTx, type Store, type Tx } from './store';
 
 export type OAuthClient = { rowId: number; clientId: string; kind: 'registered' | 'metadata'; name: string; redirectUris: string[]; createdAt: number };
-export type GrantInfo = { id: number; clientName: string; redirectHost: string; createdAt: number; lastUsedAt: number | null };
+export type { GrantInfo };
 /** Hashes of a fresh access and refresh token pair (the tokens themselves never reach the store). */
 export type TokenHashes = { accessHash: string; refreshHash: string };
 export type RevokeReason = 'settings' | 'client' | 'code_reuse' | 'refresh_reuse' | 'deactivated';

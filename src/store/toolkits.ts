@@ -2,8 +2,9 @@
 // (already checked against the caller) and filters by it in the same query.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { credentials, memberships, toolkits, users, workspaces } from '../../db/schema';
-import { memberStatus, resolveCredential, statusOf, type Candidate, type CredentialScope, type Found, type RunsWith, type ToolkitStatus } from '../domain/resolution';
-import { expiryOf, type Expiry } from '../domain/expiry';
+import { memberStatus, resolveCredential, statusOf, type Candidate, type CredentialScope, type Found } from '../domain/resolution';
+import { expiryOf } from '../domain/expiry';
+import type { MemberRun } from '../domain/models';
 import { getToolkitType } from '../toolkits';
 import { appendAudit, type AuditActor } from './audit';
 import { prepared } from './prepared';
@@ -327,7 +328,7 @@ export async function recordExecution(store: Store, ws: Workspace, rec: Executio
 
 /** A toolkit for one member: their status, whose credential a private-scope toolkit runs with, and
  *  the expiry word of the credential that would run. */
-export type MemberRun = { status: ToolkitStatus; runsWith?: RunsWith; expiry: Expiry };
+export type { MemberRun };
 
 /**
  * Returns each toolkit's status for one member, resolved in memory from two queries for the
