@@ -145,7 +145,8 @@ describe('credentials in a browser', () => {
     const editId = alice.getByRole('button', { name: 'Edit ID' });
     await alice.getByLabel('Credential Name').fill('Team GitHub');
     await expect.poll(() => id.inputValue(), { timeout: 5_000 }).toBe('team_github');
-    expect(await id.getAttribute('readonly')).not.toBeNull();
+    // The preview's value lands at the swap; app.js locks the field at htmx:afterSettle, a moment later.
+    await expect.poll(() => id.getAttribute('readonly'), { timeout: 5_000 }).not.toBeNull();
     expect(await editId.isVisible()).toBe(true);
     await screenshotWidths(alice, 'credential-form');
 
