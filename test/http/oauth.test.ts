@@ -6,23 +6,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyMcpAccessToken } from '../../src/oauth/access-tokens';
 import { createTestApp, ORIGIN, type TestApp } from '../helpers/app';
+import { useScenario } from '../helpers/scenario';
 
 const RESOURCE = `${ORIGIN}/mcp`;
 const REDIRECT = 'http://127.0.0.1:8765/callback';
 
-let apps: TestApp[] = [];
-async function fresh(opts: Parameters<typeof createTestApp>[0] = {}) {
-  const t = await createTestApp(opts);
-  apps.push(t);
-  return t;
-}
-afterEach(async () => {
-  for (const t of apps) await t.close();
-  apps = [];
-});
+const { fresh } = useScenario();
 
 const sha256url = (s: string) => createHash('sha256').update(s).digest('base64url');
 
