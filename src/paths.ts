@@ -17,3 +17,4 @@ function findRoot(): string {
 export const ROOT_DIR = findRoot();
 export const MIGRATIONS_DIR = path.join(ROOT_DIR, 'db/migrations');
 export const PUBLIC_DIR = path.join(ROOT_DIR, 'public');
+export const MIGRATIONS_PG_DIR = path.join(ROOT_DIR, 'db/migrations-pg');

@@ -1,33 +1,36 @@
-// Sign-in throttling, in memory: per account and per client address. A single container serves
-// one instance, so memory is the right place; a restart forgets, which only loosens it briefly.
+// Sign-in (and client registration) throttling, kept in the database: every instance behind a
+// load balancer counts the same attempts, and a restart forgets nothing. Each failure is a row
+// (key, at); a window's count is an indexed range read; rows older than the window are dropped
+// as new ones arrive for the key.
+import type { Store } from '../store/store';
+import { countFailures, dropFailures, recordFailure } from '../store/throttle';
 
 export type ThrottleRule = { max: number; windowMs: number };
 
-/** Returns a limiter that counts failures per key inside a sliding window. */
-export function createThrottle(rule: ThrottleRule, now: () => number) {
-  const failures = new Map<string, number[]>();
-  const recent = (key: string) => {
-    const cutoff = now() - rule.windowMs;
-    const list = (failures.get(key) ?? []).filter((t) => t > cutoff);
-    if (list.length) failures.set(key, list);
-    else failures.delete(key);
-    return list;
-  };
+export type Throttle = {
+  /** Returns seconds to wait when the key is blocked, else 0. */
+  retryAfter(key: string): Promise<number>;
+  fail(key: string): Promise<void>;
+  reset(key: string): Promise<void>;
+};
+
+/** Returns a limiter that counts failures per key inside a sliding window; `name` keeps limiters' keys apart. */
+export function createThrottle(store: Store, name: string, rule: ThrottleRule): Throttle {
+  const k = (key: string) => `${name}:${key}`;
   return {
-    /** Returns seconds to wait when the key is blocked, else 0. */
-    retryAfter(key: string): number {
-      const list = recent(key);
-      if (list.length < rule.max) return 0;
-      return Math.max(1, Math.ceil((list[list.length - rule.max] + rule.windowMs - now()) / 1000));
+    async retryAfter(key) {
+      const now = store.clock.now();
+      const times = await countFailures(store, k(key), now - rule.windowMs, rule.max);
+      if (times.length < rule.max) return 0;
+      // times are newest first: the max-th newest failure leaves the window first.
+      return Math.max(1, Math.ceil((times[rule.max - 1] + rule.windowMs - now) / 1000));
     },
-    fail(key: string): void {
-      const list = recent(key);
-      list.push(now());
-      failures.set(key, list);
-      if (failures.size > 100_000) failures.delete(failures.keys().next().value!);
+    async fail(key) {
+      const now = store.clock.now();
+      await recordFailure(store, k(key), now, now - rule.windowMs);
     },
-    reset(key: string): void {
-      failures.delete(key);
+    async reset(key) {
+      await dropFailures(store, k(key));
     },
   };
 }

@@ -2,9 +2,10 @@
 // state stored as its SHA-256, single-use), saving a connected credential (its access and refresh
 // tokens sealed like any secret), and the refresh lease that lets one instance at a time refresh a
 // credential (a conditional UPDATE inside an IMMEDIATE transaction: the database is the lock).
+import { first, one } from './engine';
 import { createHash } from 'node:crypto';
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
-import { credentials, oauthClientStates, workspaces } from '../../db/schema';
+
 import { appendAudit } from './audit';
 import { openCredentialSecrets, sealCredentialSecrets, toMeta } from './credentials';
 import { writeTx, type Store } from './store';
@@ -17,10 +18,11 @@ export type ConnectState = { userId: string; appName: string; credentialId: stri
 
 /** Stores a new flow's state (as its hash) for 10 minutes; expired ones are swept on the way. */
 export async function saveConnectState(store: Store, state: string, s: ConnectState): Promise<void> {
+  const { oauthClientStates } = store.t;
   const now = store.clock.now();
-  writeTx(store, (tx) => {
-    tx.delete(oauthClientStates).where(lt(oauthClientStates.expiresAt, now)).run();
-    tx.insert(oauthClientStates).values({ stateHash: hashState(state), ...s, expiresAt: now + STATE_TTL_MS }).run();
+  writeTx(store, async (tx) => {
+    (await tx.delete(oauthClientStates).where(lt(oauthClientStates.expiresAt, now)));
+    (await tx.insert(oauthClientStates).values({ stateHash: hashState(state), ...s, expiresAt: now + STATE_TTL_MS }));
   });
 }
 
@@ -31,12 +33,13 @@ export type StateCheck = { ok: true; state: ConnectState } | { ok: false; reason
  * callbacks race), except when it belongs to someone else, whose flow stays untouched.
  */
 export async function takeConnectState(store: Store, state: string, userId: string, appName: string): Promise<StateCheck> {
+  const { oauthClientStates } = store.t;
   const now = store.clock.now();
-  return writeTx(store, (tx): StateCheck => {
-    const row = tx.select().from(oauthClientStates).where(eq(oauthClientStates.stateHash, hashState(state))).get();
+  return writeTx(store, async (tx): Promise<StateCheck> => {
+    const row = one(await tx.select().from(oauthClientStates).where(eq(oauthClientStates.stateHash, hashState(state))));
     if (!row) return { ok: false, reason: 'unknown_state' };
     if (row.userId !== userId) return { ok: false, reason: 'other_person' };
-    tx.delete(oauthClientStates).where(eq(oauthClientStates.stateHash, row.stateHash)).run();
+    (await tx.delete(oauthClientStates).where(eq(oauthClientStates.stateHash, row.stateHash)));
     if (row.expiresAt <= now) return { ok: false, reason: 'expired' };
     if (row.appName !== appName) return { ok: false, reason: 'other_app' };
     const { stateHash: _h, expiresAt: _e, ...s } = row;
@@ -64,8 +67,9 @@ export type ConnectedSave = { ok: true; credential: CredentialMeta; reconnected:
  * pasted-secret credential with that ID is never overwritten. Audited without any token.
  */
 export async function saveConnectedCredential(store: Store, actor: { id: string; username: string }, ws: Workspace, input: ConnectedInput): Promise<ConnectedSave> {
-  return writeTx(store, (tx): ConnectedSave => {
-    const existing = tx.select().from(credentials).where(and(eq(credentials.workspaceId, ws.id), eq(credentials.credentialId, input.credentialId))).get();
+  const { credentials } = store.t;
+  return writeTx(store, async (tx): Promise<ConnectedSave> => {
+    const existing = first(await tx.select().from(credentials).where(and(eq(credentials.workspaceId, ws.id), eq(credentials.credentialId, input.credentialId))));
     if (existing && !existing.connectedApp) return { ok: false, reason: 'credential_id_taken' };
     const now = store.clock.now();
     const set = {
@@ -80,16 +84,16 @@ export async function saveConnectedCredential(store: Store, actor: { id: string;
       updatedAt: now,
     };
     const row = existing
-      ? tx.update(credentials).set(set).where(eq(credentials.id, existing.id)).returning().get()
-      : tx.insert(credentials).values({ workspaceId: ws.id, credentialId: input.credentialId, name: input.name, createdBy: actor.id, ...set }).returning().get();
-    sealCredentialSecrets(store, tx, ws, row.id, input.secrets);
-    appendAudit(store, tx, {
+      ? one(await tx.update(credentials).set(set).where(eq(credentials.id, existing.id)).returning())
+      : one(await tx.insert(credentials).values({ workspaceId: ws.id, credentialId: input.credentialId, name: input.name, createdBy: actor.id, ...set }).returning());
+    (await sealCredentialSecrets(store, tx, ws, row.id, input.secrets));
+    (await appendAudit(store, tx, {
       actor,
       workspace: { id: ws.id, ref: ws.ref },
       action: existing ? 'credential.reconnect' : 'credential.connect',
       target: `credential:${input.credentialId}`,
       details: { scope: 'private', type: input.type, app: input.appName, account: input.account, secrets: Object.keys(input.secrets) },
-    });
+    }));
     return { ok: true, credential: toMeta(row, ws, existing ? null : actor.username), reconnected: !!existing };
   });
 }
@@ -110,13 +114,13 @@ export type Connection = {
 };
 
 /** Reads a connected credential (a private one: the owner's workspace is its binding), or null. */
-export function readConnection(store: Store, rowId: number): Connection | null {
-  const r = store.db
+export async function readConnection(store: Store, rowId: number): Promise<Connection | null> {
+  const { credentials, workspaces } = store.t;
+  const r = first(await store.db
     .select({ c: credentials, ownerUserId: workspaces.ownerUserId })
     .from(credentials)
     .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
-    .where(eq(credentials.id, rowId))
-    .get();
+    .where(eq(credentials.id, rowId)));
   if (!r || !r.c.connectedApp || !r.ownerUserId) return null;
   const owner = { kind: 'private' as const, id: r.c.workspaceId, ownerUserId: r.ownerUserId };
   return {
@@ -132,46 +136,49 @@ export function readConnection(store: Store, rowId: number): Connection | null {
 }
 
 /** Claims the refresh lease of a credential until `until`; false when another refresh holds it. */
-export function claimRefresh(store: Store, rowId: number, until: number): boolean {
+export async function claimRefresh(store: Store, rowId: number, until: number): Promise<boolean> {
+  const { credentials } = store.t;
   const now = store.clock.now();
-  return writeTx(store, (tx) =>
-    tx
+  return writeTx(store, async (tx) =>
+    (await tx
       .update(credentials)
       .set({ refreshingUntil: until })
       .where(and(eq(credentials.id, rowId), eq(credentials.connectionStatus, 'active'), or(isNull(credentials.refreshingUntil), lt(credentials.refreshingUntil, now))))
-      .run().changes === 1,
+      .returning({ id: credentials.id })).length === 1,
   );
 }
 
 /** Lets go of the refresh lease without a change (the token endpoint could not be reached). */
-export function releaseRefresh(store: Store, rowId: number): void {
-  store.db.update(credentials).set({ refreshingUntil: null }).where(eq(credentials.id, rowId)).run();
+export async function releaseRefresh(store: Store, rowId: number): Promise<void> {
+  const { credentials } = store.t;
+  await writeTx(store, (tx) => tx.update(credentials).set({ refreshingUntil: null }).where(eq(credentials.id, rowId)));
 }
 
 /** Stores a refreshed access token with its (possibly rotated) refresh token in one transaction, and frees the lease. */
-export function storeRefreshed(store: Store, conn: Connection, secrets: Record<string, string>, schedule: { expiresAt: number | null; refreshAt: number | null }): void {
-  writeTx(store, (tx) => {
+export async function storeRefreshed(store: Store, conn: Connection, secrets: Record<string, string>, schedule: { expiresAt: number | null; refreshAt: number | null }): Promise<void> {
+  const { credentials } = store.t;
+  await writeTx(store, async (tx) => {
     const ws = { kind: 'private' as const, id: conn.owner.workspaceId, ownerUserId: conn.owner.id };
-    sealCredentialSecrets(store, tx, ws, conn.rowId, secrets);
-    tx.update(credentials)
+    (await sealCredentialSecrets(store, tx, ws, conn.rowId, secrets));
+    (await tx.update(credentials)
       .set({ tokenExpiresAt: schedule.expiresAt, tokenRefreshAt: schedule.refreshAt, refreshingUntil: null, connectionStatus: 'active' })
-      .where(eq(credentials.id, conn.rowId))
-      .run();
+      .where(eq(credentials.id, conn.rowId)));
   });
 }
 
 /** Marks a credential reconnect_required and audits credential.refresh_failed (the owner as actor, in their Private workspace). */
-export function markReconnectRequired(store: Store, conn: Connection, error: string): void {
-  writeTx(store, (tx) => {
-    tx.update(credentials).set({ connectionStatus: 'reconnect_required', refreshingUntil: null }).where(eq(credentials.id, conn.rowId)).run();
-    const owner = tx.query.users.findFirst({ where: (u, { eq: e }) => e(u.id, conn.owner.id) }).sync();
-    appendAudit(store, tx, {
+export async function markReconnectRequired(store: Store, conn: Connection, error: string): Promise<void> {
+  const { credentials, users } = store.t;
+  await writeTx(store, async (tx) => {
+    (await tx.update(credentials).set({ connectionStatus: 'reconnect_required', refreshingUntil: null }).where(eq(credentials.id, conn.rowId)));
+    const owner = first(await tx.select({ id: users.id, username: users.username }).from(users).where(eq(users.id, conn.owner.id)));
+    (await appendAudit(store, tx, {
       actor: owner ? { id: owner.id, username: owner.username } : null,
       workspace: { id: conn.owner.workspaceId, ref: 'private' },
       action: 'credential.refresh_failed',
       target: `credential:${conn.credentialId}`,
       outcome: 'failure',
       details: { scope: 'private', app: conn.appName, error },
-    });
+    }));
   });
 }

@@ -6,6 +6,8 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from '../../db/schema';
 import { MIGRATIONS_DIR } from '../paths';
+import { rawSql, type Engine, type Orm, type Tx } from './engine';
+import { newerSchemaMessage } from './migrations';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
@@ -49,6 +51,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('secure_delete = ON');
     opts.beforeMigrate?.(sqlite);
+    refuseNewerSchema(sqlite, migrationsFolder);
     if (existed && opts.backupBeforeMigrate && hasPendingMigrations(sqlite, migrationsFolder)) {
       // An upgrade changes the schema: keep the pre-upgrade file next to it, so a failed or
       // regretted upgrade can be undone by putting it back. It goes in backups/ so latchkey.db
@@ -101,6 +104,78 @@ function quickCheck(sqlite: Database.Database, file: string): void {
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
+}
+
+/** Throws when the database was migrated by a newer Latchkey than this one (its schema is unknown here). */
+function refuseNewerSchema(sqlite: Database.Database, migrationsFolder: string): void {
+  const table = sqlite.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='__drizzle_migrations'`).get();
+  if (!table) return;
+  const last = sqlite.prepare('SELECT max(created_at) AS t FROM __drizzle_migrations').get() as { t: number | null };
+  const message = newerSchemaMessage(migrationsFolder, Number(last.t ?? 0));
+  if (message) throw new Error(message);
+}
+
+/**
+ * Returns the SQLite engine over an open, migrated database: writes on `db`'s connection, one
+ * transaction at a time (BEGIN IMMEDIATE, queued in process); reads on a second, query-only
+ * connection to the same file, which sees committed data only (WAL) and can never write, so a
+ * write outside `write` fails at once instead of waiting for the lock the writer holds.
+ */
+export function sqliteEngine(db: Db): Engine {
+  const writer = db.$client;
+  const reader = new Database(writer.name);
+  reader.pragma('busy_timeout = 5000');
+  reader.pragma('query_only = ON');
+  const readDb = drizzle(reader, { schema }) as Db;
+  let queue: Promise<unknown> = Promise.resolve();
+  let savepoints = 0;
+  const engine: Engine = {
+    dialect: 'sqlite',
+    sqlite: writer,
+    db: readDb,
+    t: schema,
+    write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      const run = async () => {
+        writer.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(db);
+          writer.exec('COMMIT');
+          return result;
+        } catch (err) {
+          if (writer.inTransaction) writer.exec('ROLLBACK');
+          throw err;
+        }
+      };
+      const result = queue.then(run, run);
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    async savepoint<T>(_tx: Tx, fn: () => Promise<T>): Promise<T> {
+      const name = `sp${++savepoints}`;
+      writer.exec(`SAVEPOINT ${name}`);
+      try {
+        const result = await fn();
+        writer.exec(`RELEASE ${name}`);
+        return result;
+      } catch (err) {
+        writer.exec(`ROLLBACK TO ${name}`);
+        writer.exec(`RELEASE ${name}`);
+        throw err;
+      }
+    },
+    inWrite: (tx) => tx === db && writer.inTransaction,
+    async rows<R>(text: string, params: readonly unknown[] = [], tx?: Tx): Promise<R[]> {
+      return ((tx ?? readDb) as Orm).all(rawSql(text, params)) as R[];
+    },
+    async ping() {
+      reader.prepare('SELECT 1').get();
+    },
+    async close() {
+      reader.close();
+      writer.close();
+    },
+  };
+  return engine;
 }
 
 /** True when the migrations folder has a migration newer than the last one applied to this database. */

@@ -5,15 +5,15 @@
 // ring.active. Sealed secrets and the audit chain are never touched, so the audit HMAC key and
 // every hash stay the same. Each row is rewrapped in its own short transaction and only rows not
 // yet on the active key are selected, so an interrupted rotation resumes where it stopped.
+import { first, type Engine } from './engine';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { and, asc, eq, gt, isNotNull, isNull, ne, or } from 'drizzle-orm';
-import { credentials, dataKeys, oauthApps, workspaces } from '../../db/schema';
+
 import { oauthAppBinding } from './oauth-apps';
 import { rewrapDataKey, type Binding } from '../crypto/envelope';
 import { fsyncDir, type KeyRing } from '../crypto/keyring';
-import type { Db } from './db';
 import { AUDIT_KEY_BINDING, credentialBinding, keyUsage } from './keys';
 
 export type RotateProgress = { credentials: number; dataKeys: number };
@@ -33,12 +33,14 @@ const DATA_KEY_BINDINGS: Record<string, Binding> = { audit: AUDIT_KEY_BINDING };
  * `limit` stops after that many rows (complete: false); `batchSize` is how many ids are read at once.
  * A row that cannot be unwrapped stops the run with an Error naming it; rows done so far stay done.
  */
-export function rotateDataKeys(
-  db: Db,
+export async function rotateDataKeys(
+  engine: Engine,
   ring: KeyRing,
   onProgress?: (p: RotateProgress) => void,
   opts: { batchSize?: number; limit?: number } = {},
-): RotateResult {
+): Promise<RotateResult> {
+  const { db } = engine;
+  const { credentials, dataKeys, oauthApps, workspaces } = engine.t;
   const active = ring.active.id;
   const batchSize = Math.max(1, opts.batchSize ?? 200);
   const limit = opts.limit ?? Infinity;
@@ -49,34 +51,29 @@ export function rotateDataKeys(
   let lastId = 0;
   for (;;) {
     if (total() >= limit) return { ...done, total: total(), complete: false };
-    const batch = db
+    const batch = (await db
       .select({ id: credentials.id })
       .from(credentials)
       .where(and(gt(credentials.id, lastId), isNotNull(credentials.wrappedKey), notOnActive))
       .orderBy(asc(credentials.id))
-      .limit(batchSize)
-      .all();
+      .limit(batchSize));
     if (batch.length === 0) break;
     for (const { id } of batch) {
       if (total() >= limit) return { ...done, total: total(), complete: false };
       lastId = id;
-      const changed = db.transaction(
-        (tx) => {
+      const changed = await engine.write(async (tx) => {
           // Read again inside the write lock: the server may have changed or deleted the row since.
-          const row = tx
+          const row = first(await tx
             .select({ wrappedKey: credentials.wrappedKey, keyId: credentials.keyId, kind: workspaces.kind, wsId: workspaces.id, ownerUserId: workspaces.ownerUserId })
             .from(credentials)
             .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
-            .where(eq(credentials.id, id))
-            .get();
+            .where(eq(credentials.id, id)));
           if (!row || !row.wrappedKey || row.keyId === active) return false;
           const binding = credentialBinding(id, { kind: row.kind, id: row.wsId, ownerUserId: row.ownerUserId });
           const wrappedKey = rewrap(ring, row.wrappedKey, binding, `credential row ${id}`);
-          tx.update(credentials).set({ wrappedKey, keyId: active }).where(eq(credentials.id, id)).run();
+          (await tx.update(credentials).set({ wrappedKey, keyId: active }).where(eq(credentials.id, id)));
           return true;
-        },
-        { behavior: 'immediate' },
-      );
+        });
       if (changed) {
         done.credentials++;
         onProgress?.({ ...done });
@@ -84,37 +81,31 @@ export function rotateDataKeys(
     }
   }
 
-  for (const { id, purpose } of db.select({ id: dataKeys.id, purpose: dataKeys.purpose }).from(dataKeys).where(ne(dataKeys.keyId, active)).orderBy(asc(dataKeys.id)).all()) {
+  for (const { id, purpose } of (await db.select({ id: dataKeys.id, purpose: dataKeys.purpose }).from(dataKeys).where(ne(dataKeys.keyId, active)).orderBy(asc(dataKeys.id)))) {
     if (total() >= limit) return { ...done, total: total(), complete: false };
     const binding = DATA_KEY_BINDINGS[purpose];
     if (!binding) throw new Error(`data key "${purpose}" has no known binding; this version of Latchkey cannot rewrap it`);
-    const changed = db.transaction(
-      (tx) => {
-        const row = tx.select().from(dataKeys).where(eq(dataKeys.id, id)).get();
+    const changed = await engine.write(async (tx) => {
+        const row = first(await tx.select().from(dataKeys).where(eq(dataKeys.id, id)));
         if (!row || row.keyId === active) return false;
         const wrappedKey = rewrap(ring, row.wrappedKey, binding, `${purpose} data key`);
-        tx.update(dataKeys).set({ wrappedKey, keyId: active }).where(eq(dataKeys.id, id)).run();
+        (await tx.update(dataKeys).set({ wrappedKey, keyId: active }).where(eq(dataKeys.id, id)));
         return true;
-      },
-      { behavior: 'immediate' },
-    );
+      });
     if (changed) {
       done.dataKeys++;
       onProgress?.({ ...done });
     }
   }
   // OAuth apps' client secrets (src/connect) are counted with the instance data keys.
-  for (const { id } of db.select({ id: oauthApps.id }).from(oauthApps).where(ne(oauthApps.keyId, active)).orderBy(asc(oauthApps.id)).all()) {
+  for (const { id } of (await db.select({ id: oauthApps.id }).from(oauthApps).where(ne(oauthApps.keyId, active)).orderBy(asc(oauthApps.id)))) {
     if (total() >= limit) return { ...done, total: total(), complete: false };
-    const changed = db.transaction(
-      (tx) => {
-        const row = tx.select().from(oauthApps).where(eq(oauthApps.id, id)).get();
+    const changed = await engine.write(async (tx) => {
+        const row = first(await tx.select().from(oauthApps).where(eq(oauthApps.id, id)));
         if (!row || row.keyId === active) return false;
-        tx.update(oauthApps).set({ wrappedKey: rewrap(ring, row.wrappedKey, oauthAppBinding(id), `OAuth app ${row.name}`), keyId: active }).where(eq(oauthApps.id, id)).run();
+        (await tx.update(oauthApps).set({ wrappedKey: rewrap(ring, row.wrappedKey, oauthAppBinding(id), `OAuth app ${row.name}`), keyId: active }).where(eq(oauthApps.id, id)));
         return true;
-      },
-      { behavior: 'immediate' },
-    );
+      });
     if (changed) {
       done.dataKeys++;
       onProgress?.({ ...done });
@@ -132,9 +123,9 @@ function rewrap(ring: KeyRing, wrapped: Buffer, binding: Binding, what: string):
 }
 
 /** Returns the ids of ring keys other than the active one that wrapped data still uses, with counts. */
-export function olderKeysInUse(db: Db, ring: KeyRing): Map<string, number> {
+export async function olderKeysInUse(engine: Engine, ring: KeyRing): Promise<Map<string, number>> {
   const inUse = new Map<string, number>();
-  for (const [id, n] of keyUsage(db)) if (id !== ring.active.id) inUse.set(id, n);
+  for (const [id, n] of await keyUsage(engine)) if (id !== ring.active.id) inUse.set(id, n);
   return inUse;
 }
 
@@ -144,7 +135,8 @@ export function olderKeysInUse(db: Db, ring: KeyRing): Map<string, number> {
  * Never overwrites: it refuses an existing `file`, copies into `file.partial` (mode 0600), checks
  * the copy, and only then links it into place, so `file` is either absent or complete.
  */
-export async function backupDatabase(db: Db, file: string): Promise<string> {
+export async function backupDatabase(engine: Engine, file: string): Promise<string> {
+  if (!engine.sqlite) throw new Error('backup copies the SQLite database; with PostgreSQL use pg_dump');
   const target = path.resolve(file);
   const partial = `${target}.partial`;
   if (fs.existsSync(target)) throw new Error(`${target} already exists; choose a new file name`);
@@ -158,7 +150,7 @@ export async function backupDatabase(db: Db, file: string): Promise<string> {
   }
   let published = false;
   try {
-    await db.$client.backup(partial);
+    await engine.sqlite.backup(partial);
     checkCopy(partial);
     fsyncFile(partial);
     publish(partial, target);

@@ -1,23 +1,24 @@
 // The notices a person sees on their next page view: who added them to which project, read from
 // the audit log's member.add events after the last one they dismissed.
+import { first } from './engine';
 import { and, desc, eq, gt, gte, sql } from 'drizzle-orm';
-import { auditEvents, users } from '../../db/schema';
+
 import { writeTx, type Store } from './store';
 
 export type MembershipNotice = { id: number; actor: string | null; projectRef: string; role: string };
 
 /** Returns the member.add events naming this user that they have not dismissed, newest first (at most 20). */
 export async function listMembershipNotices(store: Store, userId: string): Promise<MembershipNotice[]> {
-  const u = store.db.select({ username: users.username, createdAt: users.createdAt, seen: users.noticesSeenId }).from(users).where(eq(users.id, userId)).get();
+  const { auditEvents, users } = store.t;
+  const u = first(await store.db.select({ username: users.username, createdAt: users.createdAt, seen: users.noticesSeenId }).from(users).where(eq(users.id, userId)));
   if (!u) return [];
   // Events from before the account existed name an earlier holder of the same username.
-  const rows = store.db
+  const rows = (await store.db
     .select({ id: auditEvents.id, actor: auditEvents.actor, workspace: auditEvents.workspace, detailsJson: auditEvents.detailsJson })
     .from(auditEvents)
     .where(and(eq(auditEvents.action, 'member.add'), eq(auditEvents.target, `user:${u.username}`), gt(auditEvents.id, u.seen), gte(auditEvents.at, u.createdAt), eq(auditEvents.outcome, 'success')))
     .orderBy(desc(auditEvents.id))
-    .limit(20)
-    .all();
+    .limit(20));
   return rows.map((r) => ({ id: r.id, actor: r.actor, projectRef: r.workspace ?? '', role: roleOf(r.detailsJson) }));
 }
 
@@ -32,7 +33,8 @@ function roleOf(detailsJson: string): string {
 
 /** Marks the user's notices up to this audit event as seen (never moving back). */
 export async function dismissNotices(store: Store, userId: string, throughId: number): Promise<void> {
-  writeTx(store, (tx) => {
-    tx.update(users).set({ noticesSeenId: sql`max(${users.noticesSeenId}, ${throughId})` }).where(eq(users.id, userId)).run();
+  const { users } = store.t;
+  writeTx(store, async (tx) => {
+    (await tx.update(users).set({ noticesSeenId: sql`max(${users.noticesSeenId}, ${throughId})` }).where(eq(users.id, userId)));
   });
 }

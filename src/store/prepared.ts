@@ -1,15 +1,28 @@
 // Prepared statements for the hot paths (token check, workspace lookup, toolkit resolution).
-// Drizzle builds SQL and better-sqlite3 prepares it on every plain query; preparing once per
-// database and binding placeholders keeps execute-path queries to a bind and a step.
-import type { Db } from './db';
+// Drizzle builds the SQL of a plain query on every call; preparing once per engine and binding
+// placeholders keeps execute-path queries to a bind and a step (SQLite) or to a named statement
+// each pooled connection parses once (PostgreSQL).
+import type { Engine } from './engine';
 
-const cache = new WeakMap<Db, Map<string, unknown>>();
+type Preparable = { prepare(name?: string | boolean): { execute(params?: Record<string, unknown>): unknown } };
 
-/** Returns the query `build` makes, prepared once per database and cached under `key`. */
-export function prepared<T>(db: Db, key: string, build: () => T): T {
-  let perDb = cache.get(db);
-  if (!perDb) cache.set(db, (perDb = new Map()));
-  let q = perDb.get(key) as T | undefined;
-  if (!q) perDb.set(key, (q = build()));
-  return q;
+const cache = new WeakMap<Engine, Map<string, Preparable extends { prepare(...a: never[]): infer P } ? P : never>>();
+
+/**
+ * Returns a function that runs the query `build` makes, prepared once per engine under `key`,
+ * with its `sql.placeholder` values; it resolves to what awaiting the query would (rows, for a select).
+ */
+export function prepared<Q extends PromiseLike<unknown>>(store: { engine: Engine }, key: string, build: () => Q): (params: Record<string, unknown>) => Promise<Awaited<Q>> {
+  const engine = store.engine;
+  let perEngine = cache.get(engine);
+  if (!perEngine) cache.set(engine, (perEngine = new Map()));
+  let q = perEngine.get(key);
+  if (!q) {
+    const query = build() as unknown as Preparable;
+    // PostgreSQL statements are named (the name is per connection); SQLite's take no name.
+    q = engine.dialect === 'pg' ? query.prepare(`lk_${key}`) : query.prepare();
+    perEngine.set(key, q);
+  }
+  const statement = q;
+  return (params) => Promise.resolve(statement.execute(params)) as Promise<Awaited<Q>>;
 }

@@ -1,13 +1,19 @@
-// What every data function needs: the database, the clock, and the keys it may use.
+// What every data function needs: the database engine, the clock, and the keys it may use.
 import type { KeyRing } from '../crypto/keyring';
-import type { Db } from './db';
+import type { Engine, Orm, Tables, Tx } from './engine';
 import { createGroupCommitter, type GroupCommitter } from './group-commit';
 import { checkKeyRing, loadAuditKey } from './keys';
+
+export type { Tx };
 
 export type Clock = { now(): number };
 
 export type Store = {
-  db: Db;
+  engine: Engine;
+  /** Reads outside a transaction (engine.db). */
+  db: Orm;
+  /** The engine's tables (engine.t). */
+  t: Tables;
   clock: Clock;
   ring: KeyRing;
   /** The audit HMAC key, unwrapped once at start (see src/store/keys.ts). */
@@ -16,19 +22,16 @@ export type Store = {
   groupCommit: GroupCommitter;
 };
 
-/** Transaction handle as drizzle passes it; everything inside runs synchronously. */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-
-/** Runs `fn` in one IMMEDIATE transaction (the write lock is taken up front) and returns its value. */
-export function writeTx<T>(store: Store, fn: (tx: Tx) => T): T {
-  return store.db.transaction((tx) => fn(tx), { behavior: 'immediate' });
+/** Runs `fn` in one write transaction (one at a time, across instances) and returns its value. */
+export function writeTx<T>(store: Pick<Store, 'engine'>, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return store.engine.write(fn);
 }
 
 /**
  * Returns the store for a database: checks the key ring against it (throws KeyMismatchError,
  * touching nothing, when it does not fit) and unwraps the audit key.
  */
-export function createStore(db: Db, ring: KeyRing, clock: Clock = { now: () => Date.now() }): Store {
-  checkKeyRing(db, ring);
-  return { db, clock, ring, auditKey: loadAuditKey(db, ring), groupCommit: createGroupCommitter(db) };
+export async function createStore(engine: Engine, ring: KeyRing, clock: Clock = { now: () => Date.now() }): Promise<Store> {
+  await checkKeyRing(engine, ring);
+  return { engine, db: engine.db, t: engine.t, clock, ring, auditKey: await loadAuditKey(engine, ring), groupCommit: createGroupCommitter(engine) };
 }

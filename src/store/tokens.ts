@@ -1,6 +1,7 @@
 // Personal access tokens: only their SHA-256 is stored; the token is shown once.
+import { first, one } from './engine';
 import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { apiTokens, users } from '../../db/schema';
+
 import { appendAudit } from './audit';
 import { prepared } from './prepared';
 import { writeTx, type Store } from './store';
@@ -17,36 +18,38 @@ export type TokenInsert = { ok: true; id: number; name: string } | { ok: false; 
  * (the CLI's default name, so `token create alice` keeps working every time).
  */
 export async function insertApiToken(store: Store, user: { id: string; username: string }, name: string, tokenHash: string, opts: { renameIfTaken?: boolean } = {}): Promise<TokenInsert> {
-  return writeTx(store, (tx) => {
-    const taken = (n: string) => !!tx.select({ id: apiTokens.id }).from(apiTokens).where(and(eq(apiTokens.userId, user.id), eq(apiTokens.name, n))).get();
+  const { apiTokens } = store.t;
+  return writeTx(store, async (tx) => {
+    const taken = async (n: string) => !!first(await tx.select({ id: apiTokens.id }).from(apiTokens).where(and(eq(apiTokens.userId, user.id), eq(apiTokens.name, n))));
     let free = name;
     for (let n = 2; taken(free); n++) {
       if (!opts.renameIfTaken) return { ok: false, reason: 'name_taken' } as const;
       free = `${name}-${n}`;
     }
-    const row = tx.insert(apiTokens).values({ userId: user.id, name: free, tokenHash }).returning({ id: apiTokens.id }).get();
-    appendAudit(store, tx, { actor: user, workspace: null, action: 'token.create', target: `token:${row.id}`, details: { name: free } });
+    const row = one(await tx.insert(apiTokens).values({ userId: user.id, name: free, tokenHash }).returning({ id: apiTokens.id }));
+    (await appendAudit(store, tx, { actor: user, workspace: null, action: 'token.create', target: `token:${row.id}`, details: { name: free } }));
     return { ok: true, id: row.id, name: free } as const;
   });
 }
 
 /** Returns the user's tokens, newest first (never the token itself, which is not stored). */
 export async function listApiTokens(store: Store, userId: string): Promise<ApiTokenInfo[]> {
-  return store.db
+  const { apiTokens } = store.t;
+  return (await store.db
     .select({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt, lastUsedAt: apiTokens.lastUsedAt })
     .from(apiTokens)
     .where(eq(apiTokens.userId, userId))
-    .orderBy(desc(apiTokens.id))
-    .all();
+    .orderBy(desc(apiTokens.id)));
 }
 
 /** Deletes one of the user's own tokens, by id or by name; false when the user has no such token. */
 export async function revokeApiToken(store: Store, user: { id: string; username: string }, which: { id: number } | { name: string }): Promise<boolean> {
-  return writeTx(store, (tx) => {
+  const { apiTokens } = store.t;
+  return writeTx(store, async (tx) => {
     const match = 'id' in which ? eq(apiTokens.id, which.id) : eq(apiTokens.name, which.name);
-    const gone = tx.delete(apiTokens).where(and(match, eq(apiTokens.userId, user.id))).returning({ id: apiTokens.id, name: apiTokens.name }).get();
+    const gone = first(await tx.delete(apiTokens).where(and(match, eq(apiTokens.userId, user.id))).returning({ id: apiTokens.id, name: apiTokens.name }));
     if (!gone) return false;
-    appendAudit(store, tx, { actor: user, workspace: null, action: 'token.revoke', target: `token:${gone.id}`, details: { name: gone.name } });
+    (await appendAudit(store, tx, { actor: user, workspace: null, action: 'token.revoke', target: `token:${gone.id}`, details: { name: gone.name } }));
     return true;
   });
 }
@@ -55,22 +58,22 @@ const TOUCH_EVERY_MS = 60_000;
 
 /** Returns the enabled user a token hash belongs to, noting when it was last used (at most once a minute). */
 export async function findUserByTokenHash(store: Store, tokenHash: string): Promise<{ id: string; username: string; isAdmin: boolean } | null> {
-  const row = prepared(store.db, 'userByTokenHash', () =>
+  const { apiTokens, users } = store.t;
+  const row = first(await prepared(store, 'userByTokenHash', () =>
     store.db
       .select({ tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt, id: users.id, username: users.username, isAdmin: users.isAdmin, disabled: users.disabled })
       .from(apiTokens)
       .innerJoin(users, eq(users.id, apiTokens.userId))
       .where(eq(apiTokens.tokenHash, sql.placeholder('hash')))
-      .prepare(),
-  ).get({ hash: tokenHash });
+      
+  )({ hash: tokenHash }));
   if (!row || row.disabled) return null;
   const now = store.clock.now();
   if (row.lastUsedAt === null || now - row.lastUsedAt > TOUCH_EVERY_MS) {
-    store.db
+    await writeTx(store, (tx) => tx
       .update(apiTokens)
       .set({ lastUsedAt: now })
-      .where(and(eq(apiTokens.id, row.tokenId), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - TOUCH_EVERY_MS))))
-      .run();
+      .where(and(eq(apiTokens.id, row.tokenId), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - TOUCH_EVERY_MS)))));
   }
   return { id: row.id, username: row.username, isAdmin: row.isAdmin };
 }

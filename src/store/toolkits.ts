@@ -1,7 +1,8 @@
 // Toolkits and the credential lookups that resolution needs. Every function takes the workspace
 // (already checked against the caller) and filters by it in the same query.
+import { first, one } from './engine';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { credentials, memberships, toolkits, users, workspaces } from '../../db/schema';
+
 import { memberStatus, resolveCredential, statusOf, type Candidate, type CredentialScope, type Found } from '../domain/resolution';
 import { expiryOf } from '../domain/expiry';
 import type { MemberRun } from '../domain/models';
@@ -16,9 +17,11 @@ import type { MemberCredentialState, Toolkit, ToolkitInput, Workspace } from '..
 export type { MemberCredentialState, Toolkit, ToolkitInput };
 
 type Row = typeof toolkits.$inferSelect;
+import type { Tables } from './engine';
+import type { toolkits } from '../../db/schema';
 
 /** The columns a resolution candidate is made of (never the sealed secrets). */
-const CANDIDATE = {
+const candidateColumns = ({ credentials }: Tables) => ({
   rowId: credentials.id,
   credentialId: credentials.credentialId,
   name: credentials.name,
@@ -27,7 +30,7 @@ const CANDIDATE = {
   connectedApp: credentials.connectedApp,
   connectedAccount: credentials.connectedAccount,
   connectionStatus: credentials.connectionStatus,
-};
+});
 
 
 function toToolkit(r: Row): Toolkit {
@@ -49,59 +52,63 @@ function toToolkit(r: Row): Toolkit {
 
 /** Returns the workspace's toolkits by name, optionally one page at a time. */
 export async function listToolkits(store: Store, ws: Workspace, page?: { limit: number; offset: number }): Promise<Toolkit[]> {
+  const { toolkits } = store.t;
   const q = store.db.select().from(toolkits).where(eq(toolkits.workspaceId, ws.id)).orderBy(asc(sql`lower(${toolkits.name})`), asc(toolkits.id));
-  return (page ? q.limit(page.limit).offset(page.offset) : q).all().map(toToolkit);
+  return (await (page ? q.limit(page.limit).offset(page.offset) : q)).map(toToolkit);
 }
 
 /** Returns how many toolkits the workspace has. */
 export async function countToolkits(store: Store, ws: Workspace): Promise<number> {
-  return store.db.select({ n: sql<number>`count(*)` }).from(toolkits).where(eq(toolkits.workspaceId, ws.id)).get()!.n;
+  const { toolkits } = store.t;
+  return first(await store.db.select({ n: sql<number>`count(*)` }).from(toolkits).where(eq(toolkits.workspaceId, ws.id)))!.n;
 }
 
 /** Returns the workspace's project credentials with these row ids (those a page of toolkits uses). */
 export async function projectCandidatesByRow(store: Store, ws: Workspace, rowIds: number[]): Promise<Candidate[]> {
+  const { credentials } = store.t;
   if (ws.kind !== 'project' || !rowIds.length) return [];
-  return store.db
-    .select(CANDIDATE)
+  return (await store.db
+    .select(candidateColumns(store.t))
     .from(credentials)
-    .where(and(eq(credentials.workspaceId, ws.id), inArray(credentials.id, rowIds)))
-    .all();
+    .where(and(eq(credentials.workspaceId, ws.id), inArray(credentials.id, rowIds))));
 }
 
 /** Returns one toolkit of the workspace, or null. */
 export async function getToolkit(store: Store, ws: Workspace, id: number): Promise<Toolkit | null> {
-  const r = prepared(store.db, 'toolkitInWorkspace', () =>
+  const { toolkits } = store.t;
+  const r = first(await prepared(store, 'toolkitInWorkspace', () =>
     store.db
       .select()
       .from(toolkits)
       .where(and(eq(toolkits.id, sql.placeholder('id')), eq(toolkits.workspaceId, sql.placeholder('ws'))))
-      .prepare(),
-  ).get({ id, ws: ws.id });
+      
+  )({ id, ws: ws.id }));
   return r ? toToolkit(r) : null;
 }
 
 /** Returns the workspace's project credentials of the given types, as resolution candidates. */
 export async function projectCandidates(store: Store, ws: Workspace, types?: string[]): Promise<Candidate[]> {
+  const { credentials } = store.t;
   if (ws.kind !== 'project') return [];
-  return store.db
-    .select(CANDIDATE)
+  return (await store.db
+    .select(candidateColumns(store.t))
     .from(credentials)
     .where(types ? and(eq(credentials.workspaceId, ws.id), inArray(credentials.type, types)) : eq(credentials.workspaceId, ws.id))
-    .orderBy(asc(sql`lower(${credentials.name})`))
-    .all();
+    .orderBy(asc(sql`lower(${credentials.name})`)));
 }
 
 /** Returns the user's own private credentials, as resolution candidates. */
 export async function privateCandidates(store: Store, userId: string): Promise<Candidate[]> {
-  return prepared(store.db, 'privateCandidatesOfUser', () =>
+  const { credentials, workspaces } = store.t;
+  return (await prepared(store, 'privateCandidatesOfUser', () =>
     store.db
-      .select(CANDIDATE)
+      .select(candidateColumns(store.t))
       .from(credentials)
       .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
       .where(eq(workspaces.ownerUserId, sql.placeholder('userId')))
       .orderBy(asc(credentials.credentialId))
-      .prepare(),
-  ).all({ userId });
+      
+  )({ userId }));
 }
 
 function credentialDetails(c: ToolkitInput['credential']) {
@@ -121,8 +128,9 @@ function credentialColumns(c: ToolkitInput['credential']) {
 
 /** Creates a toolkit and records it. */
 export async function createToolkit(store: Store, actor: { id: string; username: string }, ws: Workspace, input: ToolkitInput): Promise<Toolkit> {
-  return writeTx(store, (tx) => {
-    const row = tx
+  const { toolkits } = store.t;
+  return writeTx(store, async (tx) => {
+    const row = one(await tx
       .insert(toolkits)
       .values({
         workspaceId: ws.id,
@@ -132,15 +140,14 @@ export async function createToolkit(store: Store, actor: { id: string; username:
         ...credentialColumns(input.credential),
         createdBy: actor.id,
       })
-      .returning()
-      .get();
-    appendAudit(store, tx, {
+      .returning());
+    (await appendAudit(store, tx, {
       actor,
       workspace: { id: ws.id, ref: ws.ref },
       action: 'toolkit.create',
       target: `toolkit:${row.id}`,
       details: { name: input.name, type: input.type, credential: credentialDetails(input.credential) },
-    });
+    }));
     return toToolkit(row);
   });
 }
@@ -156,8 +163,9 @@ export function credentialChanged(a: Toolkit['credential'], b: ToolkitInput['cre
  * (toolkit.credential_change) next to toolkit.update for the other fields.
  */
 export async function updateToolkit(store: Store, actor: AuditActor, ws: Workspace, id: number, input: ToolkitInput): Promise<Toolkit | null> {
-  return writeTx(store, (tx) => {
-    const before = tx.select().from(toolkits).where(and(eq(toolkits.id, id), eq(toolkits.workspaceId, ws.id))).get();
+  const { toolkits } = store.t;
+  return writeTx(store, async (tx) => {
+    const before = first(await tx.select().from(toolkits).where(and(eq(toolkits.id, id), eq(toolkits.workspaceId, ws.id))));
     if (!before) return null;
     const old = toToolkit(before);
     const changed: string[] = [];
@@ -165,7 +173,7 @@ export async function updateToolkit(store: Store, actor: AuditActor, ws: Workspa
     if (JSON.stringify(old.settings) !== JSON.stringify(input.settings)) changed.push('settings');
     const credChanged = credentialChanged(old.credential, input.credential);
     if (!changed.length && !credChanged) return old;
-    const row = tx
+    const row = one(await tx
       .update(toolkits)
       .set({
         name: input.name,
@@ -174,18 +182,17 @@ export async function updateToolkit(store: Store, actor: AuditActor, ws: Workspa
         updatedAt: store.clock.now(),
       })
       .where(eq(toolkits.id, id))
-      .returning()
-      .get();
+      .returning());
     const workspace = { id: ws.id, ref: ws.ref };
-    if (changed.length) appendAudit(store, tx, { actor, workspace, action: 'toolkit.update', target: `toolkit:${id}`, details: { name: input.name, changed } });
+    if (changed.length) (await appendAudit(store, tx, { actor, workspace, action: 'toolkit.update', target: `toolkit:${id}`, details: { name: input.name, changed } }));
     if (credChanged) {
-      appendAudit(store, tx, {
+      (await appendAudit(store, tx, {
         actor,
         workspace,
         action: 'toolkit.credential_change',
         target: `toolkit:${id}`,
         details: { name: input.name, from: credentialDetails(old.credential), to: credentialDetails(input.credential) },
-      });
+      }));
     }
     return toToolkit(row);
   });
@@ -193,10 +200,11 @@ export async function updateToolkit(store: Store, actor: AuditActor, ws: Workspa
 
 /** Deletes a toolkit; false when it is not in this workspace. */
 export async function deleteToolkit(store: Store, actor: AuditActor, ws: Workspace, id: number): Promise<boolean> {
-  return writeTx(store, (tx) => {
-    const gone = tx.delete(toolkits).where(and(eq(toolkits.id, id), eq(toolkits.workspaceId, ws.id))).returning().get();
+  const { toolkits } = store.t;
+  return writeTx(store, async (tx) => {
+    const gone = first(await tx.delete(toolkits).where(and(eq(toolkits.id, id), eq(toolkits.workspaceId, ws.id))).returning());
     if (!gone) return false;
-    appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'toolkit.delete', target: `toolkit:${id}`, details: { name: gone.name, type: gone.type } });
+    (await appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'toolkit.delete', target: `toolkit:${id}`, details: { name: gone.name, type: gone.type } }));
     return true;
   });
 }
@@ -207,9 +215,10 @@ export async function deleteToolkit(store: Store, actor: AuditActor, ws: Workspa
  * null): one query, names and types only, for readiness views and the change dialog.
  */
 export async function memberCredentials(store: Store, ws: Pick<Workspace, 'id' | 'kind'>, credentialId: string): Promise<MemberCredentialState[]> {
+  const { credentials, memberships, users } = store.t;
   if (ws.kind !== 'project') return [];
   const priv = sql`(SELECT id FROM workspaces pw WHERE pw.owner_user_id = ${memberships.userId})`;
-  const rows = store.db
+  const rows = (await store.db
     .select({
       username: users.username,
       role: memberships.role,
@@ -223,8 +232,7 @@ export async function memberCredentials(store: Store, ws: Pick<Workspace, 'id' |
     .innerJoin(users, eq(users.id, memberships.userId))
     .leftJoin(credentials, and(sql`${credentials.workspaceId} = ${priv}`, eq(credentials.credentialId, credentialId)))
     .where(eq(memberships.workspaceId, ws.id))
-    .orderBy(asc(users.username))
-    .all();
+    .orderBy(asc(users.username)));
   return rows.map((r) => ({
     username: r.username,
     role: r.role,
@@ -239,52 +247,54 @@ export type ResolvedSecrets = { fields: Record<string, string>; secrets: Record<
  * or the executing user's Private credential with the toolkit's Credential ID.
  */
 export async function findResolutionCandidates(store: Store, ws: Workspace, toolkit: Pick<Toolkit, 'credential'>, executingUserId: string): Promise<Required<Found>> {
-  const projectRow = (rowId: number | null | undefined) =>
+  const { credentials, workspaces } = store.t;
+  const projectRow = async (rowId: number | null | undefined) =>
     rowId
-      ? (prepared(store.db, 'projectCandidate', () =>
+      ? (first(await prepared(store, 'projectCandidate', () =>
           store.db
-            .select(CANDIDATE)
+            .select(candidateColumns(store.t))
             .from(credentials)
             .where(and(eq(credentials.id, sql.placeholder('rowId')), eq(credentials.workspaceId, sql.placeholder('ws'))))
-            .prepare(),
-        ).get({ rowId, ws: ws.id }) ?? null)
+            
+        )({ rowId, ws: ws.id })) ?? null)
       : null;
   if (toolkit.credential.scope === 'project') {
-    return { projectCredential: projectRow(toolkit.credential.rowId), privateCredential: null, fallbackCredential: null };
+    return { projectCredential: await projectRow(toolkit.credential.rowId), privateCredential: null, fallbackCredential: null };
   }
-  const r = prepared(store.db, 'privateCandidate', () =>
+  const r = first(await prepared(store, 'privateCandidate', () =>
     store.db
-      .select(CANDIDATE)
+      .select(candidateColumns(store.t))
       .from(credentials)
       .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
       .where(and(eq(workspaces.ownerUserId, sql.placeholder('userId')), eq(credentials.credentialId, sql.placeholder('cid'))))
-      .prepare(),
-  ).get({ userId: executingUserId, cid: toolkit.credential.credentialId });
+      
+  )({ userId: executingUserId, cid: toolkit.credential.credentialId }));
   // The fallback is a row of this project (ws), like a project-scope toolkit's credential.
-  return { projectCredential: null, privateCredential: r ?? null, fallbackCredential: ws.kind === 'project' ? projectRow(toolkit.credential.fallback?.rowId) : null };
+  return { projectCredential: null, privateCredential: r ?? null, fallbackCredential: ws.kind === 'project' ? await projectRow(toolkit.credential.fallback?.rowId) : null };
 }
 
 /** Decrypts a resolved credential for the outbound call. `scope` says whose it is. */
 export async function openResolvedCredential(store: Store, ws: Workspace, scope: CredentialScope, rowId: number, executingUserId: string) {
+  const { credentials, workspaces } = store.t;
   // The row is fetched by id *and* the workspace it must live in: this project's, or the
   // executing user's own Private workspace.
   const row =
     scope === 'project'
-      ? prepared(store.db, 'credentialInWorkspace', () =>
+      ? first(await prepared(store, 'credentialInWorkspace', () =>
           store.db
             .select()
             .from(credentials)
             .where(and(eq(credentials.id, sql.placeholder('rowId')), eq(credentials.workspaceId, sql.placeholder('ws'))))
-            .prepare(),
-        ).get({ rowId, ws: ws.id })
-      : prepared(store.db, 'credentialOfUser', () =>
+            
+        )({ rowId, ws: ws.id }))
+      : first(await prepared(store, 'credentialOfUser', () =>
           store.db
             .select({ c: credentials, wsId: workspaces.id })
             .from(credentials)
             .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
             .where(and(eq(credentials.id, sql.placeholder('rowId')), eq(workspaces.ownerUserId, sql.placeholder('userId'))))
-            .prepare(),
-        ).get({ rowId, userId: executingUserId })?.c;
+            
+        )({ rowId, userId: executingUserId }))?.c;
   const owner: Pick<Workspace, 'kind' | 'id' | 'ownerUserId'> =
     scope === 'project' ? { kind: 'project', id: ws.id, ownerUserId: null } : { kind: 'private', id: row?.workspaceId ?? 0, ownerUserId: executingUserId };
   if (!row) return null;
@@ -305,24 +315,19 @@ export type ExecutionRecord = {
  * resolves once the commit holding them is durable.
  */
 export async function recordExecution(store: Store, ws: Workspace, rec: ExecutionRecord): Promise<void> {
-  await store.groupCommit.run((tx) => {
+  const { credentials } = store.t;
+  await store.groupCommit.run(async (tx) => {
     if (rec.credentialRowId) {
-      prepared(store.db, 'touchCredential', () =>
-        store.db
-          .update(credentials)
-          .set({ lastUsedAt: sql`${sql.placeholder('now')}` })
-          .where(eq(credentials.id, sql.placeholder('rowId')))
-          .prepare(),
-      ).run({ now: store.clock.now(), rowId: rec.credentialRowId });
+      await tx.update(credentials).set({ lastUsedAt: store.clock.now() }).where(eq(credentials.id, rec.credentialRowId));
     }
-    appendAudit(store, tx, {
+    (await appendAudit(store, tx, {
       actor: rec.actor,
       workspace: { id: ws.id, ref: ws.ref },
       action: 'toolkit.execute',
       target: `toolkit:${rec.toolkit.id}`,
       outcome: rec.outcome,
       details: { toolkit: rec.toolkit.name, toolkit_type: rec.toolkit.type, tool: rec.tool, ...rec.details },
-    });
+    }));
   });
 }
 

@@ -1,6 +1,6 @@
 // Appending to the audit log: in the same transaction as the change it records, chained by HMAC.
 // hashedFields is the one definition of what an event's hash covers (verify.ts uses it too).
-import type Database from 'better-sqlite3';
+import { desc } from 'drizzle-orm';
 import { chainHash, GENESIS_HASH } from '../../crypto/audit-hash';
 import type { Store, Tx } from '../store';
 import type { AuditEvent, AuditOutcome } from '../../domain/audit-event';
@@ -65,36 +65,18 @@ export function hashedFields(e: Omit<AuditEvent, 'details'> & { detailsJson: str
   };
 }
 
-// Prepared once per connection: appendAudit is on the hot path of every toolkit run.
-const appendStatements = new WeakMap<object, { last: Database.Statement<[]>; insert: Database.Statement<[Record<string, unknown>]> }>();
-
-function statementsFor(store: Store) {
-  const client = store.db.$client;
-  let s = appendStatements.get(client);
-  if (!s) {
-    s = {
-      last: client.prepare('SELECT id, at, hash FROM audit_events ORDER BY id DESC LIMIT 1'),
-      insert: client.prepare(
-        `INSERT INTO audit_events (id, at, actor_user_id, actor, workspace_id, workspace, action, target, outcome, details_json, prev_hash, hash)
-         VALUES (@id, @at, @actorUserId, @actor, @workspaceId, @workspace, @action, @target, @outcome, @detailsJson, @prevHash, @hash)`,
-      ),
-    };
-    appendStatements.set(client, s);
-  }
-  return s;
-}
-
 /**
  * Appends one event inside `tx`; throws (failing the whole change) if it cannot be written.
  * `at` never goes below the previous event's (a clock stepping back is clamped), so time ranges
- * are id ranges and the log can be searched by time through the primary key.
+ * are id ranges and the log can be searched by time through the primary key. The next link is
+ * read and written under the engine's write lock (src/store/engine.ts), so instances appending at
+ * once still make one chain; the unique prev_hash index makes a fork fail instead of passing.
  */
-export function appendAudit(store: Store, _tx: Tx, input: AuditInput): number {
-  // `tx` and the prepared statements share one connection, so these run inside the caller's
-  // transaction; refusing outside one keeps an event from ever being written on its own.
-  if (!store.db.$client.inTransaction) throw new Error('appendAudit must run inside the transaction of the change it records');
-  const stmts = statementsFor(store);
-  const last = stmts.last.get() as { id: number; at: number; hash: string } | undefined;
+export async function appendAudit(store: Store, tx: Tx, input: AuditInput): Promise<number> {
+  // Refusing outside a write transaction keeps an event from ever being written on its own.
+  if (!store.engine.inWrite(tx)) throw new Error('appendAudit must run inside the transaction of the change it records');
+  const { auditEvents } = store.t;
+  const [last] = await tx.select({ id: auditEvents.id, at: auditEvents.at, hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1);
   const row = {
     id: (last?.id ?? 0) + 1,
     at: Math.max(store.clock.now(), last?.at ?? 0),
@@ -109,11 +91,11 @@ export function appendAudit(store: Store, _tx: Tx, input: AuditInput): number {
   };
   const prevHash = last?.hash ?? GENESIS_HASH;
   const hash = chainHash(store.auditKey, prevHash, hashedFields(row));
-  stmts.insert.run({ ...row, prevHash, hash });
+  await tx.insert(auditEvents).values({ ...row, prevHash, hash });
   return row.id;
 }
 
 /** Records an event in a transaction of its own (for events with no other change, like a failed login). */
 export async function recordAudit(store: Store, input: AuditInput): Promise<number> {
-  return store.db.transaction((tx) => appendAudit(store, tx, input), { behavior: 'immediate' });
+  return store.engine.write((tx) => appendAudit(store, tx, input));
 }

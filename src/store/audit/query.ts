@@ -1,6 +1,7 @@
 // Reading the audit log: who may read what, filtered pages, the export's iteration, one event,
 // and the choices of the audit page's filters.
 import type { Store } from '../store';
+import { first } from '../engine';
 import { rowFields, type EventRow } from './append';
 import type { AuditEvent, AuditEventFull, AuditOutcome, AuditScope } from '../../domain/audit-event';
 
@@ -9,12 +10,8 @@ import type { AuditEvent, AuditEventFull, AuditOutcome, AuditScope } from '../..
 /** Returns the user's audit scope, or null when they may not read the log at all. */
 export async function auditScopeFor(store: Store, user: { id: string; isAdmin: boolean }): Promise<AuditScope | null> {
   if (user.isAdmin) return { kind: 'all' };
-  const rows = store.db.$client
-    .prepare(
-      `SELECT m.workspace_id AS id FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
-       WHERE m.user_id = ? AND m.role = 'admin' AND w.kind = 'project' ORDER BY m.workspace_id`,
-    )
-    .all(user.id) as { id: number }[];
+  const rows = (await store.engine.rows(`SELECT m.workspace_id AS id FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
+       WHERE m.user_id = ? AND m.role = 'admin' AND w.kind = 'project' ORDER BY m.workspace_id`, [user.id])) as { id: number }[];
   return rows.length ? { kind: 'projects', workspaceIds: rows.map((r) => r.id) } : null;
 }
 
@@ -50,22 +47,21 @@ export type Plan = {
 };
 
 /** Resolves filters into a Plan (names to ids, times to an id range, the scope applied); null when nothing can match. */
-export function planQuery(store: Store, scope: AuditScope, q: Omit<AuditQuery, 'limit'>): Plan | null {
-  const client = store.db.$client;
+export async function planQuery(store: Store, scope: AuditScope, q: Omit<AuditQuery, 'limit'>): Promise<Plan | null> {
   const plan: Plan = { conds: [] };
   if (q.actor) {
-    const u = client.prepare('SELECT id FROM users WHERE username = ?').get(q.actor) as { id: string } | undefined;
+    const u = first(await store.engine.rows('SELECT id FROM users WHERE username = ?', [q.actor])) as { id: string } | undefined;
     if (u) plan.actorUserId = u.id;
     else plan.conds.push({ col: 'actor', sql: 'actor = ?', params: [q.actor] });
   }
   let workspaceText: string | undefined;
   if (q.workspace === 'private') {
     // Without an actor, "private" means anyone's own Private workspace: match the copied ref.
-    const w = plan.actorUserId ? (client.prepare(`SELECT id FROM workspaces WHERE owner_user_id = ? AND kind = 'private'`).get(plan.actorUserId) as { id: number } | undefined) : undefined;
+    const w = plan.actorUserId ? (first(await store.engine.rows(`SELECT id FROM workspaces WHERE owner_user_id = ? AND kind = 'private'`, [plan.actorUserId])) as { id: number } | undefined) : undefined;
     if (w) plan.workspaceIds = [w.id];
     else workspaceText = 'private';
   } else if (q.workspace) {
-    const w = client.prepare(`SELECT id FROM workspaces WHERE slug = ? AND kind = 'project'`).get(q.workspace) as { id: number } | undefined;
+    const w = first(await store.engine.rows(`SELECT id FROM workspaces WHERE slug = ? AND kind = 'project'`, [q.workspace])) as { id: number } | undefined;
     if (w) plan.workspaceIds = [w.id];
     else workspaceText = q.workspace; // a project that no longer exists keeps its history
   }
@@ -78,13 +74,13 @@ export function planQuery(store: Store, scope: AuditScope, q: Omit<AuditQuery, '
   if (q.action) plan.conds.push({ col: 'action', sql: 'action = ?', params: [q.action] });
   if (q.outcome) plan.conds.push({ col: 'outcome', sql: 'outcome = ?', params: [q.outcome] });
   if (q.since !== undefined) {
-    const r = client.prepare('SELECT id FROM audit_events WHERE at >= ? ORDER BY at, id LIMIT 1').get(q.since) as { id: number } | undefined;
+    const r = first(await store.engine.rows('SELECT id FROM audit_events WHERE at >= ? ORDER BY at, id LIMIT 1', [q.since])) as { id: number } | undefined;
     if (!r) return null;
     plan.minId = r.id;
     plan.conds.push({ col: 'at', sql: 'at >= ?', params: [q.since] });
   }
   if (q.until !== undefined) {
-    const r = client.prepare('SELECT id FROM audit_events WHERE at <= ? ORDER BY at DESC, id DESC LIMIT 1').get(q.until) as { id: number } | undefined;
+    const r = first(await store.engine.rows('SELECT id FROM audit_events WHERE at <= ? ORDER BY at DESC, id DESC LIMIT 1', [q.until])) as { id: number } | undefined;
     if (!r) return null;
     plan.maxId = r.id;
     plan.conds.push({ col: 'at', sql: 'at <= ?', params: [q.until] });
@@ -143,18 +139,18 @@ export function whereClause(plan: Plan, workspaceIds: number[] | undefined, extr
 }
 
 
-function readPage(store: Store, plan: Plan, limit: number): EventRow[] {
-  const client = store.db.$client;
-  const run = (ids: number[] | undefined) => {
+async function readPage(store: Store, plan: Plan, limit: number): Promise<EventRow[]> {
+  const run = async (ids: number[] | undefined) => {
     const where = whereClause(plan, ids);
-    return client.prepare(`SELECT ${COLUMNS} FROM audit_events ${where.sql} ORDER BY id DESC LIMIT ?`).all(...where.params, limit) as EventRow[];
+    return (await store.engine.rows(`SELECT ${COLUMNS} FROM audit_events ${where.sql} ORDER BY id DESC LIMIT ?`, [...where.params, limit])) as EventRow[];
   };
   const ids = plan.workspaceIds;
   // Several projects and no actor: one indexed query per project, merged, rather than an IN
   // that SQLite would have to sort in full before returning the newest rows.
   if (ids && ids.length > 1 && !plan.actorUserId) {
-    return ids
-      .flatMap((id) => run([id]))
+    const pages = [];
+    for (const id of ids) pages.push(...(await run([id])));
+    return pages
       .sort((a, b) => b.id - a.id)
       .slice(0, limit);
   }
@@ -168,9 +164,9 @@ function toEvent(r: EventRow): AuditEvent {
 
 /** Returns one page of the events the scope allows, newest first, and the `before` of the next page. */
 export async function listAuditEvents(store: Store, scope: AuditScope, q: AuditQuery): Promise<{ events: AuditEvent[]; nextBefore: number | null }> {
-  const plan = planQuery(store, scope, q);
+  const plan = (await planQuery(store, scope, q));
   if (!plan) return { events: [], nextBefore: null };
-  const rows = readPage(store, plan, q.limit + 1);
+  const rows = await readPage(store, plan, q.limit + 1);
   const page = rows.slice(0, q.limit).map(toEvent);
   return { events: page, nextBefore: rows.length > q.limit ? page[page.length - 1].id : null };
 }
@@ -192,7 +188,7 @@ export async function* iterateAuditEvents(store: Store, scope: AuditScope, q: Om
 
 /** Returns one event with its chain hashes if the scope allows it, else null. */
 export async function getAuditEvent(store: Store, scope: AuditScope, id: number): Promise<AuditEventFull | null> {
-  const r = store.db.$client.prepare(`SELECT ${COLUMNS}, prev_hash, hash FROM audit_events WHERE id = ?`).get(id) as (EventRow & { prev_hash: string; hash: string }) | undefined;
+  const r = first(await store.engine.rows(`SELECT ${COLUMNS}, prev_hash, hash FROM audit_events WHERE id = ?`, [id])) as (EventRow & { prev_hash: string; hash: string }) | undefined;
   if (!r) return null;
   if (scope.kind === 'projects' && (r.workspace_id === null || !scope.workspaceIds.includes(r.workspace_id) || r.workspace === 'private')) return null;
   return { ...toEvent(r), prevHash: r.prev_hash, hash: r.hash };
@@ -237,18 +233,15 @@ export const KNOWN_AUDIT_ACTIONS = [
 
 /** Returns the projects a scope covers (all of them for instance admins), by name. */
 export async function auditProjects(store: Store, scope: AuditScope): Promise<{ id: number; slug: string; name: string }[]> {
-  const rows = store.db.$client.prepare(`SELECT id, slug, name FROM workspaces WHERE kind = 'project' ORDER BY name COLLATE NOCASE`).all() as { id: number; slug: string; name: string }[];
+  const rows = (await store.engine.rows(`SELECT id, slug, name FROM workspaces WHERE kind = 'project' ORDER BY lower(name)`, [])) as { id: number; slug: string; name: string }[];
   return scope.kind === 'all' ? rows : rows.filter((r) => scope.workspaceIds.includes(r.id));
 }
 
 /** Returns the usernames a scope's reader may pick as actor: every user, or their projects' members. */
 export async function auditActorNames(store: Store, scope: AuditScope): Promise<string[]> {
-  const client = store.db.$client;
-  if (scope.kind === 'all') return (client.prepare('SELECT username FROM users ORDER BY username LIMIT 2000').all() as { username: string }[]).map((r) => r.username);
+  if (scope.kind === 'all') return ((await store.engine.rows('SELECT username FROM users ORDER BY username LIMIT 2000', [])) as { username: string }[]).map((r) => r.username);
   const marks = scope.workspaceIds.map(() => '?').join(',');
   return (
-    client
-      .prepare(`SELECT DISTINCT u.username FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id IN (${marks}) ORDER BY u.username LIMIT 2000`)
-      .all(...scope.workspaceIds) as { username: string }[]
+    (await store.engine.rows(`SELECT DISTINCT u.username FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.workspace_id IN (${marks}) ORDER BY u.username LIMIT 2000`, [...scope.workspaceIds])) as { username: string }[]
   ).map((r) => r.username);
 }

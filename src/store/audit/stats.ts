@@ -27,7 +27,7 @@ export async function executionStats(
   const today = Math.floor(store.clock.now() / DAY_MS);
   const firstDay = today - nDays + 1;
   const days = Array.from({ length: nDays }, (_, i) => ({ day: firstDay + i, success: 0, failure: 0 }));
-  const plan = planQuery(store, scope, { ...q, action: 'toolkit.execute', since: firstDay * DAY_MS });
+  const plan = (await planQuery(store, scope, { ...q, action: 'toolkit.execute', since: firstDay * DAY_MS }));
   if (!plan) return { days, toolkits: [] };
 
   const key = JSON.stringify([scope.kind === 'all' ? 'all' : scope.workspaceIds, q.actor ?? '', q.workspace ?? '', nDays]);
@@ -40,20 +40,24 @@ export async function executionStats(
   if (cache.size > STATS_CACHE_SIZE) cache.delete(cache.keys().next().value!);
 
   // Count only what was appended since the last view: ids (entry.lastId, upTo].
-  const client = store.db.$client;
-  const upTo = latestAuditId(store);
+  const upTo = (await latestAuditId(store));
   if (upTo > entry.lastId) {
     const where = whereClause({ ...plan, minId: Math.max(plan.minId ?? 0, entry.lastId + 1), maxId: upTo }, plan.workspaceIds);
-    const perDay = client.prepare(`SELECT at / ${DAY_MS} AS day, outcome = 'success' AS ok, count(*) AS n FROM audit_events ${where.sql} GROUP BY 1, 2`).all(...where.params) as { day: number; ok: number; n: number }[];
+    const perDay = await store.engine.rows<{ day: number; ok: number; n: number }>(
+      `SELECT at / ${DAY_MS} AS day, CASE WHEN outcome = 'success' THEN 1 ELSE 0 END AS ok, count(*) AS n FROM audit_events ${where.sql} GROUP BY 1, 2`,
+      where.params,
+    );
     for (const r of perDay) {
       const d = entry.perDay.get(r.day) ?? { success: 0, failure: 0 };
       if (r.ok) d.success += r.n;
       else d.failure += r.n;
       entry.perDay.set(r.day, d);
     }
-    const perTarget = client
-      .prepare(`SELECT target, sum(outcome = 'success') AS success, sum(outcome != 'success') AS failure, max(id) AS last_id FROM audit_events ${where.sql} GROUP BY target`)
-      .all(...where.params) as { target: string; success: number; failure: number; last_id: number }[];
+    const perTarget = await store.engine.rows<{ target: string; success: number; failure: number; last_id: number }>(
+      `SELECT target, sum(CASE WHEN outcome = 'success' THEN 1 ELSE 0 END) AS success, sum(CASE WHEN outcome = 'success' THEN 0 ELSE 1 END) AS failure, max(id) AS last_id
+       FROM audit_events ${where.sql} GROUP BY target`,
+      where.params,
+    );
     for (const r of perTarget) {
       const t = entry.perTarget.get(r.target) ?? { success: 0, failure: 0, lastId: 0 };
       t.success += r.success;
@@ -68,13 +72,12 @@ export async function executionStats(
     const counted = entry.perDay.get(d.day);
     if (counted) Object.assign(d, counted);
   }
-  const latest = client.prepare(`SELECT workspace, json_extract(details_json, '$.toolkit') AS name FROM audit_events WHERE id = ?`);
-  const toolkits = [...entry.perTarget]
-    .sort(([ta, a], [tb, b]) => b.success + b.failure - (a.success + a.failure) || (ta < tb ? -1 : 1))
-    .slice(0, opts.top ?? 10)
-    .map(([target, t]) => {
-      const l = latest.get(t.lastId) as { workspace: string | null; name: unknown };
-      return { target, name: typeof l.name === 'string' ? l.name : target, workspace: l.workspace, success: t.success, failure: t.failure };
-    });
+  const top = [...entry.perTarget].sort(([ta, a], [tb, b]) => b.success + b.failure - (a.success + a.failure) || (ta < tb ? -1 : 1)).slice(0, opts.top ?? 10);
+  const toolkits = [];
+  for (const [target, t] of top) {
+    const [l] = await store.engine.rows<{ workspace: string | null; details_json: string }>('SELECT workspace, details_json FROM audit_events WHERE id = ?', [t.lastId]);
+    const name = (JSON.parse(l?.details_json ?? '{}') as { toolkit?: unknown }).toolkit;
+    toolkits.push({ target, name: typeof name === 'string' ? name : target, workspace: l?.workspace ?? null, success: t.success, failure: t.failure });
+  }
   return { days, toolkits };
 }

@@ -22,11 +22,9 @@ const VERIFY_CHUNK = 5_000;
 export async function verifyAuditChain(store: Store, from?: ChainCheckpoint): Promise<VerifyResult> {
   let prev = from?.hash ?? GENESIS_HASH;
   let lastId = from?.id ?? 0;
-  const stmt = store.db.$client.prepare(
-    'SELECT id, at, actor_user_id, actor, workspace_id, workspace, action, target, outcome, details_json, prev_hash, hash FROM audit_events WHERE id > ? ORDER BY id LIMIT ?',
-  );
+  const text = 'SELECT id, at, actor_user_id, actor, workspace_id, workspace, action, target, outcome, details_json, prev_hash, hash FROM audit_events WHERE id > ? ORDER BY id LIMIT ?';
   for (;;) {
-    const rows = stmt.all(lastId, VERIFY_CHUNK) as Record<string, any>[];
+    const rows = await store.engine.rows<Record<string, any>>(text, [lastId, VERIFY_CHUNK]);
     for (const r of rows) {
       const expectedId = lastId + 1;
       if (r.id !== expectedId) return { ok: false, count: lastId, brokenId: r.id, reason: `event ${expectedId} is missing` };
@@ -51,7 +49,7 @@ const breaks = new WeakMap<Store, { id: number; reason: string; checkedAt: numbe
 
 /** Returns the chain's state as last verified in this process (nothing is re-checked). */
 export async function auditChainState(store: Store): Promise<ChainState | null> {
-  const latestId = latestAuditId(store);
+  const latestId = (await latestAuditId(store));
   const broken = breaks.get(store);
   if (broken) return { verifiedThrough: broken.id - 1, checkedAt: broken.checkedAt, latestId, broken: { id: broken.id, reason: broken.reason } };
   const cp = checkpoints.get(store);
@@ -82,14 +80,15 @@ async function verifyOnce(store: Store, full: boolean): Promise<ChainState> {
   if (result.ok) {
     checkpoints.set(store, { id: result.lastId, hash: result.lastHash, checkedAt });
     breaks.delete(store);
-    return { verifiedThrough: result.lastId, checkedAt, latestId: latestAuditId(store) };
+    return { verifiedThrough: result.lastId, checkedAt, latestId: (await latestAuditId(store)) };
   }
   checkpoints.delete(store);
   breaks.set(store, { id: result.brokenId, reason: result.reason, checkedAt });
-  return { verifiedThrough: result.brokenId - 1, checkedAt, latestId: latestAuditId(store), broken: { id: result.brokenId, reason: result.reason } };
+  return { verifiedThrough: result.brokenId - 1, checkedAt, latestId: (await latestAuditId(store)), broken: { id: result.brokenId, reason: result.reason } };
 }
 
 /** Returns the id of the newest event (0 for an empty log). */
-export function latestAuditId(store: Store): number {
-  return (store.db.$client.prepare('SELECT max(id) AS id FROM audit_events').get() as { id: number | null }).id ?? 0;
+export async function latestAuditId(store: Store): Promise<number> {
+  const [row] = await store.engine.rows<{ id: number | null }>('SELECT max(id) AS id FROM audit_events');
+  return row?.id ?? 0;
 }

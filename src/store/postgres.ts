@@ -1,0 +1,155 @@
+// The PostgreSQL engine (DATABASE_URL): one pool per instance, migrations once under a lock.
+//
+// Several instances may start at once on an empty database: each takes the session-level
+// advisory lock MIGRATE_LOCK before it looks at the schema, so exactly one migrates while the
+// others wait, then find nothing left to do. Writes take the transaction-level WRITE_LOCK
+// (see src/store/engine.ts), which also makes the audit chain one chain across instances.
+import pg from 'pg';
+import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import * as schema from '../../db/schema-pg';
+import { MIGRATIONS_PG_DIR } from '../paths';
+import { rawSql, type Engine, type Orm, type Tables, type Tx } from './engine';
+import { newerSchemaMessage } from './migrations';
+
+/** Advisory lock keys (two int4s): Latchkey's class id, then what the lock guards. */
+const LOCK_CLASS = 0x4c4b;
+const MIGRATE_LOCK = 1;
+const WRITE_LOCK = 2;
+
+export type PgOpenOptions = {
+  /** Runs on the locked migration connection before any migration; throw to stop (nothing migrated). */
+  beforeMigrate?: (storedKeyChecks: Map<string, string>) => void;
+  /** Tests only: another migrations folder. */
+  migrationsFolder?: string;
+  /** Pool size (default 10). */
+  max?: number;
+};
+
+/** Thrown when the database cannot be reached; answered with 503 by the app. */
+export class DatabaseUnavailableError extends Error {
+  override name = 'DatabaseUnavailableError';
+}
+
+// int8 (count(*), bigint columns) as a JS number: every value Latchkey stores in one is far below 2^53.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Returns the migrated PostgreSQL engine, or throws an Error with a one-line message (the password never in it). */
+export async function openPostgres(url: string, opts: PgOpenOptions = {}): Promise<Engine> {
+  const pool = new pg.Pool({ connectionString: url, types, max: opts.max ?? 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  // A connection dropped while idle (PostgreSQL restarted) is replaced on the next query; without
+  // a listener the pool's 'error' event would end the process.
+  pool.on('error', () => undefined);
+  try {
+    await migrateLocked(pool, opts);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new Error(describePgError(err, url), { cause: err });
+  }
+  const db = drizzle(pool, { schema }) as unknown as Orm & { transaction: (fn: (tx: Tx) => Promise<unknown>) => Promise<unknown> };
+  let savepoints = 0;
+  const exec = (tx: Tx, text: string) => (tx as unknown as { execute(q: unknown): Promise<unknown> }).execute(sql.raw(text));
+  return {
+    dialect: 'pg',
+    db,
+    t: schema as unknown as Tables,
+    async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      return (await db.transaction(async (tx) => {
+        await exec(tx, `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${WRITE_LOCK})`);
+        return fn(tx);
+      })) as T;
+    },
+    async savepoint<T>(tx: Tx, fn: () => Promise<T>): Promise<T> {
+      const name = `sp${++savepoints}`;
+      await exec(tx, `SAVEPOINT ${name}`);
+      try {
+        const result = await fn();
+        await exec(tx, `RELEASE SAVEPOINT ${name}`);
+        return result;
+      } catch (err) {
+        await exec(tx, `ROLLBACK TO SAVEPOINT ${name}`);
+        throw err;
+      }
+    },
+    inWrite: (tx) => tx !== db,
+    async rows<R>(text: string, params: readonly unknown[] = [], tx?: Tx): Promise<R[]> {
+      const res = (await ((tx ?? db) as unknown as { execute(q: unknown): Promise<{ rows: R[] }> }).execute(rawSql(text, params))) as { rows: R[] };
+      return res.rows;
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function migrateLocked(pool: pg.Pool, opts: PgOpenOptions): Promise<void> {
+  const migrationsFolder = opts.migrationsFolder ?? MIGRATIONS_PG_DIR;
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, MIGRATE_LOCK]);
+    try {
+      const applied = await client.query<{ t: string | null }>(
+        `SELECT CASE WHEN to_regclass('drizzle.__drizzle_migrations') IS NULL THEN NULL
+                ELSE (SELECT max(created_at)::text FROM drizzle.__drizzle_migrations) END AS t`,
+      );
+      const newer = newerSchemaMessage(migrationsFolder, Number(applied.rows[0]?.t ?? 0));
+      if (newer) throw new Error(newer);
+      if (opts.beforeMigrate) {
+        const keys = await client.query<{ id: string; value: string }>(
+          `SELECT CASE WHEN to_regclass('public.master_keys') IS NULL THEN NULL ELSE 1 END AS present`,
+        );
+        const stored = new Map<string, string>();
+        if ((keys.rows[0] as unknown as { present: number | null }).present) {
+          for (const r of (await client.query<{ id: string; value: string }>('SELECT key_id AS id, "check" AS value FROM master_keys')).rows) stored.set(r.id, r.value);
+        }
+        opts.beforeMigrate(stored);
+      }
+      await migrate(drizzle(client), { migrationsFolder });
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, MIGRATE_LOCK]).catch(() => undefined);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** PostgreSQL error codes that mean "cannot reach or lost the database", as opposed to a bad query. */
+const UNAVAILABLE = /^(08|57P0[1-3]|53300)/;
+
+/** True when `err` says the database is unreachable (connection refused, lost, shutting down). */
+export function isUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown; message?: string } | undefined; e; e = e.cause as typeof e) {
+    if (e instanceof DatabaseUnavailableError) return true;
+    const code = e.code ?? '';
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN'].includes(code) || UNAVAILABLE.test(code)) return true;
+    if (/Connection terminated|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end/i.test(e.message ?? '')) return true;
+  }
+  return false;
+}
+
+/** A one-line reason for a failed start, naming the host and database but never the password. */
+export function describePgError(err: unknown, url: string): string {
+  const where = safeTarget(url);
+  const e = err as { code?: string; message?: string };
+  if (e.code === '28P01' || e.code === '28000') return `cannot sign in to PostgreSQL at ${where}: ${e.message} (check the user and password in DATABASE_URL)`;
+  if (e.code === '3D000') return `PostgreSQL at ${where}: ${e.message} (create it first)`;
+  if (isUnavailable(err)) return `cannot reach PostgreSQL at ${where} (${e.code ?? e.message}); check DATABASE_URL and that the server is running`;
+  return (e.message ?? String(err)).replace(/\s+/g, ' ');
+}
+
+/** host:port/database of a DATABASE_URL, without its user or password. */
+export function safeTarget(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
+}
