@@ -1,10 +1,20 @@
-// Every table of Latchkey. Migrations in db/migrations are generated from this file by
+// Every table of Latchkey, for SQLite. Migrations in db/migrations are generated from this file by
 // drizzle-kit (`npm run db:generate`) and committed; hand-written SQL (audit triggers) is
 // appended to the generated migration that creates the table it guards.
-import { sql } from 'drizzle-orm';
+// db/schema-pg.ts is the same tables for PostgreSQL: value lists and defaults come from
+// db/columns.ts, and test/unit/schema-drift.test.ts fails when the two differ.
 import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import {
+  CONNECTION_STATUSES,
+  CREDENTIAL_SCOPES,
+  MEMBER_ROLES,
+  nowMs,
+  OAUTH_CLIENT_KINDS,
+  OAUTH_TOKEN_KINDS,
+  WORKSPACE_KINDS,
+} from './columns';
 
-const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+const now = nowMs.sqlite;
 
 export const users = sqliteTable('users', {
   id: text('id').primaryKey(),
@@ -53,7 +63,7 @@ export const apiTokens = sqliteTable(
  */
 export const workspaces = sqliteTable('workspaces', {
   id: integer('id').primaryKey({ autoIncrement: true }),
-  kind: text('kind', { enum: ['private', 'project'] }).notNull(),
+  kind: text('kind', { enum: WORKSPACE_KINDS }).notNull(),
   slug: text('slug').unique(),
   name: text('name').notNull(),
   ownerUserId: text('owner_user_id')
@@ -71,7 +81,7 @@ export const memberships = sqliteTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    role: text('role', { enum: ['admin', 'editor', 'viewer'] }).notNull(),
+    role: text('role', { enum: MEMBER_ROLES }).notNull(),
     createdAt: integer('created_at').notNull().default(now),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.userId] }), index('memberships_user_idx').on(t.userId)],
@@ -109,7 +119,7 @@ export const credentials = sqliteTable(
     /** The account the provider's user call named (`Connected as @alice`). */
     connectedAccount: text('connected_account'),
     /** 'active' or 'reconnect_required'; null for a credential that is not connected. */
-    connectionStatus: text('connection_status', { enum: ['active', 'reconnect_required'] }),
+    connectionStatus: text('connection_status', { enum: CONNECTION_STATUSES }),
     /** When the access token expires and when to refresh it ahead of that (ms); null: only on a 401. */
     tokenExpiresAt: integer('token_expires_at'),
     tokenRefreshAt: integer('token_refresh_at'),
@@ -137,7 +147,7 @@ export const toolkits = sqliteTable(
     name: text('name').notNull(),
     type: text('type').notNull(),
     settingsJson: text('settings_json').notNull().default('{}'),
-    credentialScope: text('credential_scope', { enum: ['project', 'private'] }).notNull(),
+    credentialScope: text('credential_scope', { enum: CREDENTIAL_SCOPES }).notNull(),
     credentialId: text('credential_id').notNull(),
     credentialRowId: integer('credential_row_id').references(() => credentials.id, { onDelete: 'set null' }),
     /** Private-scope project toolkits only: the project credential members without their own run with
@@ -181,6 +191,9 @@ export const auditEvents = sqliteTable(
     // walk the whole log to fill a page; see the driver choice in src/store/audit.ts.
     index('audit_outcome_idx').on(t.outcome, t.id),
     index('audit_workspace_ref_idx').on(t.workspace, t.id),
+    // Each event names its predecessor's hash, so no two events share a prev_hash: a forked chain
+    // (two appends that read the same last event) fails loudly instead of being written.
+    uniqueIndex('audit_prev_hash_idx').on(t.prevHash),
   ],
 );
 
@@ -248,7 +261,7 @@ export const oauthClientStates = sqliteTable(
 export const oauthClients = sqliteTable('oauth_clients', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   clientId: text('client_id').notNull().unique(),
-  kind: text('kind', { enum: ['registered', 'metadata'] }).notNull(),
+  kind: text('kind', { enum: OAUTH_CLIENT_KINDS }).notNull(),
   name: text('name').notNull(),
   redirectUrisJson: text('redirect_uris_json').notNull(),
   createdAt: integer('created_at').notNull().default(now),
@@ -306,7 +319,7 @@ export const oauthTokens = sqliteTable(
     grantId: integer('grant_id')
       .notNull()
       .references(() => oauthGrants.id, { onDelete: 'cascade' }),
-    kind: text('kind', { enum: ['access', 'refresh'] }).notNull(),
+    kind: text('kind', { enum: OAUTH_TOKEN_KINDS }).notNull(),
     tokenHash: text('token_hash').notNull().unique(),
     /** The audience: `<origin>/mcp`. */
     resource: text('resource').notNull(),
@@ -315,4 +328,17 @@ export const oauthTokens = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('oauth_tokens_grant_idx').on(t.grantId)],
+);
+
+/**
+ * Failed sign-in and registration attempts, one row each (`key` names what is throttled, `at` in
+ * ms), in the database so every instance counts the same attempts; old rows are pruned.
+ */
+export const authThrottle = sqliteTable(
+  'auth_throttle',
+  {
+    key: text('key').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('auth_throttle_key_at_idx').on(t.key, t.at)],
 );
