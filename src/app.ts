@@ -9,8 +9,9 @@ import { createSessionAuth } from './auth/session';
 import { createThrottle } from './auth/throttle';
 import { createDeviceCookies } from './auth/device-cookie';
 import { publicOrigin, type Config } from './config';
-import type { Db } from './store/db';
 import { createStore, type Clock } from './store/store';
+import type { Engine } from './store/engine';
+import { latestAuditId } from './store/audit';
 import type { KeyRing } from './crypto/keyring';
 import type { AppEnv, Deps } from './env';
 import { bearerMatches, createMetrics } from './http/metrics';
@@ -35,7 +36,7 @@ import { consentFormAction, oauthAuthorizeRoutes, oauthSettingsRoutes } from './
 import { mcpRoutes } from './routes/mcp';
 
 export type AppOptions = {
-  db: Db;
+  engine: Engine;
   config: Config;
   ring: KeyRing;
   clock?: Clock;
@@ -72,9 +73,9 @@ function routePattern(c: Context<AppEnv>): string {
 }
 
 /** Returns the Hono app and the dependencies it was built with (tests reach into deps). */
-export function createApp(opts: AppOptions) {
+export async function createApp(opts: AppOptions) {
   const clock = opts.clock ?? { now: () => Date.now() };
-  const store = createStore(opts.db, opts.ring, clock);
+  const store = await createStore(opts.engine, opts.ring, clock);
   const log = opts.log ?? createLogger(opts.config.logLevel);
   const deps: Deps = {
     store,
@@ -84,9 +85,9 @@ export function createApp(opts: AppOptions) {
     auth: createSessionAuth(store, opts.config),
     outbound: opts.outbound ?? createOutboundClient({ allowHosts: opts.config.outboundAllowHosts }),
     throttle: {
-      account: createThrottle({ max: 5, windowMs: 15 * 60_000 }, clock.now),
-      address: createThrottle({ max: 30, windowMs: 15 * 60_000 }, clock.now),
-      device: createThrottle({ max: 5, windowMs: 15 * 60_000 }, clock.now),
+      account: createThrottle(store, 'signin', { max: 5, windowMs: 15 * 60_000 }),
+      address: createThrottle(store, 'signin', { max: 30, windowMs: 15 * 60_000 }),
+      device: createThrottle(store, 'signin', { max: 5, windowMs: 15 * 60_000 }),
     },
     devices: createDeviceCookies(opts.ring, { secure: opts.config.secureCookies }),
   };
@@ -115,9 +116,17 @@ export function createApp(opts: AppOptions) {
   app.use('*', checkHost(opts.config.baseUrl));
   app.use('*', limitBodies());
 
-  app.get('/healthz', (c) => c.json({ ok: true }));
+  // 503 while the database cannot be reached, 200 again once it can (load balancers take the instance out meanwhile).
+  app.get('/healthz', async (c) => {
+    try {
+      await store.engine.ping();
+      return c.json({ ok: true });
+    } catch {
+      return c.json({ ok: false }, 503);
+    }
+  });
   // Prometheus metrics: only when METRICS_TOKEN is set (else it does not exist), only with it.
-  app.get('/metrics', (c) => {
+  app.get('/metrics', async (c) => {
     const token = opts.config.metricsToken;
     if (!token) return notFound(c);
     if (!bearerMatches(c.req.header('Authorization'), token)) {
@@ -125,7 +134,7 @@ export function createApp(opts: AppOptions) {
       return c.text('A valid metrics token is required.\n', 401);
     }
     // Audit ids are consecutive and the table is append-only, so the highest id is the count.
-    const { n } = deps.store.db.$client.prepare('SELECT coalesce(max(id), 0) AS n FROM audit_events').get() as { n: number };
+    const n = await latestAuditId(deps.store);
     c.header('Cache-Control', 'no-store');
     return c.body(deps.metrics.render({ auditEvents: n }), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
   });

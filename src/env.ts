@@ -20,7 +20,8 @@ export type Deps = {
   devices: DeviceCookies;
 };
 
-type Throttle = { retryAfter(key: string): number; fail(key: string): void; reset(key: string): void };
+
+import type { Throttle } from './auth/throttle';
 
 export type AppEnv = {
   Variables: {

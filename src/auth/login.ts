@@ -21,7 +21,7 @@ export async function signIn(deps: Deps, rawUsername: unknown, password: unknown
   const limits: [typeof deps.throttle.account, string][] = device
     ? [[deps.throttle.device, `d:${device}`]]
     : [[deps.throttle.account, `u:${username}`], [deps.throttle.address, `a:${address}`]];
-  const wait = Math.max(...limits.map(([throttle, key]) => throttle.retryAfter(key)));
+  const wait = Math.max(...(await Promise.all(limits.map(([throttle, key]) => throttle.retryAfter(key)))));
   if (wait > 0) {
     deps.log.warn('sign-in throttled', { address, retryAfter: wait });
     return { ok: false, reason: 'throttled', retryAfter: wait };
@@ -30,7 +30,7 @@ export async function signIn(deps: Deps, rawUsername: unknown, password: unknown
   const pass = typeof password === 'string' ? password.slice(0, 1024) : '';
   const valid = (await verifyPassword(user?.passwordHash, pass)) && !!user && !user.disabled;
   if (!valid || !user) {
-    for (const [throttle, key] of limits) throttle.fail(key);
+    for (const [throttle, key] of limits) await throttle.fail(key);
     // Never the password, and the typed name only when it is an account (people type passwords there).
     deps.log.warn('sign-in failed', { user: user?.username ?? null, reason: user?.disabled ? 'disabled' : user ? 'bad_password' : 'unknown_user', address, trustedDevice: !!device });
     await recordAudit(deps.store, {
@@ -46,7 +46,7 @@ export async function signIn(deps: Deps, rawUsername: unknown, password: unknown
   }
   // Success clears only the counter that was checked: the owner signing in on a trusted device
   // must not hand an attacker elsewhere a fresh set of guesses.
-  limits[0][0].reset(limits[0][1]);
+  await limits[0][0].reset(limits[0][1]);
   const cookie = await deps.auth.createSession(user.id);
   await recordAudit(deps.store, { actor: { id: user.id, username: user.username }, workspace: null, action: 'user.login', target: `user:${user.username}` });
   return { ok: true, cookie, deviceCookie: deps.devices.issue(user.username), user: { id: user.id, username: user.username } };

@@ -30,7 +30,7 @@ export function oauthRoutes(deps: Deps) {
     return c.json(errorBody(reason), 400);
   };
 
-  const registrations = createThrottle({ max: REGISTRATIONS_PER_HOUR, windowMs: 60 * 60_000 }, deps.store.clock.now);
+  const registrations = createThrottle(deps.store, 'oauth-register', { max: REGISTRATIONS_PER_HOUR, windowMs: 60 * 60_000 });
 
   for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-authorization-server', '/oauth/register', '/oauth/token', '/oauth/revoke']) {
     app.use(path, open);
@@ -41,7 +41,7 @@ export function oauthRoutes(deps: Deps) {
 
   app.post('/oauth/register', limited, async (c) => {
     const address = clientAddress(c, deps.config.trustProxy);
-    const wait = registrations.retryAfter(address);
+    const wait = await registrations.retryAfter(address);
     if (wait > 0) {
       c.header('Retry-After', String(wait));
       return c.json({ error: 'invalid_request', error_description: 'Too many registrations from this address; try again later.' }, 429);
@@ -55,7 +55,7 @@ export function oauthRoutes(deps: Deps) {
     }
     const result = await registerClient(deps, body);
     if (!result.ok) return refuse(c, result.reason);
-    registrations.fail(address); // counts a registration against the address
+    await registrations.fail(address); // counts a registration against the address
     const { client } = result;
     c.header('Cache-Control', 'no-store');
     return c.json(
