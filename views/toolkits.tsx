@@ -470,9 +470,16 @@ export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resol
       <Banner tone="danger" title="Credential expired" id="credential-expired">
         <p>{runFailureMessage(r)}</p>
         {toolkit.credential.scope === 'private' && r.credentialId === id ? (
-          <a class="btn" href={`/w/private/credentials/${encodeURIComponent(id)}/edit`}>
-            Open my credential
-          </a>
+          r.connectedApp ? (
+            // A connected account's expiry came from the provider: it is renewed by connecting again.
+            <a class="btn btn-primary" href={connectHref(r.connectedApp, id, back, true)}>
+              Reconnect
+            </a>
+          ) : (
+            <a class="btn" href={`/w/private/credentials/${encodeURIComponent(id)}/edit`}>
+              Open my credential
+            </a>
+          )
         ) : null}
       </Banner>
     );
@@ -544,7 +551,14 @@ export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resol
         <CredentialRef credential={toolkit.credential} />
       </div>
       {banner}
-      {r.ok && r.runsWith !== 'fallback' && r.scope === 'private' ? <ExpiryBanner expiresAt={r.credential.expiresAt ?? null} now={props.now} credentialId={r.credential.credentialId} /> : null}
+      {r.ok && r.runsWith !== 'fallback' && r.scope === 'private' ? (
+        <ExpiryBanner
+          expiresAt={r.credential.expiresAt ?? null}
+          now={props.now}
+          credentialId={r.credential.credentialId}
+          reconnectHref={r.credential.connectedApp ? connectHref(r.credential.connectedApp, r.credential.credentialId, back, true) : undefined}
+        />
+      ) : null}
       {r.ok && (r.runsWith === 'fallback' || r.scope === 'project') && props.canEdit ? <ExpiryBanner expiresAt={r.credential.expiresAt ?? null} now={props.now} credentialId={r.credential.credentialId} /> : null}
       {fallback ? (
         fallback.rowId === null ? (

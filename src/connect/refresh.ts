@@ -6,7 +6,7 @@
 // no refresh token) is final after a re-read: reconnect_required, audited. A 5xx or timeout is not.
 import { claimRefresh, markReconnectRequired, readConnection, releaseRefresh, storeRefreshed, type Connection } from '../store/connected-credentials';
 import { loadOAuthAppForUse } from '../store/oauth-apps';
-import { refreshSchedule, tokenRequest, type TokenResult } from './token-client';
+import { connectedSchedule, tokenRequest, type TokenResult } from './token-client';
 import type { Deps } from '../env';
 
 export type FreshToken =
@@ -52,7 +52,7 @@ async function refreshHeld(deps: Deps, conn: Connection): Promise<FreshToken> {
     : { ok: false, final: true, error: 'app_deleted' };
   if (answer.ok) {
     const secrets = { access_token: answer.tokens.accessToken, refresh_token: answer.tokens.refreshToken ?? conn.secrets.refresh_token! };
-    storeRefreshed(store, conn, secrets, refreshSchedule(answer.receivedAt, answer.tokens.expiresIn));
+    storeRefreshed(store, conn, secrets, connectedSchedule(answer.receivedAt, answer.tokens, { keptRefresh: true, keptExpiresAt: conn.expiresAt }));
     deps.log.info('connected account refreshed', { credentialId: conn.credentialId, app: conn.appName });
     return { ok: true, secrets };
   }

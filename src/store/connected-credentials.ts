@@ -52,9 +52,12 @@ export type ConnectedInput = {
   appName: string;
   account: string | null;
   secrets: { access_token: string; refresh_token?: string };
-  expiresAt: number | null;
-  refreshAt: number | null;
+  /** From connectedSchedule (src/connect/token-client.ts): the access token's schedule and the credential's expiry. */
+  schedule: ConnectedTimes;
 };
+
+/** A connected credential's times (ms): the access token's expiry and refresh time, and the credential's own `expiresAt`. */
+export type ConnectedTimes = { tokenExpiresAt: number | null; tokenRefreshAt: number | null; expiresAt: number | null };
 
 export type ConnectedSave = { ok: true; credential: CredentialMeta; reconnected: boolean } | { ok: false; reason: 'credential_id_taken' };
 
@@ -74,8 +77,9 @@ export async function saveConnectedCredential(store: Store, actor: { id: string;
       connectedApp: input.appName,
       connectedAccount: input.account,
       connectionStatus: 'active' as const,
-      tokenExpiresAt: input.expiresAt,
-      tokenRefreshAt: input.refreshAt,
+      tokenExpiresAt: input.schedule.tokenExpiresAt,
+      tokenRefreshAt: input.schedule.tokenRefreshAt,
+      expiresAt: input.schedule.expiresAt,
       refreshingUntil: null,
       updatedAt: now,
     };
@@ -104,6 +108,8 @@ export type Connection = {
   appName: string;
   status: 'active' | 'reconnect_required';
   refreshAt: number | null;
+  /** The credential's own expiry (kept by a refresh that does not rotate the refresh token). */
+  expiresAt: number | null;
   refreshingUntil: number | null;
   secrets: Record<string, string>;
   owner: { id: string; username: string | null; workspaceId: number };
@@ -125,6 +131,7 @@ export function readConnection(store: Store, rowId: number): Connection | null {
     appName: r.c.connectedApp,
     status: r.c.connectionStatus ?? 'active',
     refreshAt: r.c.tokenRefreshAt,
+    expiresAt: r.c.expiresAt,
     refreshingUntil: r.c.refreshingUntil,
     secrets: openCredentialSecrets(store, r.c, owner),
     owner: { id: r.ownerUserId, username: null, workspaceId: r.c.workspaceId },
@@ -149,12 +156,12 @@ export function releaseRefresh(store: Store, rowId: number): void {
 }
 
 /** Stores a refreshed access token with its (possibly rotated) refresh token in one transaction, and frees the lease. */
-export function storeRefreshed(store: Store, conn: Connection, secrets: Record<string, string>, schedule: { expiresAt: number | null; refreshAt: number | null }): void {
+export function storeRefreshed(store: Store, conn: Connection, secrets: Record<string, string>, schedule: ConnectedTimes): void {
   writeTx(store, (tx) => {
     const ws = { kind: 'private' as const, id: conn.owner.workspaceId, ownerUserId: conn.owner.id };
     sealCredentialSecrets(store, tx, ws, conn.rowId, secrets);
     tx.update(credentials)
-      .set({ tokenExpiresAt: schedule.expiresAt, tokenRefreshAt: schedule.refreshAt, refreshingUntil: null, connectionStatus: 'active' })
+      .set({ tokenExpiresAt: schedule.tokenExpiresAt, tokenRefreshAt: schedule.tokenRefreshAt, expiresAt: schedule.expiresAt, refreshingUntil: null, connectionStatus: 'active' })
       .where(eq(credentials.id, conn.rowId))
       .run();
   });
