@@ -203,11 +203,13 @@ export async function loadCredentialForUse(store: Store, ws: Workspace, credenti
 }
 
 /** Keeps the outcome of the last connection test (the message is already scrubbed of secrets); an
- *  expiry the service reported replaces the one that was typed. */
+ *  expiry the service reported replaces the one that was typed, except on a connected account,
+ *  whose expiry follows its token answers (connectedSchedule): the service would report the
+ *  access token's, which a refresh renews. */
 export async function recordConnectionTest(store: Store, ws: Workspace, rowId: number, result: { ok: boolean; message: string; expiresAt?: number }): Promise<void> {
   store.db
     .update(credentials)
-    .set({ lastTestAt: store.clock.now(), lastTestOk: result.ok, lastTestMessage: result.message.slice(0, 500), ...(result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}) })
+    .set({ lastTestAt: store.clock.now(), lastTestOk: result.ok, lastTestMessage: result.message.slice(0, 500), ...(result.expiresAt !== undefined ? { expiresAt: sql`CASE WHEN ${credentials.connectedApp} IS NULL THEN ${result.expiresAt} ELSE ${credentials.expiresAt} END` } : {}) })
     .where(and(eq(credentials.id, rowId), eq(credentials.workspaceId, ws.id)))
     .run();
 }

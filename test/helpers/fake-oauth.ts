@@ -10,6 +10,7 @@
 //                     token issued), `op.refreshTokenExpiresIn` (GitHub Apps' refresh_token_expires_in), `op.refuse` ('invalid_grant' answers 400,
 //                     'github' answers 200 {error}), `op.fail5xx`, `op.slowMs` change its behaviour
 //   GET  /user        the service: 200 {login} for the CURRENT access token only, else 401
+//                     (with `op.tokenExpirationHeader`, GitHub's GitHub-Authentication-Token-Expiration)
 //
 // `op.refreshes` counts refresh grants that succeeded; `op.issued` every token it handed out (canaries).
 import http from 'node:http';
@@ -29,6 +30,7 @@ export async function startFakeOAuth(opts: { login?: string; clientId?: string; 
     expiresIn: opts.expiresIn === undefined ? 3600 : opts.expiresIn,
     refreshToken: opts.refreshToken ?? true,
     refreshTokenExpiresIn: opts.refreshTokenExpiresIn ?? (null as number | null),
+    tokenExpirationHeader: null as string | null,
     refuse: null as null | 'invalid_grant' | 'github',
     fail5xx: false,
     slowMs: 0,
@@ -107,6 +109,7 @@ export async function startFakeOAuth(opts: { login?: string; clientId?: string; 
     if (url.pathname === '/user') {
       state.serviceCalls++;
       if (!state.access || req.headers.authorization !== `Bearer ${state.access}`) return json(res, 401, { message: 'Bad credentials' });
+      if (state.tokenExpirationHeader) res.setHeader('GitHub-Authentication-Token-Expiration', state.tokenExpirationHeader);
       return json(res, 200, { login: state.login, id: 1 });
     }
     if (url.pathname === '/favicon.ico') return res.writeHead(204).end(); // the consent page's browser asks

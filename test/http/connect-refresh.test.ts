@@ -239,4 +239,13 @@ describe('connected account expiry (expires_at)', () => {
     expect(r.json).toMatchObject({ error: 'credential_expired', credential_id: 'github_token' });
     expect([op.tokenCalls, op.serviceCalls]).toEqual(calls);
   });
+
+  it('Test connection does not replace a connected account’s expiry with the access token’s that the service reports', async () => {
+    await setUp({ expiresIn: 8 * 3600, refreshTokenExpiresIn: 30 * 24 * 3600 });
+    const before = (await listed()).expires_at;
+    op.tokenExpirationHeader = new Date(now + 8 * HOUR).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+    const test = await t.api('POST', '/workspaces/private/credentials/github_token/test', alice.token);
+    expect(test.json.ok).toBe(true);
+    expect((await listed()).expires_at).toBe(before);
+  });
 });
