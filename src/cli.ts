@@ -13,7 +13,7 @@ import { revokeApiToken } from './store/tokens';
 import { loadConfig, type Config } from './config';
 import { generateKey, loadKeyRing, parseKeyRing, writeKeyFile } from './crypto/keyring';
 import { recordAudit, verifyAuditChain } from './store/audit';
-import type { Db } from './store/db';
+import type { Engine } from './store/engine';
 import { checkKeyRing } from './store/keys';
 import { backupDatabase, olderKeysInUse, rotateDataKeys } from './store/maintenance';
 import { openDataDir } from './store/startup';
@@ -66,17 +66,17 @@ function parse(argv: string[]): Args {
 }
 
 /** The database and keys every data command needs; close() releases the database. */
-type Opened = { config: Config; db: Db; store: Store; keys: ReturnType<typeof loadKeyRing>; close(): void };
+type Opened = { config: Config; engine: Engine; store: Store; keys: ReturnType<typeof loadKeyRing>; close(): Promise<void> };
 
-function open(config: Config): Opened {
+async function open(config: Config): Promise<Opened> {
   // Database first, then the key, the same way as the server (src/store/startup.ts).
-  const { db, keys } = openDataDir(config, { backupBeforeMigrate: true });
+  const { engine, keys } = await openDataDir(config, { backupBeforeMigrate: true });
   if (keys.created) warn(`generated a new master key in ${keys.keyFile}; back it up, without it the stored secrets cannot be read`);
   try {
-    const store = createStore(db, keys.ring);
-    return { config, db, store, keys, close: () => db.$client.close() };
+    const store = await createStore(engine, keys.ring);
+    return { config, engine, store, keys, close: () => engine.close() };
   } catch (err) {
-    db.$client.close();
+    await engine.close().catch(() => undefined);
     throw err;
   }
 }
@@ -177,13 +177,13 @@ async function userCreate(config: Config, args: Args): Promise<void> {
   const name = username(raw);
   const password = await newPassword();
   const passwordHash = await hashPassword(password);
-  const o = open(config);
+  const o = await open(config);
   try {
     const result = await createUser(o.store, { username: name, passwordHash, isAdmin: args.admin }, { actor: null, action: 'user.create' });
     if (!result.ok) throw new CliError(`username "${name}" is already taken`);
     out(`created user ${name}${result.user.isAdmin ? ' (instance admin)' : ''}`);
   } finally {
-    o.close();
+    await o.close();
   }
 }
 
@@ -192,32 +192,32 @@ async function userSetPassword(config: Config, args: Args): Promise<void> {
   const name = username(raw);
   const password = await newPassword();
   const passwordHash = await hashPassword(password);
-  const o = open(config);
+  const o = await open(config);
   try {
     if (!(await setPassword(o.store, null, name, passwordHash, 'user.password_change', true))) throw new CliError(`there is no user "${name}"`);
     out(`changed the password of ${name}, ended their sessions and revoked their personal access tokens`);
   } finally {
-    o.close();
+    await o.close();
   }
 }
 
 async function userDeactivate(config: Config, args: Args): Promise<void> {
   const [raw] = expectArgs(args, 1, 'user deactivate <username>');
   const name = username(raw);
-  const o = open(config);
+  const o = await open(config);
   try {
     const r = await deactivateUser(o, null, name);
     if (!r.ok) throw new CliError(r.reason === 'not_found' ? `there is no user "${name}"` : USER_FAILURES[r.reason].message);
     out(`deactivated ${name}: their sessions, personal access tokens and OAuth grants ended`);
   } finally {
-    o.close();
+    await o.close();
   }
 }
 
 async function tokenRevoke(config: Config, args: Args): Promise<void> {
   const [raw, tokenName] = expectArgs(args, 2, 'token revoke <username> <name>');
   const name = username(raw);
-  const o = open(config);
+  const o = await open(config);
   try {
     const user = await findUserForLogin(o.store, name);
     if (!user) throw new CliError(`there is no user "${name}"`);
@@ -225,7 +225,7 @@ async function tokenRevoke(config: Config, args: Args): Promise<void> {
       throw new CliError(`${user.username} has no token named "${tokenName}"`);
     }
   } finally {
-    o.close();
+    await o.close();
   }
 }
 
@@ -234,7 +234,7 @@ async function tokenCreate(config: Config, args: Args): Promise<void> {
   const name = username(raw);
   const tokenName = (args.name ?? 'cli').trim();
   if (!tokenName || tokenName.length > TOKEN_NAME_MAX) throw new CliError(`the token name must be 1 to ${TOKEN_NAME_MAX} characters`);
-  const o = open(config);
+  const o = await open(config);
   try {
     const user = await findUserForLogin(o.store, name);
     if (!user) throw new CliError(`there is no user "${name}"`);
@@ -244,13 +244,13 @@ async function tokenCreate(config: Config, args: Args): Promise<void> {
     if (!created.ok) throw new CliError(created.reason === 'name_taken' ? `${user.username} already has a token named "${tokenName}"` : created.errors.name);
     out(created.token);
   } finally {
-    o.close();
+    await o.close();
   }
 }
 
 async function auditVerify(config: Config, args: Args): Promise<number> {
   expectArgs(args, 0, 'audit verify');
-  const o = open(config);
+  const o = await open(config);
   try {
     const result = await verifyAuditChain(o.store);
     if (result.ok) {
@@ -261,13 +261,14 @@ async function auditVerify(config: Config, args: Args): Promise<number> {
     warn(`the audit log is broken at event ${result.brokenId}: ${result.reason} (${result.count} events before it are intact)`);
     return 1;
   } finally {
-    o.close();
+    await o.close();
   }
 }
 
 async function backup(config: Config, args: Args): Promise<void> {
   const [file] = expectArgs(args, 1, 'backup <file>');
-  const o = open(config);
+  if (config.databaseUrl) throw new UsageError('backup copies the SQLite database in DATA_DIR; with DATABASE_URL (PostgreSQL) back up with pg_dump (see "Scaling out" in the README)');
+  const o = await open(config);
   // Ctrl-C or SIGTERM during the copy: drop the unfinished copy (only if this run made it).
   const partial = `${path.resolve(file)}.partial`;
   const ours = !fs.existsSync(partial);
@@ -277,10 +278,10 @@ async function backup(config: Config, args: Args): Promise<void> {
   };
   process.once('SIGINT', stop).once('SIGTERM', stop);
   try {
-    out(await backupDatabase(o.db, file));
+    out(await backupDatabase(o.engine, file));
   } finally {
     process.off('SIGINT', stop).off('SIGTERM', stop);
-    o.close();
+    await o.close();
   }
 }
 
@@ -291,7 +292,7 @@ function keysGenerate(args: Args): void {
 
 async function keysRotate(config: Config, args: Args): Promise<void> {
   expectArgs(args, 0, 'keys rotate');
-  const o = open(config);
+  const o = await open(config);
   const fromFile = o.keys.source === 'file';
   let ring = o.keys.ring;
   const lines: string[] = [];
@@ -317,20 +318,20 @@ async function keysRotate(config: Config, args: Args): Promise<void> {
       ring = { active: fresh, keys: [fresh, ...ring.keys] };
       // The new key is on disk (with the old ones after it) before anything is wrapped under it.
       writeKeyFile(config.dataDir, ring);
-      checkKeyRing(o.db, ring);
+      (await checkKeyRing(o.engine, ring));
       newKey = true;
       lines.push(`new key ${fresh.id} written first in ${o.keys.keyFile}`);
     }
     const tty = process.stderr.isTTY;
     try {
-      rotateDataKeys(o.db, ring, (p) => {
+      (await rotateDataKeys(o.engine, ring, (p) => {
         Object.assign(done, p);
         if (tty && total() % 100 === 0) process.stderr.write(`\rrewrapped ${total()}…`);
-      });
+      }));
     } finally {
       if (tty) process.stderr.write('\r\x1b[K');
     }
-    stillUsed = olderKeysInUse(o.db, ring);
+    stillUsed = (await olderKeysInUse(o.engine, ring));
     lines.push(
       `rewrapped ${total()} data key${total() === 1 ? '' : 's'} under key ${ring.active.id} ` +
         `(${done.credentials} credential${done.credentials === 1 ? '' : 's'}, ${done.dataKeys} instance key${done.dataKeys === 1 ? '' : 's'})`,
@@ -344,7 +345,7 @@ async function keysRotate(config: Config, args: Args): Promise<void> {
     for (const l of lines) out(l);
     throw err;
   } finally {
-    o.close();
+    await o.close();
   }
 
   const older = ring.keys.filter((k) => k.id !== ring.active.id).map((k) => k.id);

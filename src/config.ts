@@ -8,6 +8,8 @@ export type Config = {
   host: string;
   dataDir: string;
   dbFile: string;
+  /** PostgreSQL instead of the SQLite file in DATA_DIR (src/store/postgres.ts). */
+  databaseUrl: string | undefined;
   secretKey: string | undefined;
   outboundAllowHosts: string[];
   signup: 'open' | 'closed';
@@ -47,11 +49,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new Error(`LOG_LEVEL must be one of debug, info, warn, error, silent; got "${env.LOG_LEVEL}"`);
   }
   const dataDir = path.resolve(env.DATA_DIR || './data');
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl) {
+    if (!/^postgres(ql)?:\/\//i.test(databaseUrl)) throw new Error('DATABASE_URL must start with postgres:// or postgresql:// (leave it unset for the SQLite file in DATA_DIR)');
+    if (!env.SECRET_KEY?.trim()) throw new Error('SECRET_KEY is required with DATABASE_URL: every instance needs the same master key (make one with `npm run cli -- keys generate`)');
+  }
   return {
     port,
     host: env.HOST || '0.0.0.0',
     dataDir,
     dbFile: path.join(dataDir, 'latchkey.db'),
+    databaseUrl,
     secretKey: env.SECRET_KEY?.trim() || undefined,
     outboundAllowHosts: parseAllowHosts(env.OUTBOUND_ALLOW_HOSTS),
     signup,

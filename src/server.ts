@@ -3,8 +3,9 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { loadConfig } from './config';
-import type { Db } from './store/db';
+import type { Engine } from './store/engine';
 import { openDataDir } from './store/startup';
+import { safeTarget } from './store/postgres';
 import { createLogger } from './log';
 
 function fail(message: string): never {
@@ -21,19 +22,19 @@ try {
 }
 const log = createLogger(config.logLevel);
 
-let app: ReturnType<typeof createApp>['app'];
-let deps: ReturnType<typeof createApp>['deps'];
-let db: Db | undefined;
+let app: Awaited<ReturnType<typeof createApp>>['app'];
+let deps: Awaited<ReturnType<typeof createApp>>['deps'];
+let engine: Engine | undefined;
 try {
   // Database first (a damaged file stops here, touching nothing), then the key (see startup.ts).
   let keys;
-  ({ db, keys } = openDataDir(config, { backupBeforeMigrate: true }));
+  ({ engine, keys } = await openDataDir(config, { backupBeforeMigrate: true }));
   if (keys.created) log.warn('generated a new master key; back it up, without it the stored secrets cannot be read', { keyFile: keys.keyFile });
   else log.info('master key loaded', { source: keys.source === 'env' ? 'SECRET_KEY' : keys.keyFile, keys: keys.ring.keys.length });
-  ({ app, deps } = createApp({ db, config, ring: keys.ring, log }));
-  log.info('database and keys checked', { database: config.dbFile, quickCheck: 'ok', activeKey: keys.ring.active.id });
+  ({ app, deps } = await createApp({ engine, config, ring: keys.ring, log }));
+  log.info('database and keys checked', { database: config.databaseUrl ? safeTarget(config.databaseUrl) : config.dbFile, engine: engine.dialect, activeKey: keys.ring.active.id });
 } catch (err) {
-  db?.$client.close();
+  await engine?.close().catch(() => undefined);
   fail((err as Error).message);
 }
 
@@ -59,7 +60,7 @@ function shutdown(signal: string) {
   // Stop accepting connections; requests in flight finish, idle keep-alive sockets close.
   server.close(async () => {
     await deps.outbound.close().catch(() => {});
-    db!.$client.close();
+    await engine!.close().catch(() => undefined);
     log.info('stopped');
     process.exit(0);
   });

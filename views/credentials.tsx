@@ -116,6 +116,11 @@ export function CredentialList(props: ListProps) {
                             <Pill tone="danger">Reconnect required</Pill>{' '}
                             <a href={connectHref(cr.connection.app, cr.credentialId, base(ws), true)}>Reconnect</a>
                           </span>
+                        ) : cr.connection && expiryOf(cr.expiresAt, props.now) !== 'ok' && expiryOf(cr.expiresAt, props.now) !== 'none' ? (
+                          // Expiring or expired connected account: renewed by connecting it again.
+                          <span class="cell-sub">
+                            <a href={connectHref(cr.connection.app, cr.credentialId, base(ws), true)}>Reconnect</a>
+                          </span>
                         ) : null}
                       </span>
                     </span>
@@ -345,7 +350,14 @@ export function CredentialForm(props: { ws: Workspace; state: FormState }) {
             : {})}
         />
       </Field>
-      {state.original && state.now !== undefined ? <ExpiryBanner expiresAt={state.original.expiresAt} now={state.now} credentialId={state.original.credentialId} /> : null}
+      {state.original && state.now !== undefined ? (
+        <ExpiryBanner
+          expiresAt={state.original.expiresAt}
+          now={state.now}
+          credentialId={state.original.credentialId}
+          reconnectHref={state.original.connection ? connectHref(state.original.connection.app, state.original.credentialId, base(ws), true) : undefined}
+        />
+      ) : null}
       <CredentialIdField ws={ws} state={state} />
       {state.mode === 'edit' && state.usedBy && state.usedBy.length ? (
         <Banner tone="warning" title="Changing the Credential ID affects these toolkits">
@@ -528,20 +540,34 @@ export function ExpiryPill(props: { expiresAt: number | null; now: number }) {
   return null;
 }
 
-/** The warning on a credential (its edit page, and each toolkit that uses it) from seven days before its end. */
-export function ExpiryBanner(props: { expiresAt: number | null; now: number; credentialId: string; id?: string }) {
+/**
+ * The warning on a credential (its edit page, and each toolkit that uses it) from seven days before
+ * its end. `reconnectHref`: a connected account, renewed by connecting it again (its expiry comes
+ * from the provider, see connectedSchedule), not by pasting a new token.
+ */
+export function ExpiryBanner(props: { expiresAt: number | null; now: number; credentialId: string; id?: string; reconnectHref?: string }) {
   const e = expiryOf(props.expiresAt, props.now);
+  const at = props.expiresAt === null ? '' : new Date(props.expiresAt).toISOString().replace('T', ' ').slice(0, 16);
+  const renew = props.reconnectHref ? (
+    <>
+      <a href={props.reconnectHref}>Reconnect the account</a> to renew it.
+    </>
+  ) : e === 'soon' ? (
+    'Renew the token at the service and save the new one here.'
+  ) : (
+    'Renew the token and save the new one here.'
+  );
   if (e === 'soon') {
     return (
       <Banner tone="warning" title={`Credential ${props.credentialId} expires soon`} id={props.id ?? 'expiry-warning'}>
-        It stops working on {new Date(props.expiresAt!).toISOString().replace('T', ' ').slice(0, 16)} UTC. Renew the token at the service and save the new one here.
+        It stops working on {at} UTC. {renew}
       </Banner>
     );
   }
   if (e === 'expired') {
     return (
       <Banner tone="danger" title={`Credential ${props.credentialId} has expired`} id={props.id ?? 'expiry-warning'}>
-        It stopped working on {new Date(props.expiresAt!).toISOString().replace('T', ' ').slice(0, 16)} UTC; runs with it are refused and nothing is sent. Renew the token and save the new one here.
+        It stopped working on {at} UTC; runs with it are refused and nothing is sent. {renew}
       </Banner>
     );
   }

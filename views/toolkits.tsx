@@ -470,9 +470,16 @@ export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resol
       <Banner tone="danger" title="Credential expired" id="credential-expired">
         <p>{runFailureMessage(r)}</p>
         {toolkit.credential.scope === 'private' && r.credentialId === id ? (
-          <a class="btn" href={`/w/private/credentials/${encodeURIComponent(id)}/edit`}>
-            Open my credential
-          </a>
+          r.connectedApp ? (
+            // A connected account's expiry came from the provider: it is renewed by connecting again.
+            <a class="btn btn-primary" href={connectHref(r.connectedApp, id, back, true)}>
+              Reconnect
+            </a>
+          ) : (
+            <a class="btn" href={`/w/private/credentials/${encodeURIComponent(id)}/edit`}>
+              Open my credential
+            </a>
+          )
         ) : null}
       </Banner>
     );
@@ -544,7 +551,14 @@ export function CredentialStatus(props: { ws: Workspace; toolkit: Toolkit; resol
         <CredentialRef credential={toolkit.credential} />
       </div>
       {banner}
-      {r.ok && r.runsWith !== 'fallback' && r.scope === 'private' ? <ExpiryBanner expiresAt={r.credential.expiresAt ?? null} now={props.now} credentialId={r.credential.credentialId} /> : null}
+      {r.ok && r.runsWith !== 'fallback' && r.scope === 'private' ? (
+        <ExpiryBanner
+          expiresAt={r.credential.expiresAt ?? null}
+          now={props.now}
+          credentialId={r.credential.credentialId}
+          reconnectHref={r.credential.connectedApp ? connectHref(r.credential.connectedApp, r.credential.credentialId, back, true) : undefined}
+        />
+      ) : null}
       {r.ok && (r.runsWith === 'fallback' || r.scope === 'project') && props.canEdit ? <ExpiryBanner expiresAt={r.credential.expiresAt ?? null} now={props.now} credentialId={r.credential.credentialId} /> : null}
       {fallback ? (
         fallback.rowId === null ? (
@@ -644,13 +658,22 @@ export function RunOutcome(props: { ws: Workspace; toolkit: Toolkit; toolName: s
       <div id={id} class="run-result" aria-live="polite">
         <div class="run-meta">
           <Pill tone={tone}>HTTP {r.result.status}</Pill>
+          {/* Wraps only between its parts (never inside "Ran with" or the ID), so it reads in a narrow panel. */}
           <span class="ran-as">
-            Ran with <ScopeIcon scope={r.credential.scope} /> <code>{r.credential.credentialId}</code>{' '}
+            <span>Ran with</span>{' '}
+            <span class="ran-as-id">
+              <ScopeIcon scope={r.credential.scope} /> <code>{r.credential.credentialId}</code>
+            </span>{' '}
             {r.credential.scope === 'private' ? <strong>(yours)</strong> : <strong>(project {props.ws.name})</strong>}
-            {r.credential.fallback ? <span class="fallback-ran"> — the project fallback, as you have no {props.toolkit.credential.credentialId} of your own</span> : null}
           </span>
           <span class="muted">{r.durationMs} ms</span>
           {r.rateLimit ? <RateLimitNote rateLimit={r.rateLimit} credentialId={r.credential.credentialId} /> : null}
+          {/* The fallback's reason on a line of its own, under the run's facts. */}
+          {r.credential.fallback ? (
+            <span class="fallback-ran">
+              This was the project fallback: you have no <code>{props.toolkit.credential.credentialId}</code> of your own.
+            </span>
+          ) : null}
         </div>
         <pre class="run-body">{typeof r.result.body === 'string' ? r.result.body : JSON.stringify(r.result.body, null, 2)}</pre>
       </div>

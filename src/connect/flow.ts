@@ -12,7 +12,7 @@ import { saveConnectState, saveConnectedCredential, takeConnectState, type State
 import { getPrivateWorkspace } from '../store/workspaces';
 import { validateCredentialId, credentialIdFromName } from '../domain/credential-id';
 import { providerDef } from './providers';
-import { fetchAccount, refreshSchedule, tokenRequest } from './token-client';
+import { connectedSchedule, fetchAccount, tokenRequest } from './token-client';
 import type { Deps } from '../env';
 
 type Person = { id: string; username: string };
@@ -83,7 +83,7 @@ export async function finishConnect(deps: Deps, person: Person, appName: string,
   if (!taken.ok) return refused(taken.reason);
   if (query.error) return refused('provider_error', code(query.error));
   const s = taken.state;
-  const app: (OAuthApp & { clientSecret: string }) | null = loadOAuthAppForUse(deps.store, appName);
+  const app: (OAuthApp & { clientSecret: string }) | null = (await loadOAuthAppForUse(deps.store, appName));
   if (!app) return refused('unknown_app');
   const answer = await tokenRequest(
     deps.outbound,
@@ -95,7 +95,6 @@ export async function finishConnect(deps: Deps, person: Person, appName: string,
   const def = providerDef(app.provider);
   const account = await fetchAccount(deps.outbound, app.provider, app.baseUrl, answer.tokens.accessToken);
   const ws = await getPrivateWorkspace(deps.store, person.id);
-  const schedule = refreshSchedule(answer.receivedAt, answer.tokens.expiresIn);
   const saved = await saveConnectedCredential(deps.store, person, ws, {
     credentialId: s.credentialId,
     name: `${def?.label ?? app.name} (${app.name})`,
@@ -104,7 +103,7 @@ export async function finishConnect(deps: Deps, person: Person, appName: string,
     appName: app.name,
     account,
     secrets: { access_token: answer.tokens.accessToken, ...(answer.tokens.refreshToken ? { refresh_token: answer.tokens.refreshToken } : {}) },
-    ...schedule,
+    schedule: connectedSchedule(answer.receivedAt, answer.tokens),
   });
   if (!saved.ok) return refused('credential_id_taken');
   deps.log.info(saved.reconnected ? 'credential reconnected' : 'credential connected', { user: person.username, credentialId: s.credentialId, app: app.name });

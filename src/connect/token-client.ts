@@ -8,7 +8,8 @@
 import type { OutboundClient } from '../http/outbound';
 import { providerDef, userCallUrl } from './providers';
 
-export type TokenSet = { accessToken: string; refreshToken: string | null; expiresIn: number | null };
+/** A token answer: lifetimes in seconds, null when the provider did not say. */
+export type TokenSet = { accessToken: string; refreshToken: string | null; expiresIn: number | null; refreshTokenExpiresIn: number | null };
 
 export type TokenResult =
   | { ok: true; tokens: TokenSet; receivedAt: number }
@@ -27,6 +28,35 @@ export function refreshSchedule(receivedAt: number, expiresIn: number | null): {
   return { expiresAt, refreshAt: expiresAt - Math.min(REFRESH_AHEAD_MS, lifetime / 2) };
 }
 
+/** What a connected credential stores from a token answer: the access token's schedule and the credential's own expiry (ms). */
+export type ConnectedSchedule = { tokenExpiresAt: number | null; tokenRefreshAt: number | null; expiresAt: number | null };
+
+/**
+ * The one rule for a connected credential's `expires_at` (CONTRACT §8, "taken from a connected
+ * account"), applied on the first connect and on every refresh. `expires_at` is when the
+ * credential as a whole stops working without its owner reconnecting, which is not the access
+ * token's expiry when there is a refresh token to renew it:
+ * - a refresh token (new in this answer, or `keptRefresh`: the one already stored, when a refresh
+ *   answer does not rotate it): the refresh token's own expiry when the provider reports one
+ *   (`refresh_token_expires_in`, as GitHub Apps do), else null — it renews itself indefinitely.
+ *   A kept refresh token keeps the expiry already stored (`keptExpiresAt`): its lifetime did not
+ *   start again.
+ * - no refresh token at all: the access token's expiry when the answer has `expires_in` (after
+ *   that the credential needs reconnecting, so it warns "expires soon" seven days ahead and is
+ *   `expired` after, failing closed before any call); else null. No refresh is scheduled ahead of
+ *   expiry (there is nothing to refresh with; doing so would only mark it reconnect_required
+ *   while the token still works). A 401 before then still makes it reconnect_required.
+ */
+export function connectedSchedule(receivedAt: number, tokens: TokenSet, kept?: { keptRefresh: boolean; keptExpiresAt: number | null }): ConnectedSchedule {
+  const token = refreshSchedule(receivedAt, tokens.expiresIn);
+  if (tokens.refreshToken) {
+    const expiresAt = tokens.refreshTokenExpiresIn !== null ? receivedAt + tokens.refreshTokenExpiresIn * 1000 : null;
+    return { tokenExpiresAt: token.expiresAt, tokenRefreshAt: token.refreshAt, expiresAt };
+  }
+  if (kept?.keptRefresh) return { tokenExpiresAt: token.expiresAt, tokenRefreshAt: token.refreshAt, expiresAt: kept.keptExpiresAt };
+  return { tokenExpiresAt: token.expiresAt, tokenRefreshAt: null, expiresAt: token.expiresAt };
+}
+
 const asObject = (body: unknown): Record<string, unknown> => {
   if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
   // GitHub answers form-encoded unless asked for JSON; read either.
@@ -37,6 +67,12 @@ const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
 // An error code goes into pages and the audit log: only a short word, never text from the answer.
 const errorCode = (v: unknown) => (typeof v === 'string' && /^[\w.-]{1,64}$/.test(v) ? v : 'invalid_response');
 
+// A lifetime in seconds (a number or a digit string, as form-encoded answers carry it); null unless positive.
+const seconds = (v: unknown) => {
+  const n = typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v)) ? Number(v) : null;
+  return n !== null && Number.isFinite(n) && n > 0 ? n : null;
+};
+
 /** Reads a token endpoint's answer (standard OAuth 2, and Slack's authed_user shape). */
 export function readTokenAnswer(body: unknown): { tokens: TokenSet } | { error: string } {
   const b = asObject(body);
@@ -45,9 +81,14 @@ export function readTokenAnswer(body: unknown): { tokens: TokenSet } | { error: 
   const accessToken = str(b.access_token) ?? str(user.access_token);
   if (!accessToken) return { error: 'invalid_response' };
   const refreshToken = str(b.refresh_token) ?? str(user.refresh_token);
-  const rawExpiry = b.expires_in ?? user.expires_in;
-  const expiresIn = typeof rawExpiry === 'number' || (typeof rawExpiry === 'string' && /^\d+$/.test(rawExpiry)) ? Number(rawExpiry) : null;
-  return { tokens: { accessToken, refreshToken, expiresIn: expiresIn !== null && expiresIn > 0 ? expiresIn : null } };
+  return {
+    tokens: {
+      accessToken,
+      refreshToken,
+      expiresIn: seconds(b.expires_in ?? user.expires_in),
+      refreshTokenExpiresIn: refreshToken ? seconds(b.refresh_token_expires_in ?? user.refresh_token_expires_in) : null,
+    },
+  };
 }
 
 /** Posts a grant to the token endpoint (client_secret_post) and reads the answer. */

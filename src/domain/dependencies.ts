@@ -11,7 +11,8 @@ export type DependencyCredential = { credentialId: string; name: string; created
  * credential it points at (null when deleted or its creator is gone). `fallbackCreatedBy`: for a
  * private-scope toolkit with a fallback, who created that project credential. `readyMembers`: the
  * members whose status for it is `ready` (for a private-scope toolkit, those with their own
- * matching credential or, with a fallback, everyone).
+ * matching credential or, with a fallback, everyone), leaving out deactivated members other than
+ * the person asked about: they run nothing, so they keep nothing ready.
  */
 export type DependencyToolkit = {
   id: number;

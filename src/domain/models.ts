@@ -44,8 +44,8 @@ export type ToolkitInput = {
   credential: ToolkitCredentialRef;
 };
 
-/** A project member and their own private credential with a given Credential ID (or null). */
-export type MemberCredentialState = { username: string; role: string; credential: Candidate | null };
+/** A project member and their own private credential with a given Credential ID (or null); `disabled`: the person is deactivated. */
+export type MemberCredentialState = { username: string; role: string; disabled: boolean; credential: Candidate | null };
 
 /** What anyone allowed to see a credential may see: never a secret. */
 export type CredentialMeta = {

@@ -28,7 +28,7 @@ export type Resolution =
   | { ok: false; reason: 'setup_required'; credentialId: string; credentialType: string; acceptedTypes: string[] }
   | { ok: false; reason: 'type_mismatch'; credentialId: string; expectedType: string; actualType: string; acceptedTypes: string[] }
   | { ok: false; reason: 'credential_missing'; credentialId: string }
-  | { ok: false; reason: 'expired'; credentialId: string; expiresAt: number }
+  | { ok: false; reason: 'expired'; credentialId: string; expiresAt: number; connectedApp?: string }
   | { ok: false; reason: 'reconnect_required'; credentialId: string; connectedApp: string };
 
 export type ToolkitStatus = 'ready' | 'setup_required' | 'type_mismatch' | 'credential_missing' | 'expired' | 'reconnect_required';
@@ -67,7 +67,7 @@ export function resolveCredential(ref: ToolkitCredential, acceptedTypes: string[
 /** Why a found credential cannot run the toolkit (wrong type, expired, reconnect required), or null when it can. */
 function usable(c: Candidate, acceptedTypes: string[], now: number): Resolution | null {
   if (!acceptedTypes.includes(c.type)) return { ok: false, reason: 'type_mismatch', credentialId: c.credentialId, expectedType: acceptedTypes[0], actualType: c.type, acceptedTypes };
-  if (expiryOf(c.expiresAt, now) === 'expired') return { ok: false, reason: 'expired', credentialId: c.credentialId, expiresAt: c.expiresAt! };
+  if (expiryOf(c.expiresAt, now) === 'expired') return { ok: false, reason: 'expired', credentialId: c.credentialId, expiresAt: c.expiresAt!, ...(c.connectedApp ? { connectedApp: c.connectedApp } : {}) };
   // A connected account whose refresh was refused for good: runs must not contact the provider.
   if (c.connectionStatus === 'reconnect_required') return { ok: false, reason: 'reconnect_required', credentialId: c.credentialId, connectedApp: c.connectedApp ?? '' };
   return null;

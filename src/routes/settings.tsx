@@ -59,17 +59,17 @@ export function settingsRoutes(deps: Deps) {
     // Guesses at the current password are throttled like sign-ins, so a borrowed session
     // cannot be turned into the password by trying.
     const throttleKey = `pw:${user.id}`;
-    const wait = deps.throttle.account.retryAfter(throttleKey);
+    const wait = await deps.throttle.account.retryAfter(throttleKey);
     if (wait > 0) {
       c.header('Retry-After', String(wait));
       return render(c, {}, 429, { errors: { current: `Too many wrong attempts. Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.` } });
     }
     const row = await findUserForLogin(deps.store, user.username);
     if (!(await verifyPassword(row?.passwordHash, formString(body, 'current')))) {
-      deps.throttle.account.fail(throttleKey);
+      await deps.throttle.account.fail(throttleKey);
       return render(c, {}, 400, { errors: { current: 'That is not your current password.' } });
     }
-    deps.throttle.account.reset(throttleKey);
+    await deps.throttle.account.reset(throttleKey);
     const next = formString(body, 'password');
     const error = validatePassword(next);
     if (error) return render(c, {}, 400, { errors: { password: error } });

@@ -20,7 +20,7 @@ export type ConnectState = { userId: string; appName: string; credentialId: stri
 export async function saveConnectState(store: Store, state: string, s: ConnectState): Promise<void> {
   const { oauthClientStates } = store.t;
   const now = store.clock.now();
-  writeTx(store, async (tx) => {
+  await writeTx(store, async (tx) => {
     (await tx.delete(oauthClientStates).where(lt(oauthClientStates.expiresAt, now)));
     (await tx.insert(oauthClientStates).values({ stateHash: hashState(state), ...s, expiresAt: now + STATE_TTL_MS }));
   });
@@ -55,9 +55,12 @@ export type ConnectedInput = {
   appName: string;
   account: string | null;
   secrets: { access_token: string; refresh_token?: string };
-  expiresAt: number | null;
-  refreshAt: number | null;
+  /** From connectedSchedule (src/connect/token-client.ts): the access token's schedule and the credential's expiry. */
+  schedule: ConnectedTimes;
 };
+
+/** A connected credential's times (ms): the access token's expiry and refresh time, and the credential's own `expiresAt`. */
+export type ConnectedTimes = { tokenExpiresAt: number | null; tokenRefreshAt: number | null; expiresAt: number | null };
 
 export type ConnectedSave = { ok: true; credential: CredentialMeta; reconnected: boolean } | { ok: false; reason: 'credential_id_taken' };
 
@@ -78,8 +81,9 @@ export async function saveConnectedCredential(store: Store, actor: { id: string;
       connectedApp: input.appName,
       connectedAccount: input.account,
       connectionStatus: 'active' as const,
-      tokenExpiresAt: input.expiresAt,
-      tokenRefreshAt: input.refreshAt,
+      tokenExpiresAt: input.schedule.tokenExpiresAt,
+      tokenRefreshAt: input.schedule.tokenRefreshAt,
+      expiresAt: input.schedule.expiresAt,
       refreshingUntil: null,
       updatedAt: now,
     };
@@ -108,6 +112,8 @@ export type Connection = {
   appName: string;
   status: 'active' | 'reconnect_required';
   refreshAt: number | null;
+  /** The credential's own expiry (kept by a refresh that does not rotate the refresh token). */
+  expiresAt: number | null;
   refreshingUntil: number | null;
   secrets: Record<string, string>;
   owner: { id: string; username: string | null; workspaceId: number };
@@ -129,6 +135,7 @@ export async function readConnection(store: Store, rowId: number): Promise<Conne
     appName: r.c.connectedApp,
     status: r.c.connectionStatus ?? 'active',
     refreshAt: r.c.tokenRefreshAt,
+    expiresAt: r.c.expiresAt,
     refreshingUntil: r.c.refreshingUntil,
     secrets: openCredentialSecrets(store, r.c, owner),
     owner: { id: r.ownerUserId, username: null, workspaceId: r.c.workspaceId },
@@ -155,14 +162,15 @@ export async function releaseRefresh(store: Store, rowId: number): Promise<void>
 }
 
 /** Stores a refreshed access token with its (possibly rotated) refresh token in one transaction, and frees the lease. */
-export async function storeRefreshed(store: Store, conn: Connection, secrets: Record<string, string>, schedule: { expiresAt: number | null; refreshAt: number | null }): Promise<void> {
+export async function storeRefreshed(store: Store, conn: Connection, secrets: Record<string, string>, schedule: ConnectedTimes): Promise<void> {
   const { credentials } = store.t;
   await writeTx(store, async (tx) => {
     const ws = { kind: 'private' as const, id: conn.owner.workspaceId, ownerUserId: conn.owner.id };
-    (await sealCredentialSecrets(store, tx, ws, conn.rowId, secrets));
-    (await tx.update(credentials)
-      .set({ tokenExpiresAt: schedule.expiresAt, tokenRefreshAt: schedule.refreshAt, refreshingUntil: null, connectionStatus: 'active' })
-      .where(eq(credentials.id, conn.rowId)));
+    await sealCredentialSecrets(store, tx, ws, conn.rowId, secrets);
+    await tx
+      .update(credentials)
+      .set({ tokenExpiresAt: schedule.tokenExpiresAt, tokenRefreshAt: schedule.tokenRefreshAt, expiresAt: schedule.expiresAt, refreshingUntil: null, connectionStatus: 'active' })
+      .where(eq(credentials.id, conn.rowId));
   });
 }
 

@@ -212,12 +212,14 @@ export async function loadCredentialForUse(store: Store, ws: Workspace, credenti
 }
 
 /** Keeps the outcome of the last connection test (the message is already scrubbed of secrets); an
- *  expiry the service reported replaces the one that was typed. */
+ *  expiry the service reported replaces the one that was typed, except on a connected account,
+ *  whose expiry follows its token answers (connectedSchedule): the service would report the
+ *  access token's, which a refresh renews. */
 export async function recordConnectionTest(store: Store, ws: Workspace, rowId: number, result: { ok: boolean; message: string; expiresAt?: number }): Promise<void> {
   const { credentials } = store.t;
   await writeTx(store, (tx) => tx
     .update(credentials)
-    .set({ lastTestAt: store.clock.now(), lastTestOk: result.ok, lastTestMessage: result.message.slice(0, 500), ...(result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}) })
+    .set({ lastTestAt: store.clock.now(), lastTestOk: result.ok, lastTestMessage: result.message.slice(0, 500), ...(result.expiresAt !== undefined ? { expiresAt: sql`CASE WHEN ${credentials.connectedApp} IS NULL THEN ${result.expiresAt} ELSE ${credentials.expiresAt} END` } : {}) })
     .where(and(eq(credentials.id, rowId), eq(credentials.workspaceId, ws.id))));
 }
 
@@ -232,7 +234,7 @@ export async function toolkitsUsingCredential(store: Store, ws: Workspace, cred:
   const { memberships, toolkits, workspaces } = store.t;
   if (ws.kind === 'project') {
     return (await store.db
-      .select({ id: toolkits.id, name: toolkits.name, workspace: sql<string>`${ws.ref}`, workspaceName: sql<string>`${ws.name}` })
+      .select({ id: toolkits.id, name: toolkits.name, workspace: sql<string>`CAST(${ws.ref} AS TEXT)`, workspaceName: sql<string>`CAST(${ws.name} AS TEXT)` })
       .from(toolkits)
       .where(
         and(

@@ -62,8 +62,11 @@ export async function projectDependencies(store: Store, ws: Pick<Workspace, 'id'
       const accepted = getToolkitType(r.type)?.credentialTypes ?? [];
       const ref = { scope: r.scope, credentialId: r.credentialId, fallback: fallback ? { credentialId: fallback.credentialId } : null };
       if (!byCid.has(r.credentialId)) byCid.set(r.credentialId, await memberCredentials(store, ws, r.credentialId));
+      // A deactivated member is nobody's safety net: they cannot run anything, so they never count
+      // as another ready member (the person being offboarded counts, deactivated or not).
       readyMembers = byCid
         .get(r.credentialId)!
+        .filter((m) => !m.disabled || m.username === username)
         .filter((m) => memberStatus(ref, accepted, { privateCredential: m.credential, fallbackCredential: fallback }, store.clock.now()) === 'ready')
         .map((m) => m.username);
     }

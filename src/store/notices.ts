@@ -34,7 +34,7 @@ function roleOf(detailsJson: string): string {
 /** Marks the user's notices up to this audit event as seen (never moving back). */
 export async function dismissNotices(store: Store, userId: string, throughId: number): Promise<void> {
   const { users } = store.t;
-  writeTx(store, async (tx) => {
-    (await tx.update(users).set({ noticesSeenId: sql`max(${users.noticesSeenId}, ${throughId})` }).where(eq(users.id, userId)));
+  await writeTx(store, async (tx) => {
+    (await tx.update(users).set({ noticesSeenId: sql`CASE WHEN ${users.noticesSeenId} > ${throughId} THEN ${users.noticesSeenId} ELSE ${throughId} END` }).where(eq(users.id, userId)));
   });
 }

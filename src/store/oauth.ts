@@ -151,12 +151,12 @@ export async function exchangeCode(
       now,
     );
     if (!verdict.ok) {
-      if (verdict.revokeGrant) revokeGrantTx(store, tx, row.grant.id, 'code_reuse');
+      if (verdict.revokeGrant) await revokeGrantTx(store, tx, row.grant.id, 'code_reuse');
       else if (row.code.usedAt === null) (await tx.update(oauthCodes).set({ usedAt: now }).where(eq(oauthCodes.codeHash, req.codeHash)));
       return { ok: false, reason: verdict.reason };
     }
     (await tx.update(oauthCodes).set({ usedAt: now }).where(eq(oauthCodes.codeHash, req.codeHash)));
-    insertTokenPair(store, tx, row.grant.id, row.grant.resource, hashes, now);
+    await insertTokenPair(store, tx, row.grant.id, row.grant.resource, hashes, now);
     return { ok: true, resource: row.grant.resource };
   });
 }
@@ -175,11 +175,11 @@ export async function rotateRefreshToken(store: Store, req: { refreshHash: strin
     if (!row) return { ok: false, reason: 'refresh_unknown' };
     const verdict = judgeRefresh({ ...row.token, clientId: row.clientId, revoked: row.grant.revokedAt !== null }, req, now);
     if (!verdict.ok) {
-      if (verdict.revokeGrant) revokeGrantTx(store, tx, row.grant.id, 'refresh_reuse');
+      if (verdict.revokeGrant) await revokeGrantTx(store, tx, row.grant.id, 'refresh_reuse');
       return { ok: false, reason: verdict.reason };
     }
     (await tx.update(oauthTokens).set({ rotatedAt: now }).where(eq(oauthTokens.id, row.token.id)));
-    insertTokenPair(store, tx, row.grant.id, row.token.resource, hashes, now);
+    await insertTokenPair(store, tx, row.grant.id, row.token.resource, hashes, now);
     return { ok: true, resource: row.token.resource };
   });
 }
@@ -202,14 +202,14 @@ export async function revokeOwnGrant(store: Store, user: { id: string }, grantId
  */
 export async function revokeGrantByToken(store: Store, tokenHash: string, clientId: string): Promise<void> {
   const { oauthClients, oauthGrants, oauthTokens } = store.t;
-  writeTx(store, async (tx) => {
+  await writeTx(store, async (tx) => {
     const row = first(await tx
       .select({ grantId: oauthTokens.grantId, clientId: oauthClients.clientId })
       .from(oauthTokens)
       .innerJoin(oauthGrants, eq(oauthGrants.id, oauthTokens.grantId))
       .innerJoin(oauthClients, eq(oauthClients.id, oauthGrants.clientRowId))
       .where(eq(oauthTokens.tokenHash, tokenHash)));
-    if (row && row.clientId === clientId) revokeGrantTx(store, tx, row.grantId, 'client');
+    if (row && row.clientId === clientId) await revokeGrantTx(store, tx, row.grantId, 'client');
   });
 }
 

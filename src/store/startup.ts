@@ -14,13 +14,21 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Config } from '../config';
 import { KEY_FILE_NAME, keyCheck, loadKeyRing, type KeyRing } from '../crypto/keyring';
-import { openDatabase, type Db } from './db';
+import { openDatabase, sqliteEngine } from './db';
+import type { Engine } from './engine';
+import { openPostgres } from './postgres';
 import { KeyMismatchError } from './keys';
 
 export type LoadedKeys = ReturnType<typeof loadKeyRing>;
 
 /** Returns the migrated database and the key ring for it, or throws an Error with a one-line message. */
-export function openDataDir(config: Config, opts: { backupBeforeMigrate?: boolean } = {}): { db: Db; keys: LoadedKeys } {
+export async function openDataDir(config: Config, opts: { backupBeforeMigrate?: boolean } = {}): Promise<{ engine: Engine; keys: LoadedKeys }> {
+  if (config.databaseUrl) {
+    // PostgreSQL: every instance shares the key ring through SECRET_KEY (config requires it); no key file.
+    const keys = loadKeyRing({ secretKeyEnv: config.secretKey, dataDir: config.dataDir });
+    const engine = await openPostgres(config.databaseUrl, { beforeMigrate: (stored) => preCheck(stored, keys.ring) });
+    return { engine, keys };
+  }
   const keyFile = path.join(config.dataDir, KEY_FILE_NAME);
   let keys: LoadedKeys | undefined = config.secretKey || fs.existsSync(keyFile) ? loadKeyRing({ secretKeyEnv: config.secretKey, dataDir: config.dataDir }) : undefined;
   const db = openDatabase(config.dbFile, {
@@ -38,7 +46,7 @@ export function openDataDir(config: Config, opts: { backupBeforeMigrate?: boolea
   });
   try {
     keys ??= loadKeyRing({ secretKeyEnv: undefined, dataDir: config.dataDir });
-    return { db, keys };
+    return { engine: sqliteEngine(db), keys };
   } catch (err) {
     db.$client.close();
     throw err;

@@ -22,7 +22,7 @@ export async function insertApiToken(store: Store, user: { id: string; username:
   return writeTx(store, async (tx) => {
     const taken = async (n: string) => !!first(await tx.select({ id: apiTokens.id }).from(apiTokens).where(and(eq(apiTokens.userId, user.id), eq(apiTokens.name, n))));
     let free = name;
-    for (let n = 2; taken(free); n++) {
+    for (let n = 2; await taken(free); n++) {
       if (!opts.renameIfTaken) return { ok: false, reason: 'name_taken' } as const;
       free = `${name}-${n}`;
     }

@@ -222,11 +222,8 @@ export async function memberCredentials(store: Store, ws: Pick<Workspace, 'id' |
     .select({
       username: users.username,
       role: memberships.role,
-      rowId: credentials.id,
-      credentialId: credentials.credentialId,
-      name: credentials.name,
-      type: credentials.type,
-      expiresAt: credentials.expiresAt,
+      disabled: users.disabled,
+      ...candidateColumns(store.t),
     })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
@@ -236,7 +233,11 @@ export async function memberCredentials(store: Store, ws: Pick<Workspace, 'id' |
   return rows.map((r) => ({
     username: r.username,
     role: r.role,
-    credential: r.rowId ? { rowId: r.rowId, credentialId: r.credentialId!, name: r.name!, type: r.type!, expiresAt: r.expiresAt } : null,
+    disabled: r.disabled,
+    // With the connection's state: a connected account that needs reconnecting is not ready.
+    credential: r.rowId
+      ? { rowId: r.rowId, credentialId: r.credentialId!, name: r.name!, type: r.type!, expiresAt: r.expiresAt, connectedApp: r.connectedApp, connectedAccount: r.connectedAccount, connectionStatus: r.connectionStatus }
+      : null,
   }));
 }
 

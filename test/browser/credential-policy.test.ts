@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeService, type FakeService } from '../helpers/fake-services';
-import { accessibilityViolations, launchBrowser, newPage, ROOT, screenshot, screenshotWidths, signUp, startServer, tearDown, type Server } from './harness';
+import { accessibilityViolations, launchBrowser, LOOK_DIR, newPage, ROOT, screenshot, screenshotWidths, signUp, startServer, tearDown, type Server } from './harness';
 
 type TestPage = Page & { errors: string[] };
 
@@ -82,6 +82,25 @@ describe('credential policy in a browser', () => {
     expect(fake.requests.at(-1)!.headers.authorization).toBe('Bearer ghp_team_bot');
     await screenshot(alice, 'policy-fallback-toolkit');
     await screenshotWidths(alice, 'policy-fallback-toolkit');
+    // The run panel's "Ran with … the project fallback" line at the widths people use most.
+    const result = alice.locator('#run-get_authenticated_user-result .run-meta');
+    for (const width of [1024, 1280]) {
+      await alice.setViewportSize({ width, height: 800 });
+      await result.scrollIntoViewIfNeeded();
+      await result.screenshot({ path: `${LOOK_DIR}/policy-fallback-run-${width}.png` });
+      // It wraps only between its parts: "Ran with" and the credential each stay on one line, and
+      // the fallback's reason starts a line of its own at the panel's left edge.
+      const meta = (await result.boundingBox())!;
+      const ranWith = (await result.locator('.ran-as > span').first().boundingBox())!;
+      const id = (await result.locator('.ran-as-id').boundingBox())!;
+      const why = (await result.locator('.fallback-ran').boundingBox())!;
+      expect(ranWith.height, `"Ran with" wraps at ${width}px`).toBeLessThan(24);
+      expect(id.height, `the credential wraps at ${width}px`).toBeLessThan(24);
+      expect(Math.abs(why.x - meta.x), `the fallback line is not on its own line at ${width}px`).toBeLessThan(2);
+      expect(why.y).toBeGreaterThanOrEqual(id.y + id.height - 1);
+      await axe(alice);
+    }
+    await alice.setViewportSize({ width: 1280, height: 800 });
     await axe(alice);
     expect(alice.errors).toEqual([]);
   });

@@ -1,4 +1,5 @@
-// A fresh Latchkey app on a temporary SQLite file, migrated with the real migrations, plus
+// A fresh Latchkey app on a temporary database (SQLite, or PostgreSQL with
+// LATCHKEY_TEST_DATABASE_URL: see database.ts), migrated with the real migrations, plus
 // small helpers to act as a browser (cookies, same-origin form posts) or an API client.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -6,7 +7,7 @@ import path from 'node:path';
 import { createApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { generateKey, parseKeyRing, type KeyRing } from '../../src/crypto/keyring';
-import { openDatabase } from '../../src/store/db';
+import { openTestEngine } from './database';
 import { createLogger } from '../../src/log';
 import { createApiToken } from '../../src/services/create-api-token';
 
@@ -19,10 +20,12 @@ export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 export async function createTestApp(opts: { env?: Record<string, string>; ring?: KeyRing; now?: () => number; dir?: string } = {}) {
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-test-'));
   const config: Config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'debug', ...opts.env });
-  const db = openDatabase(config.dbFile);
+  const { engine, databaseUrl, drop } = await openTestEngine(config.dbFile);
+  /** SQLite only: the writing connection, for tests that look at the file itself. */
+  const db = engine.sqlite ? { $client: engine.sqlite } : (undefined as unknown as { $client: import('better-sqlite3').Database });
   const ring = opts.ring ?? parseKeyRing(generateKey());
   const logs: string[] = [];
-  const { app, deps } = createApp({ db, config, ring, log: createLogger('debug', (l) => logs.push(l)), clock: opts.now ? { now: opts.now } : undefined });
+  const { app, deps } = await createApp({ engine, config, ring, log: createLogger('debug', (l) => logs.push(l)), clock: opts.now ? { now: opts.now } : undefined });
 
   /** Sends a request as a browser on this origin would (Origin header, cookies, form bodies); `url` is a path, or absolute for another origin. */
   async function browser(method: string, url: string, o: { cookie?: string; form?: Record<string, string>; headers?: Record<string, string> } = {}) {
@@ -77,11 +80,19 @@ export async function createTestApp(opts: { env?: Record<string, string>; ring?:
 
   async function close() {
     await deps.outbound.close().catch(() => {});
-    db.$client.close();
+    await engine.close();
+    await drop();
     if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  return { app, deps, db, dir, config, ring, logs, browser, session, user, api, close };
+  /** Rows of a raw SQL text with `?` placeholders, on either engine (reads). */
+  const sql = <R = Record<string, any>>(text: string, params: unknown[] = []) => engine.rows<R>(text, params);
+  /** The first row of `sql`, or undefined. */
+  const sqlOne = async <R = Record<string, any>>(text: string, params: unknown[] = []) => (await engine.rows<R>(text, params))[0];
+  /** Runs a raw SQL write (a test tampering with the data) in a write transaction. */
+  const exec = (text: string, params: unknown[] = []) => engine.write((tx) => engine.rows(text, params, tx));
+
+  return { app, deps, db, engine, databaseUrl, dir, config, ring, logs, browser, session, user, api, close, sql, sqlOne, exec };
 }
 
 /** Returns "name=value" of the session cookie a response sets, or ''. */

@@ -6,9 +6,11 @@
 //                     (mode 'consent': an HTML page with an Approve link that does the same)
 //   POST /token       authorization_code (checks secret, code, verifier) and refresh_token grants;
 //                     every refresh rotates the refresh token (the old one is then invalid_grant);
-//                     `op.expiresIn` (null: no expires_in), `op.refuse` ('invalid_grant' answers 400,
+//                     `op.expiresIn` (null: no expires_in), `op.refreshToken` (false: no refresh
+//                     token issued), `op.refreshTokenExpiresIn` (GitHub Apps' refresh_token_expires_in), `op.refuse` ('invalid_grant' answers 400,
 //                     'github' answers 200 {error}), `op.fail5xx`, `op.slowMs` change its behaviour
 //   GET  /user        the service: 200 {login} for the CURRENT access token only, else 401
+//                     (with `op.tokenExpirationHeader`, GitHub's GitHub-Authentication-Token-Expiration)
 //
 // `op.refreshes` counts refresh grants that succeeded; `op.issued` every token it handed out (canaries).
 import http from 'node:http';
@@ -18,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 export type FakeOAuth = Awaited<ReturnType<typeof startFakeOAuth>>;
 
 /** Starts the fake provider; close() it in afterEach. */
-export async function startFakeOAuth(opts: { login?: string; clientId?: string; clientSecret?: string; expiresIn?: number | null; consent?: boolean } = {}) {
+export async function startFakeOAuth(opts: { login?: string; clientId?: string; clientSecret?: string; expiresIn?: number | null; refreshToken?: boolean; refreshTokenExpiresIn?: number | null; consent?: boolean } = {}) {
   const clientId = opts.clientId ?? 'fake-client';
   const clientSecret = opts.clientSecret ?? 'canary-client-secret-9d1e';
   const codes = new Map<string, { challenge: string; redirectUri: string }>();
@@ -26,6 +28,9 @@ export async function startFakeOAuth(opts: { login?: string; clientId?: string; 
     url: '',
     login: opts.login ?? 'alice',
     expiresIn: opts.expiresIn === undefined ? 3600 : opts.expiresIn,
+    refreshToken: opts.refreshToken ?? true,
+    refreshTokenExpiresIn: opts.refreshTokenExpiresIn ?? (null as number | null),
+    tokenExpirationHeader: null as string | null,
     refuse: null as null | 'invalid_grant' | 'github',
     fail5xx: false,
     slowMs: 0,
@@ -46,8 +51,14 @@ export async function startFakeOAuth(opts: { login?: string; clientId?: string; 
   };
   const issue = () => {
     state.access = token('canary-at');
-    state.refresh = token('canary-rt');
-    return { access_token: state.access, refresh_token: state.refresh, token_type: 'bearer', ...(state.expiresIn === null ? {} : { expires_in: state.expiresIn }) };
+    state.refresh = state.refreshToken ? token('canary-rt') : null;
+    return {
+      access_token: state.access,
+      token_type: 'bearer',
+      ...(state.refresh ? { refresh_token: state.refresh } : {}),
+      ...(state.expiresIn === null ? {} : { expires_in: state.expiresIn }),
+      ...(state.refresh && state.refreshTokenExpiresIn !== null ? { refresh_token_expires_in: state.refreshTokenExpiresIn } : {}),
+    };
   };
   const json = (res: http.ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'Content-Type': 'application/json' });
@@ -98,6 +109,7 @@ export async function startFakeOAuth(opts: { login?: string; clientId?: string; 
     if (url.pathname === '/user') {
       state.serviceCalls++;
       if (!state.access || req.headers.authorization !== `Bearer ${state.access}`) return json(res, 401, { message: 'Bad credentials' });
+      if (state.tokenExpirationHeader) res.setHeader('GitHub-Authentication-Token-Expiration', state.tokenExpirationHeader);
       return json(res, 200, { login: state.login, id: 1 });
     }
     if (url.pathname === '/favicon.ico') return res.writeHead(204).end(); // the consent page's browser asks

@@ -236,6 +236,26 @@ describe('offboarding', () => {
     expectNoCanary(w);
   });
 
+  it('a deactivated member does not count as another ready member: the toolkit only bob makes ready is listed again', async () => {
+    const w = await world();
+    // erin joins Platform with her own GitHub credential: GitHub is no longer bob's alone.
+    const erin = await w.t.user('erin');
+    expect((await w.t.api('POST', '/projects/platform/members', w.u.alice.token, { username: 'erin', role: 'editor' })).status).toBe(201);
+    const cred = await w.t.api('POST', '/workspaces/private/credentials', erin.token, { name: 'GitHub Token', type: 'github', fields: { base_url: w.svc.url }, secrets: { token: CANARY.dave } });
+    expect(cred.status, cred.text).toBe(201);
+    const onlyBob = async () => (await w.t.api('GET', '/users/bob/dependencies', w.u.alice.token)).json.projects[0].toolkits_only_they_make_ready;
+    expect(await onlyBob()).toEqual([{ id: w.tk.team, name: 'Team', because: 'their_project_credential' }]);
+    // Deactivated, erin runs nothing: bob is again the only one who makes GitHub ready.
+    expect((await w.t.api('POST', '/users/erin/deactivate', w.u.alice.token)).status).toBe(200);
+    expect(await onlyBob()).toEqual(BOB_IN_PLATFORM(w).toolkits_only_they_make_ready);
+    // The person asked about still counts when they are the deactivated one.
+    const erinDeps = await w.t.api('GET', '/users/erin/dependencies', w.u.alice.token);
+    expect(erinDeps.json.projects[0].toolkits_only_they_make_ready).toEqual([]);
+    expect((await w.t.api('POST', '/users/bob/deactivate', w.u.alice.token)).status).toBe(200);
+    expect((await w.t.api('GET', '/users/bob/dependencies', w.u.alice.token)).json.projects[0].toolkits_only_they_make_ready).toEqual(BOB_IN_PLATFORM(w).toolkits_only_they_make_ready);
+    expectNoCanary(w);
+  });
+
   it('the deactivation confirmation (page and dialog) shows what depends on them', async () => {
     const w = await world();
     for (const hx of [false, true]) {
