@@ -95,18 +95,15 @@ async function migrateLocked(pool: pg.Pool, opts: PgOpenOptions): Promise<void> 
   try {
     await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, MIGRATE_LOCK]);
     try {
-      const applied = await client.query<{ t: string | null }>(
-        `SELECT CASE WHEN to_regclass('drizzle.__drizzle_migrations') IS NULL THEN NULL
-                ELSE (SELECT max(created_at)::text FROM drizzle.__drizzle_migrations) END AS t`,
-      );
-      const newer = newerSchemaMessage(migrationsFolder, Number(applied.rows[0]?.t ?? 0));
+      const has = async (table: string) => (await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table])).rows[0]?.t != null;
+      const applied = (await has('drizzle.__drizzle_migrations'))
+        ? (await client.query<{ t: string | null }>('SELECT max(created_at)::text AS t FROM drizzle.__drizzle_migrations')).rows
+        : [];
+      const newer = newerSchemaMessage(migrationsFolder, Number(applied[0]?.t ?? 0));
       if (newer) throw new Error(newer);
       if (opts.beforeMigrate) {
-        const keys = await client.query<{ id: string; value: string }>(
-          `SELECT CASE WHEN to_regclass('public.master_keys') IS NULL THEN NULL ELSE 1 END AS present`,
-        );
         const stored = new Map<string, string>();
-        if ((keys.rows[0] as unknown as { present: number | null }).present) {
+        if (await has('public.master_keys')) {
           for (const r of (await client.query<{ id: string; value: string }>('SELECT key_id AS id, "check" AS value FROM master_keys')).rows) stored.set(r.id, r.value);
         }
         opts.beforeMigrate(stored);
