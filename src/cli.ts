@@ -318,16 +318,16 @@ async function keysRotate(config: Config, args: Args): Promise<void> {
       ring = { active: fresh, keys: [fresh, ...ring.keys] };
       // The new key is on disk (with the old ones after it) before anything is wrapped under it.
       writeKeyFile(config.dataDir, ring);
-      (await checkKeyRing(o.engine, ring));
+      await checkKeyRing(o.engine, ring);
       newKey = true;
       lines.push(`new key ${fresh.id} written first in ${o.keys.keyFile}`);
     }
     const tty = process.stderr.isTTY;
     try {
-      (await rotateDataKeys(o.engine, ring, (p) => {
+      await rotateDataKeys(o.engine, ring, (p) => {
         Object.assign(done, p);
         if (tty && total() % 100 === 0) process.stderr.write(`\rrewrapped ${total()}…`);
-      }));
+      });
     } finally {
       if (tty) process.stderr.write('\r\x1b[K');
     }

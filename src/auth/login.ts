@@ -21,7 +21,7 @@ export async function signIn(deps: Deps, rawUsername: unknown, password: unknown
   const limits: [typeof deps.throttle.account, string][] = device
     ? [[deps.throttle.device, `d:${device}`]]
     : [[deps.throttle.account, `u:${username}`], [deps.throttle.address, `a:${address}`]];
-  const wait = Math.max(...(await Promise.all(limits.map(([throttle, key]) => throttle.retryAfter(key)))));
+  const wait = Math.max(...await Promise.all(limits.map(([throttle, key]) => throttle.retryAfter(key))));
   if (wait > 0) {
     deps.log.warn('sign-in throttled', { address, retryAfter: wait });
     return { ok: false, reason: 'throttled', retryAfter: wait };

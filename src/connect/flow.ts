@@ -83,7 +83,7 @@ export async function finishConnect(deps: Deps, person: Person, appName: string,
   if (!taken.ok) return refused(taken.reason);
   if (query.error) return refused('provider_error', code(query.error));
   const s = taken.state;
-  const app: (OAuthApp & { clientSecret: string }) | null = (await loadOAuthAppForUse(deps.store, appName));
+  const app: (OAuthApp & { clientSecret: string }) | null = await loadOAuthAppForUse(deps.store, appName);
   if (!app) return refused('unknown_app');
   const answer = await tokenRequest(
     deps.outbound,

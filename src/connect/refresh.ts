@@ -28,13 +28,13 @@ export async function freshSecrets(deps: Deps, rowId: number, rejected?: string)
   const store = deps.store;
   const waitUntil = Date.now() + MAX_WAIT_MS;
   for (;;) {
-    const conn = (await readConnection(store, rowId));
+    const conn = await readConnection(store, rowId);
     if (!conn || conn.status === 'reconnect_required') return { ok: false, reason: 'reconnect_required' };
     const now = store.clock.now();
     const due = rejected !== undefined ? conn.secrets.access_token === rejected : conn.refreshAt !== null && now >= conn.refreshAt;
     if (!due) return { ok: true, secrets: conn.secrets };
     if (!conn.secrets.refresh_token) {
-      (await markReconnectRequired(store, conn, 'no_refresh_token'));
+      await markReconnectRequired(store, conn, 'no_refresh_token');
       return { ok: false, reason: 'reconnect_required' };
     }
     if ((await claimRefresh(store, rowId, now + LEASE_MS))) return refreshHeld(deps, conn);
@@ -46,25 +46,25 @@ export async function freshSecrets(deps: Deps, rowId: number, rejected?: string)
 
 async function refreshHeld(deps: Deps, conn: Connection): Promise<FreshToken> {
   const store = deps.store;
-  const app = (await loadOAuthAppForUse(store, conn.appName));
+  const app = await loadOAuthAppForUse(store, conn.appName);
   const answer: TokenResult = app
     ? await tokenRequest(deps.outbound, app, { grant_type: 'refresh_token', refresh_token: conn.secrets.refresh_token! }, () => store.clock.now())
     : { ok: false, final: true, error: 'app_deleted' };
   if (answer.ok) {
     const secrets = { access_token: answer.tokens.accessToken, refresh_token: answer.tokens.refreshToken ?? conn.secrets.refresh_token! };
-    (await storeRefreshed(store, conn, secrets, connectedSchedule(answer.receivedAt, answer.tokens, { keptRefresh: true, keptExpiresAt: conn.expiresAt })));
+    await storeRefreshed(store, conn, secrets, connectedSchedule(answer.receivedAt, answer.tokens, { keptRefresh: true, keptExpiresAt: conn.expiresAt }));
     deps.log.info('connected account refreshed', { credentialId: conn.credentialId, app: conn.appName });
     return { ok: true, secrets };
   }
   if (!answer.final) {
-    (await releaseRefresh(store, conn.rowId));
+    await releaseRefresh(store, conn.rowId);
     deps.log.warn('connected account refresh failed', { credentialId: conn.credentialId, app: conn.appName, error: answer.message });
     return { ok: false, reason: 'upstream_unreachable', message: `Could not refresh the connected account: ${answer.message}. Try again.` };
   }
   // Re-read first: another instance may have refreshed meanwhile (its rotation made ours stale).
-  const again = (await readConnection(store, conn.rowId));
+  const again = await readConnection(store, conn.rowId);
   if (again && again.status === 'active' && again.secrets.refresh_token !== conn.secrets.refresh_token) return { ok: true, secrets: again.secrets };
-  (await markReconnectRequired(store, conn, answer.error));
+  await markReconnectRequired(store, conn, answer.error);
   deps.log.warn('connected account needs reconnecting', { credentialId: conn.credentialId, app: conn.appName, error: answer.error });
   return { ok: false, reason: 'reconnect_required' };
 }

@@ -21,8 +21,8 @@ export async function saveConnectState(store: Store, state: string, s: ConnectSt
   const { oauthClientStates } = store.t;
   const now = store.clock.now();
   await writeTx(store, async (tx) => {
-    (await tx.delete(oauthClientStates).where(lt(oauthClientStates.expiresAt, now)));
-    (await tx.insert(oauthClientStates).values({ stateHash: hashState(state), ...s, expiresAt: now + STATE_TTL_MS }));
+    await tx.delete(oauthClientStates).where(lt(oauthClientStates.expiresAt, now));
+    await tx.insert(oauthClientStates).values({ stateHash: hashState(state), ...s, expiresAt: now + STATE_TTL_MS });
   });
 }
 
@@ -39,7 +39,7 @@ export async function takeConnectState(store: Store, state: string, userId: stri
     const row = one(await tx.select().from(oauthClientStates).where(eq(oauthClientStates.stateHash, hashState(state))));
     if (!row) return { ok: false, reason: 'unknown_state' };
     if (row.userId !== userId) return { ok: false, reason: 'other_person' };
-    (await tx.delete(oauthClientStates).where(eq(oauthClientStates.stateHash, row.stateHash)));
+    await tx.delete(oauthClientStates).where(eq(oauthClientStates.stateHash, row.stateHash));
     if (row.expiresAt <= now) return { ok: false, reason: 'expired' };
     if (row.appName !== appName) return { ok: false, reason: 'other_app' };
     const { stateHash: _h, expiresAt: _e, ...s } = row;
@@ -90,14 +90,14 @@ export async function saveConnectedCredential(store: Store, actor: { id: string;
     const row = existing
       ? one(await tx.update(credentials).set(set).where(eq(credentials.id, existing.id)).returning())
       : one(await tx.insert(credentials).values({ workspaceId: ws.id, credentialId: input.credentialId, name: input.name, createdBy: actor.id, ...set }).returning());
-    (await sealCredentialSecrets(store, tx, ws, row.id, input.secrets));
-    (await appendAudit(store, tx, {
+    await sealCredentialSecrets(store, tx, ws, row.id, input.secrets);
+    await appendAudit(store, tx, {
       actor,
       workspace: { id: ws.id, ref: ws.ref },
       action: existing ? 'credential.reconnect' : 'credential.connect',
       target: `credential:${input.credentialId}`,
       details: { scope: 'private', type: input.type, app: input.appName, account: input.account, secrets: Object.keys(input.secrets) },
-    }));
+    });
     return { ok: true, credential: toMeta(row, ws, existing ? null : actor.username), reconnected: !!existing };
   });
 }
@@ -178,15 +178,15 @@ export async function storeRefreshed(store: Store, conn: Connection, secrets: Re
 export async function markReconnectRequired(store: Store, conn: Connection, error: string): Promise<void> {
   const { credentials, users } = store.t;
   await writeTx(store, async (tx) => {
-    (await tx.update(credentials).set({ connectionStatus: 'reconnect_required', refreshingUntil: null }).where(eq(credentials.id, conn.rowId)));
+    await tx.update(credentials).set({ connectionStatus: 'reconnect_required', refreshingUntil: null }).where(eq(credentials.id, conn.rowId));
     const owner = first(await tx.select({ id: users.id, username: users.username }).from(users).where(eq(users.id, conn.owner.id)));
-    (await appendAudit(store, tx, {
+    await appendAudit(store, tx, {
       actor: owner ? { id: owner.id, username: owner.username } : null,
       workspace: { id: conn.owner.workspaceId, ref: 'private' },
       action: 'credential.refresh_failed',
       target: `credential:${conn.credentialId}`,
       outcome: 'failure',
       details: { scope: 'private', app: conn.appName, error },
-    }));
+    });
   });
 }

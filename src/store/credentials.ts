@@ -89,9 +89,9 @@ export async function sealCredentialSecrets(store: Store, tx: Tx, ws: Pick<Works
   const { credentials } = store.t;
   const binding = credentialBinding(rowId, ws);
   const dataKey = createDataKey();
-  (await tx.update(credentials)
+  await tx.update(credentials)
     .set({ wrappedKey: wrapDataKey(store.ring, dataKey, binding), secretBlob: sealSecrets(dataKey, secrets, binding), keyId: store.ring.active.id })
-    .where(eq(credentials.id, rowId)));
+    .where(eq(credentials.id, rowId));
 }
 
 /** Returns the decrypted secrets of a credential row (only for an outbound call, never for display). */
@@ -118,14 +118,14 @@ export async function createCredential(store: Store, actor: { id: string; userna
       .insert(credentials)
       .values({ workspaceId: ws.id, credentialId: input.credentialId, name: input.name, type: input.type, fieldsJson: JSON.stringify(input.fields), createdBy: actor.id, expiresAt: input.expiresAt ?? null })
       .returning());
-    (await sealCredentialSecrets(store, tx, ws, row.id, input.secrets));
-    (await appendAudit(store, tx, {
+    await sealCredentialSecrets(store, tx, ws, row.id, input.secrets);
+    await appendAudit(store, tx, {
       actor,
       workspace: { id: ws.id, ref: ws.ref },
       action: 'credential.create',
       target: `credential:${input.credentialId}`,
       details: { scope: ws.kind === 'project' ? 'project' : 'private', type: input.type, name: input.name, fields: Object.keys(input.fields), secrets: Object.keys(input.secrets) },
-    }));
+    });
     return { ok: true, credential: toMeta(row, ws, actor.username) } as const;
   });
 }
@@ -153,8 +153,8 @@ export async function updateCredential(store: Store, actor: AuditActor, ws: Work
       set.credentialId = patch.credentialId;
       changed.push('credential_id');
       // Project toolkits point at the row; keep the ID they display in step.
-      (await tx.update(toolkits).set({ credentialId: patch.credentialId }).where(eq(toolkits.credentialRowId, row.id)));
-      (await tx.update(toolkits).set({ fallbackCredentialId: patch.credentialId }).where(eq(toolkits.fallbackRowId, row.id)));
+      await tx.update(toolkits).set({ credentialId: patch.credentialId }).where(eq(toolkits.credentialRowId, row.id));
+      await tx.update(toolkits).set({ fallbackCredentialId: patch.credentialId }).where(eq(toolkits.fallbackRowId, row.id));
     }
     if (patch.expiresAt !== undefined && patch.expiresAt !== row.expiresAt) {
       set.expiresAt = patch.expiresAt;
@@ -169,15 +169,15 @@ export async function updateCredential(store: Store, actor: AuditActor, ws: Work
     if (newSecrets) for (const k of Object.keys(newSecrets)) changed.push(`secrets.${k}`);
     const now = store.clock.now();
     if (changed.length) {
-      (await tx.update(credentials).set({ ...set, updatedAt: now }).where(eq(credentials.id, row.id)));
-      if (newSecrets) (await sealCredentialSecrets(store, tx, ws, row.id, { ...openCredentialSecrets(store, row, ws), ...newSecrets }));
-      (await appendAudit(store, tx, {
+      await tx.update(credentials).set({ ...set, updatedAt: now }).where(eq(credentials.id, row.id));
+      if (newSecrets) await sealCredentialSecrets(store, tx, ws, row.id, { ...openCredentialSecrets(store, row, ws), ...newSecrets });
+      await appendAudit(store, tx, {
         actor,
         workspace: { id: ws.id, ref: ws.ref },
         action: 'credential.update',
         target: `credential:${set.credentialId ?? row.credentialId}`,
         details: { scope: ws.kind === 'project' ? 'project' : 'private', changed, ...(set.credentialId ? { previous_credential_id: row.credentialId } : {}) },
-      }));
+      });
     }
     const updated = first(await tx.select().from(credentials).where(eq(credentials.id, row.id)))!;
     const creator = row.createdBy ? first(await tx.select({ u: users.username }).from(users).where(eq(users.id, row.createdBy)))?.u ?? null : null;
@@ -191,14 +191,14 @@ export async function deleteCredential(store: Store, actor: AuditActor, ws: Work
   return writeTx(store, async (tx) => {
     const row = first(await tx.select().from(credentials).where(and(eq(credentials.workspaceId, ws.id), eq(credentials.credentialId, credentialId))));
     if (!row) return false;
-    (await tx.delete(credentials).where(eq(credentials.id, row.id)));
-    (await appendAudit(store, tx, {
+    await tx.delete(credentials).where(eq(credentials.id, row.id));
+    await appendAudit(store, tx, {
       actor,
       workspace: { id: ws.id, ref: ws.ref },
       action: 'credential.delete',
       target: `credential:${credentialId}`,
       details: { scope: ws.kind === 'project' ? 'project' : 'private', type: row.type, name: row.name },
-    }));
+    });
     return true;
   });
 }
@@ -233,7 +233,7 @@ export async function recordConnectionTest(store: Store, ws: Workspace, rowId: n
 export async function toolkitsUsingCredential(store: Store, ws: Workspace, cred: Pick<CredentialMeta, 'rowId' | 'credentialId' | 'type'>): Promise<ToolkitRef[]> {
   const { memberships, toolkits, workspaces } = store.t;
   if (ws.kind === 'project') {
-    return (await store.db
+    return await store.db
       .select({ id: toolkits.id, name: toolkits.name, workspace: sql<string>`CAST(${ws.ref} AS TEXT)`, workspaceName: sql<string>`CAST(${ws.name} AS TEXT)` })
       .from(toolkits)
       .where(
@@ -246,16 +246,16 @@ export async function toolkitsUsingCredential(store: Store, ws: Workspace, cred:
           ),
         ),
       )
-      .orderBy(asc(toolkits.name)));
+      .orderBy(asc(toolkits.name));
   }
   const userId = ws.ownerUserId!;
   const projectIds = (await store.db.select({ id: memberships.workspaceId }).from(memberships).where(eq(memberships.userId, userId))).map((r) => r.id);
-  const rows = (await store.db
+  const rows = await store.db
     .select({ id: toolkits.id, name: toolkits.name, type: toolkits.type, workspace: sql<string>`coalesce(${workspaces.slug}, 'private')`, workspaceName: workspaces.name })
     .from(toolkits)
     .innerJoin(workspaces, eq(workspaces.id, toolkits.workspaceId))
     .where(and(eq(toolkits.credentialScope, 'private'), eq(toolkits.credentialId, cred.credentialId), inArray(toolkits.workspaceId, [ws.id, ...projectIds])))
-    .orderBy(sql`${workspaces.kind} = 'project'`, asc(workspaces.name), asc(toolkits.name)));
+    .orderBy(sql`${workspaces.kind} = 'project'`, asc(workspaces.name), asc(toolkits.name));
   // A toolkit of a type that does not take this credential's type would not run with it.
   return rows.filter((r) => getToolkitType(r.type)?.credentialTypes.includes(cred.type)).map(({ type: _type, ...ref }) => ref);
 }

@@ -17,17 +17,17 @@ export type ProjectDependencies = Dependencies & { workspace: string; name: stri
 export async function projectDependencies(store: Store, ws: Pick<Workspace, 'id' | 'ref' | 'kind'>, username: string): Promise<Dependencies> {
   const { credentials, toolkits, users } = store.t;
   if (ws.kind !== 'project') return dependenciesOf(username, [], []);
-  const creds = (await store.db
+  const creds = await store.db
     .select({ credentialId: credentials.credentialId, name: credentials.name, createdBy: users.username })
     .from(credentials)
     .leftJoin(users, eq(users.id, credentials.createdBy))
     .where(eq(credentials.workspaceId, ws.id))
-    .orderBy(asc(sql`lower(${credentials.name})`)));
+    .orderBy(asc(sql`lower(${credentials.name})`));
   const toolkitCreator = alias(users, 'toolkit_creator');
   const credCreator = alias(users, 'cred_creator');
   const fallbackCred = alias(credentials, 'fallback_cred');
   const fallbackCreator = alias(users, 'fallback_creator');
-  const rows = (await store.db
+  const rows = await store.db
     .select({
       id: toolkits.id,
       name: toolkits.name,
@@ -50,7 +50,7 @@ export async function projectDependencies(store: Store, ws: Pick<Workspace, 'id'
     .leftJoin(fallbackCred, and(eq(fallbackCred.id, toolkits.fallbackRowId), eq(fallbackCred.workspaceId, ws.id)))
     .leftJoin(fallbackCreator, eq(fallbackCreator.id, fallbackCred.createdBy))
     .where(eq(toolkits.workspaceId, ws.id))
-    .orderBy(asc(sql`lower(${toolkits.name})`), asc(toolkits.id)));
+    .orderBy(asc(sql`lower(${toolkits.name})`), asc(toolkits.id));
   // Each member's own credential per Credential ID, looked up once per ID.
   const byCid = new Map<string, Awaited<ReturnType<typeof memberCredentials>>>();
   const list: DependencyToolkit[] = [];
@@ -86,12 +86,12 @@ export async function projectDependencies(store: Store, ws: Pick<Workspace, 'id'
 /** Returns what depends on the user in each project they belong to, by project name. */
 export async function userDependencies(store: Store, user: { id: string; username: string }): Promise<ProjectDependencies[]> {
   const { memberships, workspaces } = store.t;
-  const projects = (await store.db
+  const projects = await store.db
     .select({ id: workspaces.id, slug: workspaces.slug, name: workspaces.name, role: memberships.role })
     .from(memberships)
     .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
     .where(and(eq(memberships.userId, user.id), eq(workspaces.kind, 'project')))
-    .orderBy(asc(workspaces.name)));
+    .orderBy(asc(workspaces.name));
   const out: ProjectDependencies[] = [];
   for (const p of projects) {
     const d = await projectDependencies(store, { id: p.id, ref: p.slug!, kind: 'project' }, user.username);

@@ -17,9 +17,9 @@ export async function keyUsage(engine: Engine): Promise<Map<string, number>> {
   const { credentials, dataKeys, oauthApps } = t;
   const usage = new Map<string, number>();
   const rows = [
-    ...(await db.select({ keyId: credentials.keyId, n: sql<number>`count(*)` }).from(credentials).where(isNotNull(credentials.keyId)).groupBy(credentials.keyId)),
-    ...(await db.select({ keyId: dataKeys.keyId, n: sql<number>`count(*)` }).from(dataKeys).groupBy(dataKeys.keyId)),
-    ...(await db.select({ keyId: oauthApps.keyId, n: sql<number>`count(*)` }).from(oauthApps).groupBy(oauthApps.keyId)),
+    ...await db.select({ keyId: credentials.keyId, n: sql<number>`count(*)` }).from(credentials).where(isNotNull(credentials.keyId)).groupBy(credentials.keyId),
+    ...await db.select({ keyId: dataKeys.keyId, n: sql<number>`count(*)` }).from(dataKeys).groupBy(dataKeys.keyId),
+    ...await db.select({ keyId: oauthApps.keyId, n: sql<number>`count(*)` }).from(oauthApps).groupBy(oauthApps.keyId),
   ];
   for (const r of rows) if (r.keyId) usage.set(r.keyId, (usage.get(r.keyId) ?? 0) + r.n);
   return usage;

@@ -51,12 +51,12 @@ export async function rotateDataKeys(
   let lastId = 0;
   for (;;) {
     if (total() >= limit) return { ...done, total: total(), complete: false };
-    const batch = (await db
+    const batch = await db
       .select({ id: credentials.id })
       .from(credentials)
       .where(and(gt(credentials.id, lastId), isNotNull(credentials.wrappedKey), notOnActive))
       .orderBy(asc(credentials.id))
-      .limit(batchSize));
+      .limit(batchSize);
     if (batch.length === 0) break;
     for (const { id } of batch) {
       if (total() >= limit) return { ...done, total: total(), complete: false };
@@ -71,7 +71,7 @@ export async function rotateDataKeys(
           if (!row || !row.wrappedKey || row.keyId === active) return false;
           const binding = credentialBinding(id, { kind: row.kind, id: row.wsId, ownerUserId: row.ownerUserId });
           const wrappedKey = rewrap(ring, row.wrappedKey, binding, `credential row ${id}`);
-          (await tx.update(credentials).set({ wrappedKey, keyId: active }).where(eq(credentials.id, id)));
+          await tx.update(credentials).set({ wrappedKey, keyId: active }).where(eq(credentials.id, id));
           return true;
         });
       if (changed) {
@@ -81,7 +81,7 @@ export async function rotateDataKeys(
     }
   }
 
-  for (const { id, purpose } of (await db.select({ id: dataKeys.id, purpose: dataKeys.purpose }).from(dataKeys).where(ne(dataKeys.keyId, active)).orderBy(asc(dataKeys.id)))) {
+  for (const { id, purpose } of await db.select({ id: dataKeys.id, purpose: dataKeys.purpose }).from(dataKeys).where(ne(dataKeys.keyId, active)).orderBy(asc(dataKeys.id))) {
     if (total() >= limit) return { ...done, total: total(), complete: false };
     const binding = DATA_KEY_BINDINGS[purpose];
     if (!binding) throw new Error(`data key "${purpose}" has no known binding; this version of Latchkey cannot rewrap it`);
@@ -89,7 +89,7 @@ export async function rotateDataKeys(
         const row = first(await tx.select().from(dataKeys).where(eq(dataKeys.id, id)));
         if (!row || row.keyId === active) return false;
         const wrappedKey = rewrap(ring, row.wrappedKey, binding, `${purpose} data key`);
-        (await tx.update(dataKeys).set({ wrappedKey, keyId: active }).where(eq(dataKeys.id, id)));
+        await tx.update(dataKeys).set({ wrappedKey, keyId: active }).where(eq(dataKeys.id, id));
         return true;
       });
     if (changed) {
@@ -98,12 +98,12 @@ export async function rotateDataKeys(
     }
   }
   // OAuth apps' client secrets (src/connect) are counted with the instance data keys.
-  for (const { id } of (await db.select({ id: oauthApps.id }).from(oauthApps).where(ne(oauthApps.keyId, active)).orderBy(asc(oauthApps.id)))) {
+  for (const { id } of await db.select({ id: oauthApps.id }).from(oauthApps).where(ne(oauthApps.keyId, active)).orderBy(asc(oauthApps.id))) {
     if (total() >= limit) return { ...done, total: total(), complete: false };
     const changed = await engine.write(async (tx) => {
         const row = first(await tx.select().from(oauthApps).where(eq(oauthApps.id, id)));
         if (!row || row.keyId === active) return false;
-        (await tx.update(oauthApps).set({ wrappedKey: rewrap(ring, row.wrappedKey, oauthAppBinding(id), `OAuth app ${row.name}`), keyId: active }).where(eq(oauthApps.id, id)));
+        await tx.update(oauthApps).set({ wrappedKey: rewrap(ring, row.wrappedKey, oauthAppBinding(id), `OAuth app ${row.name}`), keyId: active }).where(eq(oauthApps.id, id));
         return true;
       });
     if (changed) {

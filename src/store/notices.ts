@@ -13,12 +13,12 @@ export async function listMembershipNotices(store: Store, userId: string): Promi
   const u = first(await store.db.select({ username: users.username, createdAt: users.createdAt, seen: users.noticesSeenId }).from(users).where(eq(users.id, userId)));
   if (!u) return [];
   // Events from before the account existed name an earlier holder of the same username.
-  const rows = (await store.db
+  const rows = await store.db
     .select({ id: auditEvents.id, actor: auditEvents.actor, workspace: auditEvents.workspace, detailsJson: auditEvents.detailsJson })
     .from(auditEvents)
     .where(and(eq(auditEvents.action, 'member.add'), eq(auditEvents.target, `user:${u.username}`), gt(auditEvents.id, u.seen), gte(auditEvents.at, u.createdAt), eq(auditEvents.outcome, 'success')))
     .orderBy(desc(auditEvents.id))
-    .limit(20));
+    .limit(20);
   return rows.map((r) => ({ id: r.id, actor: r.actor, projectRef: r.workspace ?? '', role: roleOf(r.detailsJson) }));
 }
 
@@ -35,6 +35,6 @@ function roleOf(detailsJson: string): string {
 export async function dismissNotices(store: Store, userId: string, throughId: number): Promise<void> {
   const { users } = store.t;
   await writeTx(store, async (tx) => {
-    (await tx.update(users).set({ noticesSeenId: sql`CASE WHEN ${users.noticesSeenId} > ${throughId} THEN ${users.noticesSeenId} ELSE ${throughId} END` }).where(eq(users.id, userId)));
+    await tx.update(users).set({ noticesSeenId: sql`CASE WHEN ${users.noticesSeenId} > ${throughId} THEN ${users.noticesSeenId} ELSE ${throughId} END` }).where(eq(users.id, userId));
   });
 }

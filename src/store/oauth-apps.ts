@@ -64,10 +64,10 @@ export async function createOAuthApp(store: Store, actor: AuditActor, input: OAu
     const row = one(await tx.insert(oauthApps).values({ ...meta, secretBlob: Buffer.alloc(0), wrappedKey: Buffer.alloc(0), keyId: store.ring.active.id, createdBy: actor?.id ?? null }).returning());
     const binding = oauthAppBinding(row.id);
     const dataKey = createDataKey();
-    (await tx.update(oauthApps)
+    await tx.update(oauthApps)
       .set({ wrappedKey: wrapDataKey(store.ring, dataKey, binding), secretBlob: sealSecrets(dataKey, { client_secret: clientSecret }, binding) })
-      .where(eq(oauthApps.id, row.id)));
-    (await appendAudit(store, tx, { actor, workspace: null, action: 'oauth_app.create', target: `oauth_app:${input.name}`, details: { provider: input.provider, client_id: input.clientId } }));
+      .where(eq(oauthApps.id, row.id));
+    await appendAudit(store, tx, { actor, workspace: null, action: 'oauth_app.create', target: `oauth_app:${input.name}`, details: { provider: input.provider, client_id: input.clientId } });
     return toApp(row);
   });
 }
@@ -78,8 +78,8 @@ export async function deleteOAuthApp(store: Store, actor: AuditActor, name: stri
   return writeTx(store, async (tx) => {
     const row = first(await tx.select({ id: oauthApps.id, provider: oauthApps.provider }).from(oauthApps).where(eq(oauthApps.name, name)));
     if (!row) return false;
-    (await tx.delete(oauthApps).where(eq(oauthApps.id, row.id)));
-    (await appendAudit(store, tx, { actor, workspace: null, action: 'oauth_app.delete', target: `oauth_app:${name}`, details: { provider: row.provider } }));
+    await tx.delete(oauthApps).where(eq(oauthApps.id, row.id));
+    await appendAudit(store, tx, { actor, workspace: null, action: 'oauth_app.delete', target: `oauth_app:${name}`, details: { provider: row.provider } });
     return true;
   });
 }

@@ -73,14 +73,14 @@ export async function insertGrantWithCode(
       .insert(oauthGrants)
       .values({ userId: user.id, clientRowId: client.rowId, clientName: client.name, redirectUri: g.redirectUri, resource: g.resource, createdAt: now })
       .returning({ id: oauthGrants.id }));
-    (await tx.insert(oauthCodes).values({ codeHash: g.codeHash, grantId: grant.id, codeChallenge: g.codeChallenge, expiresAt: g.expiresAt }));
-    (await appendAudit(store, tx, {
+    await tx.insert(oauthCodes).values({ codeHash: g.codeHash, grantId: grant.id, codeChallenge: g.codeChallenge, expiresAt: g.expiresAt });
+    await appendAudit(store, tx, {
       actor: user,
       workspace: null,
       action: 'oauth.grant',
       target: `oauth_grant:${grant.id}`,
       details: { client: client.name, client_id: client.clientId, redirect_host: new URL(g.redirectUri).host },
-    }));
+    });
     return grant.id;
   });
 }
@@ -89,14 +89,14 @@ export async function insertGrantWithCode(
 // (a rotated refresh token is kept until it expires, so reuse is recognised until then).
 async function insertTokenPair(store: Store, tx: Tx, grantId: number, resource: string, hashes: TokenHashes, now: number) {
   const { oauthCodes, oauthGrants, oauthTokens } = store.t;
-  (await tx.delete(oauthTokens).where(and(eq(oauthTokens.grantId, grantId), lt(oauthTokens.expiresAt, now))));
-  (await tx.delete(oauthCodes).where(and(eq(oauthCodes.grantId, grantId), lt(oauthCodes.expiresAt, now))));
-  (await tx.insert(oauthTokens)
+  await tx.delete(oauthTokens).where(and(eq(oauthTokens.grantId, grantId), lt(oauthTokens.expiresAt, now)));
+  await tx.delete(oauthCodes).where(and(eq(oauthCodes.grantId, grantId), lt(oauthCodes.expiresAt, now)));
+  await tx.insert(oauthTokens)
     .values([
       { grantId, kind: 'access', tokenHash: hashes.accessHash, resource, expiresAt: now + ACCESS_TOKEN_TTL_MS, createdAt: now },
       { grantId, kind: 'refresh', tokenHash: hashes.refreshHash, resource, expiresAt: now + REFRESH_TOKEN_TTL_MS, createdAt: now },
-    ]));
-  (await tx.update(oauthGrants).set({ lastUsedAt: now }).where(eq(oauthGrants.id, grantId)));
+    ]);
+  await tx.update(oauthGrants).set({ lastUsedAt: now }).where(eq(oauthGrants.id, grantId));
 }
 
 // Ends a grant inside `tx`: every code and token goes, the grant stays (revoked) for the record.
@@ -108,17 +108,17 @@ async function revokeGrantTx(store: Store, tx: Tx, grantId: number, reason: Revo
     .where(and(eq(oauthGrants.id, grantId), isNull(oauthGrants.revokedAt)))
     .returning({ userId: oauthGrants.userId, clientName: oauthGrants.clientName }));
   if (!grant) return false;
-  (await tx.delete(oauthCodes).where(eq(oauthCodes.grantId, grantId)));
-  (await tx.delete(oauthTokens).where(eq(oauthTokens.grantId, grantId)));
+  await tx.delete(oauthCodes).where(eq(oauthCodes.grantId, grantId));
+  await tx.delete(oauthTokens).where(eq(oauthTokens.grantId, grantId));
   const actor = first(await tx.select({ id: users.id, username: users.username }).from(users).where(eq(users.id, grant.userId))) ?? null;
-  (await appendAudit(store, tx, { actor, workspace: null, action: 'oauth.revoke', target: `oauth_grant:${grantId}`, details: { client: grant.clientName, reason } }));
+  await appendAudit(store, tx, { actor, workspace: null, action: 'oauth.revoke', target: `oauth_grant:${grantId}`, details: { client: grant.clientName, reason } });
   return true;
 }
 
 /** Ends every live grant of a person inside `tx` (deactivation); returns how many ended. */
 export async function revokeUserGrantsTx(store: Store, tx: Tx, userId: string): Promise<number> {
   const { oauthGrants } = store.t;
-  const live = (await tx.select({ id: oauthGrants.id }).from(oauthGrants).where(and(eq(oauthGrants.userId, userId), isNull(oauthGrants.revokedAt))));
+  const live = await tx.select({ id: oauthGrants.id }).from(oauthGrants).where(and(eq(oauthGrants.userId, userId), isNull(oauthGrants.revokedAt)));
   let ended = 0;
   for (const g of live) if (await revokeGrantTx(store, tx, g.id, 'deactivated')) ended++;
   return ended;
@@ -152,10 +152,10 @@ export async function exchangeCode(
     );
     if (!verdict.ok) {
       if (verdict.revokeGrant) await revokeGrantTx(store, tx, row.grant.id, 'code_reuse');
-      else if (row.code.usedAt === null) (await tx.update(oauthCodes).set({ usedAt: now }).where(eq(oauthCodes.codeHash, req.codeHash)));
+      else if (row.code.usedAt === null) await tx.update(oauthCodes).set({ usedAt: now }).where(eq(oauthCodes.codeHash, req.codeHash));
       return { ok: false, reason: verdict.reason };
     }
-    (await tx.update(oauthCodes).set({ usedAt: now }).where(eq(oauthCodes.codeHash, req.codeHash)));
+    await tx.update(oauthCodes).set({ usedAt: now }).where(eq(oauthCodes.codeHash, req.codeHash));
     await insertTokenPair(store, tx, row.grant.id, row.grant.resource, hashes, now);
     return { ok: true, resource: row.grant.resource };
   });
@@ -178,7 +178,7 @@ export async function rotateRefreshToken(store: Store, req: { refreshHash: strin
       if (verdict.revokeGrant) await revokeGrantTx(store, tx, row.grant.id, 'refresh_reuse');
       return { ok: false, reason: verdict.reason };
     }
-    (await tx.update(oauthTokens).set({ rotatedAt: now }).where(eq(oauthTokens.id, row.token.id)));
+    await tx.update(oauthTokens).set({ rotatedAt: now }).where(eq(oauthTokens.id, row.token.id));
     await insertTokenPair(store, tx, row.grant.id, row.token.resource, hashes, now);
     return { ok: true, resource: row.token.resource };
   });

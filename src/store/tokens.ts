@@ -27,7 +27,7 @@ export async function insertApiToken(store: Store, user: { id: string; username:
       free = `${name}-${n}`;
     }
     const row = one(await tx.insert(apiTokens).values({ userId: user.id, name: free, tokenHash }).returning({ id: apiTokens.id }));
-    (await appendAudit(store, tx, { actor: user, workspace: null, action: 'token.create', target: `token:${row.id}`, details: { name: free } }));
+    await appendAudit(store, tx, { actor: user, workspace: null, action: 'token.create', target: `token:${row.id}`, details: { name: free } });
     return { ok: true, id: row.id, name: free } as const;
   });
 }
@@ -35,11 +35,11 @@ export async function insertApiToken(store: Store, user: { id: string; username:
 /** Returns the user's tokens, newest first (never the token itself, which is not stored). */
 export async function listApiTokens(store: Store, userId: string): Promise<ApiTokenInfo[]> {
   const { apiTokens } = store.t;
-  return (await store.db
+  return await store.db
     .select({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt, lastUsedAt: apiTokens.lastUsedAt })
     .from(apiTokens)
     .where(eq(apiTokens.userId, userId))
-    .orderBy(desc(apiTokens.id)));
+    .orderBy(desc(apiTokens.id));
 }
 
 /** Deletes one of the user's own tokens, by id or by name; false when the user has no such token. */
@@ -49,7 +49,7 @@ export async function revokeApiToken(store: Store, user: { id: string; username:
     const match = 'id' in which ? eq(apiTokens.id, which.id) : eq(apiTokens.name, which.name);
     const gone = first(await tx.delete(apiTokens).where(and(match, eq(apiTokens.userId, user.id))).returning({ id: apiTokens.id, name: apiTokens.name }));
     if (!gone) return false;
-    (await appendAudit(store, tx, { actor: user, workspace: null, action: 'token.revoke', target: `token:${gone.id}`, details: { name: gone.name } }));
+    await appendAudit(store, tx, { actor: user, workspace: null, action: 'token.revoke', target: `token:${gone.id}`, details: { name: gone.name } });
     return true;
   });
 }

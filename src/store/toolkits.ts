@@ -67,10 +67,10 @@ export async function countToolkits(store: Store, ws: Workspace): Promise<number
 export async function projectCandidatesByRow(store: Store, ws: Workspace, rowIds: number[]): Promise<Candidate[]> {
   const { credentials } = store.t;
   if (ws.kind !== 'project' || !rowIds.length) return [];
-  return (await store.db
+  return await store.db
     .select(candidateColumns(store.t))
     .from(credentials)
-    .where(and(eq(credentials.workspaceId, ws.id), inArray(credentials.id, rowIds))));
+    .where(and(eq(credentials.workspaceId, ws.id), inArray(credentials.id, rowIds)));
 }
 
 /** Returns one toolkit of the workspace, or null. */
@@ -90,17 +90,17 @@ export async function getToolkit(store: Store, ws: Workspace, id: number): Promi
 export async function projectCandidates(store: Store, ws: Workspace, types?: string[]): Promise<Candidate[]> {
   const { credentials } = store.t;
   if (ws.kind !== 'project') return [];
-  return (await store.db
+  return await store.db
     .select(candidateColumns(store.t))
     .from(credentials)
     .where(types ? and(eq(credentials.workspaceId, ws.id), inArray(credentials.type, types)) : eq(credentials.workspaceId, ws.id))
-    .orderBy(asc(sql`lower(${credentials.name})`)));
+    .orderBy(asc(sql`lower(${credentials.name})`));
 }
 
 /** Returns the user's own private credentials, as resolution candidates. */
 export async function privateCandidates(store: Store, userId: string): Promise<Candidate[]> {
   const { credentials, workspaces } = store.t;
-  return (await prepared(store, 'privateCandidatesOfUser', () =>
+  return await prepared(store, 'privateCandidatesOfUser', () =>
     store.db
       .select(candidateColumns(store.t))
       .from(credentials)
@@ -108,7 +108,7 @@ export async function privateCandidates(store: Store, userId: string): Promise<C
       .where(eq(workspaces.ownerUserId, sql.placeholder('userId')))
       .orderBy(asc(credentials.credentialId))
       
-  )({ userId }));
+  )({ userId });
 }
 
 function credentialDetails(c: ToolkitInput['credential']) {
@@ -141,13 +141,13 @@ export async function createToolkit(store: Store, actor: { id: string; username:
         createdBy: actor.id,
       })
       .returning());
-    (await appendAudit(store, tx, {
+    await appendAudit(store, tx, {
       actor,
       workspace: { id: ws.id, ref: ws.ref },
       action: 'toolkit.create',
       target: `toolkit:${row.id}`,
       details: { name: input.name, type: input.type, credential: credentialDetails(input.credential) },
-    }));
+    });
     return toToolkit(row);
   });
 }
@@ -184,15 +184,15 @@ export async function updateToolkit(store: Store, actor: AuditActor, ws: Workspa
       .where(eq(toolkits.id, id))
       .returning());
     const workspace = { id: ws.id, ref: ws.ref };
-    if (changed.length) (await appendAudit(store, tx, { actor, workspace, action: 'toolkit.update', target: `toolkit:${id}`, details: { name: input.name, changed } }));
+    if (changed.length) await appendAudit(store, tx, { actor, workspace, action: 'toolkit.update', target: `toolkit:${id}`, details: { name: input.name, changed } });
     if (credChanged) {
-      (await appendAudit(store, tx, {
+      await appendAudit(store, tx, {
         actor,
         workspace,
         action: 'toolkit.credential_change',
         target: `toolkit:${id}`,
         details: { name: input.name, from: credentialDetails(old.credential), to: credentialDetails(input.credential) },
-      }));
+      });
     }
     return toToolkit(row);
   });
@@ -204,7 +204,7 @@ export async function deleteToolkit(store: Store, actor: AuditActor, ws: Workspa
   return writeTx(store, async (tx) => {
     const gone = first(await tx.delete(toolkits).where(and(eq(toolkits.id, id), eq(toolkits.workspaceId, ws.id))).returning());
     if (!gone) return false;
-    (await appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'toolkit.delete', target: `toolkit:${id}`, details: { name: gone.name, type: gone.type } }));
+    await appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'toolkit.delete', target: `toolkit:${id}`, details: { name: gone.name, type: gone.type } });
     return true;
   });
 }
@@ -218,7 +218,7 @@ export async function memberCredentials(store: Store, ws: Pick<Workspace, 'id' |
   const { credentials, memberships, users } = store.t;
   if (ws.kind !== 'project') return [];
   const priv = sql`(SELECT id FROM workspaces pw WHERE pw.owner_user_id = ${memberships.userId})`;
-  const rows = (await store.db
+  const rows = await store.db
     .select({
       username: users.username,
       role: memberships.role,
@@ -229,7 +229,7 @@ export async function memberCredentials(store: Store, ws: Pick<Workspace, 'id' |
     .innerJoin(users, eq(users.id, memberships.userId))
     .leftJoin(credentials, and(sql`${credentials.workspaceId} = ${priv}`, eq(credentials.credentialId, credentialId)))
     .where(eq(memberships.workspaceId, ws.id))
-    .orderBy(asc(users.username)));
+    .orderBy(asc(users.username));
   return rows.map((r) => ({
     username: r.username,
     role: r.role,
@@ -321,14 +321,14 @@ export async function recordExecution(store: Store, ws: Workspace, rec: Executio
     if (rec.credentialRowId) {
       await tx.update(credentials).set({ lastUsedAt: store.clock.now() }).where(eq(credentials.id, rec.credentialRowId));
     }
-    (await appendAudit(store, tx, {
+    await appendAudit(store, tx, {
       actor: rec.actor,
       workspace: { id: ws.id, ref: ws.ref },
       action: 'toolkit.execute',
       target: `toolkit:${rec.toolkit.id}`,
       outcome: rec.outcome,
       details: { toolkit: rec.toolkit.name, toolkit_type: rec.toolkit.type, tool: rec.tool, ...rec.details },
-    }));
+    });
   });
 }
 

@@ -43,14 +43,14 @@ export async function createUser(
       .insert(users)
       .values({ id, username: input.username, passwordHash: input.passwordHash, isAdmin: total === 0 || !!input.isAdmin })
       .returning());
-    (await tx.insert(workspaces).values({ kind: 'private', name: 'Private', ownerUserId: id }));
-    (await appendAudit(store, tx, {
+    await tx.insert(workspaces).values({ kind: 'private', name: 'Private', ownerUserId: id });
+    await appendAudit(store, tx, {
       actor: audit.actor ?? { id, username: input.username },
       workspace: null,
       action: audit.action,
       target: `user:${input.username}`,
       details: { is_admin: row.isAdmin },
-    }));
+    });
     return { ok: true, user: toPublic(row) } as const;
   });
 }
@@ -120,10 +120,10 @@ export async function setPassword(
   return writeTx(store, async (tx) => {
     const u = first(await tx.select({ id: users.id }).from(users).where(eq(users.username, username)));
     if (!u) return false;
-    (await tx.update(users).set({ passwordHash }).where(eq(users.id, u.id)));
-    (await tx.delete(sessions).where(eq(sessions.userId, u.id)));
+    await tx.update(users).set({ passwordHash }).where(eq(users.id, u.id));
+    await tx.delete(sessions).where(eq(sessions.userId, u.id));
     const revoked = revokeTokens ? (await tx.delete(apiTokens).where(eq(apiTokens.userId, u.id)).returning({ id: apiTokens.id })).length : 0;
-    (await appendAudit(store, tx, { actor, workspace: null, action, target: `user:${username}`, ...(revokeTokens ? { details: { tokens_revoked: revoked } } : {}) }));
+    await appendAudit(store, tx, { actor, workspace: null, action, target: `user:${username}`, ...(revokeTokens ? { details: { tokens_revoked: revoked } } : {}) });
     return true;
   });
 }
@@ -159,10 +159,10 @@ export async function setUserDisabled(store: Store, actor: AuditActor, userId: s
       ? {
           sessions_ended: (await tx.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id })).length,
           tokens_revoked: (await tx.delete(apiTokens).where(eq(apiTokens.userId, userId)).returning({ id: apiTokens.id })).length,
-          oauth_grants_revoked: (await revokeUserGrantsTx(store, tx, userId)),
+          oauth_grants_revoked: await revokeUserGrantsTx(store, tx, userId),
         }
       : null;
-    (await appendAudit(store, tx, { actor, workspace: null, action: disabled ? 'user.disable' : 'user.enable', target: `user:${u.username}`, ...(ended ? { details: ended } : {}) }));
+    await appendAudit(store, tx, { actor, workspace: null, action: disabled ? 'user.disable' : 'user.enable', target: `user:${u.username}`, ...(ended ? { details: ended } : {}) });
     return { ok: true, user: toPublic(row) } as const;
   });
 }
@@ -180,8 +180,8 @@ export async function setUserAdmin(store: Store, actor: AuditActor, userId: stri
     if (!isAdmin && actor?.id === userId) return { ok: false, reason: 'self' } as const;
     if (u.isAdmin === isAdmin) return { ok: true, user: toPublic(u) } as const;
     const row = one(await tx.update(users).set({ isAdmin }).where(eq(users.id, userId)).returning());
-    if (!isAdmin) (await tx.delete(sessions).where(eq(sessions.userId, userId)));
-    (await appendAudit(store, tx, { actor, workspace: null, action: isAdmin ? 'user.admin_grant' : 'user.admin_revoke', target: `user:${u.username}` }));
+    if (!isAdmin) await tx.delete(sessions).where(eq(sessions.userId, userId));
+    await appendAudit(store, tx, { actor, workspace: null, action: isAdmin ? 'user.admin_grant' : 'user.admin_revoke', target: `user:${u.username}` });
     return { ok: true, user: toPublic(row) } as const;
   });
 }

@@ -59,12 +59,12 @@ export async function projectAdmins(store: Store, projectIds: number[]): Promise
   const { memberships, users } = store.t;
   const admins = new Map<number, string[]>();
   if (!projectIds.length) return admins;
-  const rows = (await store.db
+  const rows = await store.db
     .select({ workspaceId: memberships.workspaceId, username: users.username })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(and(inArray(memberships.workspaceId, projectIds), eq(memberships.role, 'admin')))
-    .orderBy(asc(users.username)));
+    .orderBy(asc(users.username));
   for (const r of rows) admins.set(r.workspaceId, [...(admins.get(r.workspaceId) ?? []), r.username]);
   return admins;
 }
@@ -77,8 +77,8 @@ export async function createProject(store: Store, actor: { id: string; username:
     const taken = new Set((await tx.select({ slug: workspaces.slug }).from(workspaces).where(like(workspaces.slug, `${base}%`))).map((r) => r.slug));
     const slug = pickFreeSlug(base, (s) => taken.has(s));
     const w = one(await tx.insert(workspaces).values({ kind: 'project', slug, name }).returning());
-    (await tx.insert(memberships).values({ workspaceId: w.id, userId: actor.id, role: 'admin' }));
-    (await appendAudit(store, tx, { actor, workspace: { id: w.id, ref: slug }, action: 'project.create', target: `project:${slug}`, details: { name } }));
+    await tx.insert(memberships).values({ workspaceId: w.id, userId: actor.id, role: 'admin' });
+    await appendAudit(store, tx, { actor, workspace: { id: w.id, ref: slug }, action: 'project.create', target: `project:${slug}`, details: { name } });
     return { id: w.id, slug, name, role: 'admin' as const };
   });
 }
@@ -88,12 +88,12 @@ export async function createProject(store: Store, actor: { id: string; username:
 export async function listMembers(store: Store, ws: Workspace): Promise<Member[]> {
   const { memberships, users } = store.t;
   if (ws.kind !== 'project') return [];
-  return (await store.db
+  return await store.db
     .select({ userId: users.id, username: users.username, role: memberships.role, since: memberships.createdAt })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(eq(memberships.workspaceId, ws.id))
-    .orderBy(asc(users.username)));
+    .orderBy(asc(users.username));
 }
 
 export type MemberChange =
@@ -109,7 +109,7 @@ export async function addMember(store: Store, actor: AuditActor, ws: Workspace, 
     const existing = first(await tx.select().from(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, u.id))));
     if (existing) return { ok: false, reason: 'already_member' } as const;
     const m = one(await tx.insert(memberships).values({ workspaceId: ws.id, userId: u.id, role }).returning());
-    (await appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'member.add', target: `user:${username}`, details: { role } }));
+    await appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'member.add', target: `user:${username}`, details: { role } });
     return { ok: true, member: { userId: u.id, username, role, since: m.createdAt } } as const;
   });
 }
@@ -139,14 +139,14 @@ export async function changeMemberRole(store: Store, actor: AuditActor, ws: Work
     if (!row) return { ok: false, reason: 'not_member' } as const;
     if (row.role === 'admin' && role !== 'admin' && await adminCount(store, tx, ws.id) <= 1) return { ok: false, reason: 'last_admin' } as const;
     if (row.role !== role) {
-      (await tx.update(memberships).set({ role }).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, row.userId))));
-      (await appendAudit(store, tx, {
+      await tx.update(memberships).set({ role }).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, row.userId)));
+      await appendAudit(store, tx, {
         actor,
         workspace: { id: ws.id, ref: ws.ref },
         action: 'member.role_change',
         target: `user:${username}`,
         details: { from: row.role, to: role },
-      }));
+      });
     }
     return { ok: true, member: { userId: row.userId, username, role, since: row.since } } as const;
   });
@@ -159,12 +159,12 @@ export async function removeMember(store: Store, actor: AuditActor, ws: Workspac
     const row = await findMembership(store, tx, ws, username);
     if (!row) return { ok: false, reason: 'not_member' } as const;
     if (row.role === 'admin' && await adminCount(store, tx, ws.id) <= 1) return { ok: false, reason: 'last_admin' } as const;
-    (await tx.delete(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, row.userId))));
+    await tx.delete(memberships).where(and(eq(memberships.workspaceId, ws.id), eq(memberships.userId, row.userId)));
     // A removed role ends the person's sessions (SECURITY.md), so nothing they had open keeps
     // showing the project; leaving a project yourself keeps you signed in.
     const endSessions = actor?.id !== row.userId;
-    if (endSessions) (await tx.delete(sessions).where(eq(sessions.userId, row.userId)));
-    (await appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'member.remove', target: `user:${username}`, details: { role: row.role, sessions_ended: endSessions } }));
+    if (endSessions) await tx.delete(sessions).where(eq(sessions.userId, row.userId));
+    await appendAudit(store, tx, { actor, workspace: { id: ws.id, ref: ws.ref }, action: 'member.remove', target: `user:${username}`, details: { role: row.role, sessions_ended: endSessions } });
     return { ok: true, member: { userId: row.userId, username, role: row.role, since: row.since } } as const;
   });
 }

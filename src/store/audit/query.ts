@@ -149,7 +149,7 @@ async function readPage(store: Store, plan: Plan, limit: number): Promise<EventR
   // that SQLite would have to sort in full before returning the newest rows.
   if (ids && ids.length > 1 && !plan.actorUserId) {
     const pages = [];
-    for (const id of ids) pages.push(...(await run([id])));
+    for (const id of ids) pages.push(...await run([id]));
     return pages
       .sort((a, b) => b.id - a.id)
       .slice(0, limit);
@@ -164,7 +164,7 @@ function toEvent(r: EventRow): AuditEvent {
 
 /** Returns one page of the events the scope allows, newest first, and the `before` of the next page. */
 export async function listAuditEvents(store: Store, scope: AuditScope, q: AuditQuery): Promise<{ events: AuditEvent[]; nextBefore: number | null }> {
-  const plan = (await planQuery(store, scope, q));
+  const plan = await planQuery(store, scope, q);
   if (!plan) return { events: [], nextBefore: null };
   const rows = await readPage(store, plan, q.limit + 1);
   const page = rows.slice(0, q.limit).map(toEvent);

@@ -27,7 +27,7 @@ export async function executionStats(
   const today = Math.floor(store.clock.now() / DAY_MS);
   const firstDay = today - nDays + 1;
   const days = Array.from({ length: nDays }, (_, i) => ({ day: firstDay + i, success: 0, failure: 0 }));
-  const plan = (await planQuery(store, scope, { ...q, action: 'toolkit.execute', since: firstDay * DAY_MS }));
+  const plan = await planQuery(store, scope, { ...q, action: 'toolkit.execute', since: firstDay * DAY_MS });
   if (!plan) return { days, toolkits: [] };
 
   const key = JSON.stringify([scope.kind === 'all' ? 'all' : scope.workspaceIds, q.actor ?? '', q.workspace ?? '', nDays]);
@@ -40,7 +40,7 @@ export async function executionStats(
   if (cache.size > STATS_CACHE_SIZE) cache.delete(cache.keys().next().value!);
 
   // Count only what was appended since the last view: ids (entry.lastId, upTo].
-  const upTo = (await latestAuditId(store));
+  const upTo = await latestAuditId(store);
   if (upTo > entry.lastId) {
     const where = whereClause({ ...plan, minId: Math.max(plan.minId ?? 0, entry.lastId + 1), maxId: upTo }, plan.workspaceIds);
     const perDay = await store.engine.rows<{ day: number; ok: number; n: number }>(

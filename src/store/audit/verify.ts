@@ -49,7 +49,7 @@ const breaks = new WeakMap<Store, { id: number; reason: string; checkedAt: numbe
 
 /** Returns the chain's state as last verified in this process (nothing is re-checked). */
 export async function auditChainState(store: Store): Promise<ChainState | null> {
-  const latestId = (await latestAuditId(store));
+  const latestId = await latestAuditId(store);
   const broken = breaks.get(store);
   if (broken) return { verifiedThrough: broken.id - 1, checkedAt: broken.checkedAt, latestId, broken: { id: broken.id, reason: broken.reason } };
   const cp = checkpoints.get(store);
@@ -80,11 +80,11 @@ async function verifyOnce(store: Store, full: boolean): Promise<ChainState> {
   if (result.ok) {
     checkpoints.set(store, { id: result.lastId, hash: result.lastHash, checkedAt });
     breaks.delete(store);
-    return { verifiedThrough: result.lastId, checkedAt, latestId: (await latestAuditId(store)) };
+    return { verifiedThrough: result.lastId, checkedAt, latestId: await latestAuditId(store) };
   }
   checkpoints.delete(store);
   breaks.set(store, { id: result.brokenId, reason: result.reason, checkedAt });
-  return { verifiedThrough: result.brokenId - 1, checkedAt, latestId: (await latestAuditId(store)), broken: { id: result.brokenId, reason: result.reason } };
+  return { verifiedThrough: result.brokenId - 1, checkedAt, latestId: await latestAuditId(store), broken: { id: result.brokenId, reason: result.reason } };
 }
 
 /** Returns the id of the newest event (0 for an empty log). */
