@@ -7,7 +7,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'test/http/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/ops/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/http/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/ops/**/*.test.ts', 'test/multi/**/*.test.ts'],
           testTimeout: 20_000,
           hookTimeout: 30_000,
         },

@@ -7,6 +7,10 @@ import { ErrorPage } from '../../views/layout';
 import { Banner } from '../../views/ui';
 import type { AppEnv, Deps } from '../env';
 import { isHtmx } from './helpers';
+import { isUnavailable } from '../store/postgres';
+
+/** The answer while the database cannot be reached (PostgreSQL down or restarting): nothing was changed. */
+const UNAVAILABLE = 'The database cannot be reached right now, so nothing was changed. Try again in a moment.';
 
 /** Thrown when something does not exist or the caller may not know it does: always a 404. */
 export class NotFound extends Error {
@@ -67,6 +71,13 @@ export function errorHandler(deps: Deps) {
       const status = err.status;
       if (c.req.path.startsWith('/api/')) return c.json({ error: status === 403 ? 'forbidden' : 'bad_request', message: err.message || 'Request refused.' }, status);
       return c.html(<ErrorPage status={status} title={status === 403 ? 'Not allowed' : 'Request refused'} message={err.message || 'The request was refused.'} />, status);
+    }
+    if (isUnavailable(err)) {
+      deps.log.error('database unavailable', { requestId: c.get('requestId'), path: c.req.path, ...describeError(err) });
+      c.header('Retry-After', '5');
+      if (c.req.path.startsWith('/api/') || c.req.path === '/mcp') return c.json({ error: 'database_unavailable', message: UNAVAILABLE }, 503);
+      if (isHtmx(c)) return c.html(<Banner tone="danger">{UNAVAILABLE}</Banner>, 503);
+      return c.html(<ErrorPage status={503} title="Temporarily unavailable" message={UNAVAILABLE} />, 503);
     }
     deps.log.error('unhandled error', { requestId: c.get('requestId'), path: c.req.path, ...describeError(err) });
     if (c.req.path.startsWith('/api/')) return c.json({ error: 'internal_error', message: 'Something went wrong on the server. It has been logged.' }, 500);
