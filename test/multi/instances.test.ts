@@ -4,6 +4,7 @@
 // SIGKILLed mid-load. A database that goes away mid-load (a TCP proxy in front of PostgreSQL
 // drops every connection and refuses new ones) gives 503s and a 503 /healthz, then 200 again
 // once it is back, without a restart. Runs when LATCHKEY_TEST_DATABASE_URL is set.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -297,5 +298,41 @@ describe.skipIf(ENGINE !== 'pg')('several instances on one PostgreSQL database',
     const s = await startServer(dir(), envFor(newer.url), { waitHealthy: false });
     expect((await s.exited).code).not.toBe(0);
     expect(s.stderr()).toMatch(/migrated by a newer version of Latchkey/);
+  }, 60_000);
+
+  it('the README drill: pg_dump, pg_restore into a new database, and audit verify says ok there', async () => {
+    const source = await freshPgDatabase();
+    const target = await freshPgDatabase();
+    drops.push(source.drop, target.drop);
+    const env = envFor(source.url);
+    expect((await cli(dirs[0], ['user', 'create', 'erin'], { input: `${PASSWORD}\n`, env })).code).toBe(0);
+    const token = (await cli(dirs[0], ['token', 'create', 'erin'], { env })).stdout.trim();
+    const s = await startServer(dir(), env);
+    const made = await request(s, 'POST', '/api/v1/workspaces/private/credentials', {
+      headers: { Authorization: `Bearer ${token}` },
+      body: { name: 'Drill', credential_id: 'drill', type: 'http_bearer', fields: { base_url: 'https://api.example.com' }, secrets: { token: 'drill-secret' } },
+    });
+    expect(made.status).toBe(201);
+    await s.kill('SIGTERM');
+
+    const file = path.join(dir(), 'latchkey.dump');
+    const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: 'pipe', env: { ...process.env, PGCONNECT_TIMEOUT: '5' } });
+    run('pg_dump', ['--format=custom', '--file', file, source.url]);
+    // The restore target is a new, empty database (the template's migrations are dropped first).
+    const c = new pg.Client({ connectionString: target.url });
+    await c.connect();
+    await c.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public; DROP SCHEMA IF EXISTS drizzle CASCADE;');
+    await c.end();
+    run('pg_restore', ['--no-owner', '--dbname', target.url, file]);
+
+    const verify = await cli(dirs[0], ['audit', 'verify'], { env: envFor(target.url) });
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/^ok \d+\n$/);
+    // The restored database serves, with the same key: the token works and the credential is there.
+    const restored = await startServer(dir(), envFor(target.url));
+    const list = await request(restored, 'GET', '/api/v1/workspaces/private/credentials', { headers: { Authorization: `Bearer ${token}` } });
+    expect(list.status).toBe(200);
+    expect(JSON.stringify(list.json)).toContain('"drill"');
+    expect(JSON.stringify(list.json)).not.toContain('drill-secret');
   }, 60_000);
 });
