@@ -336,3 +336,25 @@ describe.skipIf(ENGINE !== 'pg')('several instances on one PostgreSQL database',
     expect(JSON.stringify(list.json)).not.toContain('drill-secret');
   }, 60_000);
 });
+
+describe('DATABASE_URL settings checked at start (no database needed)', () => {
+  afterAll(killChildren);
+  for (const [name, env, message] of [
+    ['without SECRET_KEY', { DATABASE_URL: 'postgres://latchkey@127.0.0.1:1/latchkey' }, /^latchkey: SECRET_KEY is required with DATABASE_URL/],
+    ['with another scheme', { DATABASE_URL: 'mysql://latchkey@127.0.0.1/latchkey', SECRET_KEY: generateKey() }, /^latchkey: DATABASE_URL must start with postgres:\/\/ or postgresql:\/\//],
+  ] as const) {
+    it(`refuses to start ${name}: one line, non-zero exit, no key file written`, async () => {
+      const d = tempDir('latchkey-multi-config-');
+      try {
+        const s = await startServer(d, { ...env }, { waitHealthy: false });
+        expect((await s.exited).code).not.toBe(0);
+        const lines = s.stderr().trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(message);
+        expect(fs.readdirSync(d)).toEqual([]);
+      } finally {
+        fs.rmSync(d, { recursive: true, force: true });
+      }
+    });
+  }
+});
