@@ -9,7 +9,7 @@ let svc: FakeService;
 let alice: Awaited<ReturnType<TestApp['user']>>;
 let toolkitId: number;
 
-const exportEvents = () => (t.db.$client.prepare(`SELECT count(*) AS n FROM audit_events WHERE action = 'audit.export'`).get() as { n: number }).n;
+const exportEvents = async () => (await t.sqlOne<{ n: number }>(`SELECT count(*) AS n FROM audit_events WHERE action = 'audit.export'`))!.n;
 
 beforeAll(async () => {
   svc = await startFakeService();
@@ -32,18 +32,18 @@ describe('audit export has no GET side effect', () => {
       const res = await t.browser('GET', `/admin/audit/export.${format}`, { cookie: alice.cookie, headers: { 'Sec-Fetch-Site': 'cross-site' } });
       expect(res.status).toBe(404);
     }
-    expect(exportEvents()).toBe(0);
+    expect(await exportEvents()).toBe(0);
   });
 
   it('refuses a cross-site POST and records a same-origin one', async () => {
     const foreign = await t.browser('POST', '/admin/audit/export.csv', { cookie: alice.cookie, headers: { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' } });
     expect(foreign.status).toBe(403);
-    expect(exportEvents()).toBe(0);
+    expect(await exportEvents()).toBe(0);
     const res = await t.browser('POST', '/admin/audit/export.csv?actor=alice', { cookie: alice.cookie });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="latchkey-audit-.*\.csv"$/);
     expect(await res.text()).toContain('user.signup');
-    expect(exportEvents()).toBe(1);
+    expect(await exportEvents()).toBe(1);
   });
 });
 
@@ -66,7 +66,7 @@ describe('ids are canonical positive integers', () => {
   });
 
   it('a token is revoked only by its canonical id', async () => {
-    const row = t.db.$client.prepare('SELECT id FROM api_tokens ORDER BY id LIMIT 1').get() as { id: number };
+    const row = (await t.sqlOne<{ id: number }>('SELECT id FROM api_tokens ORDER BY id LIMIT 1'))!;
     const res = await t.browser('POST', `/settings/tokens/0${row.id}/revoke`, { cookie: alice.cookie, form: {} });
     expect(res.status).toBe(404);
     expect((await t.api('GET', '/me', alice.token)).status).toBe(200);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, PASSWORD, type TestApp } from '../helpers/app';
 import { isLocalHostname } from '../../src/http/host-check';
 
-const users = (t: TestApp) => (t.db.$client.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+const users = async (t: TestApp) => (await t.sqlOne<{ n: number }>('SELECT count(*) AS n FROM users'))!.n;
 
 describe('Host check without BASE_URL', () => {
   let t: TestApp;
@@ -17,7 +17,7 @@ describe('Host check without BASE_URL', () => {
     const res = await t.browser('POST', `${rebound}/signup`, { form: { username: 'mallory', password: PASSWORD }, headers: { Origin: rebound } });
     expect(res.status).toBe(421);
     expect(await res.text()).toContain('BASE_URL');
-    expect(users(t)).toBe(0);
+    expect(await users(t)).toBe(0);
     expect((await t.browser('GET', `${rebound}/login`)).status).toBe(421);
     expect((await t.app.request(`${rebound}/api/v1/me`)).status).toBe(421);
   });

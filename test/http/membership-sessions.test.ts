@@ -20,7 +20,7 @@ describe('member removal and sessions', () => {
     expect(bobNow.status).toBe(303);
     expect(bobNow.headers.get('location')).toMatch(/^\/login/);
     expect((await t.browser('GET', '/w/team/members', { cookie: alice.cookie })).status).toBe(200);
-    const event = t.db.$client.prepare("SELECT details_json FROM audit_events WHERE action = 'member.remove'").get() as { details_json: string };
+    const event = (await t.sqlOne<{ details_json: string }>("SELECT details_json FROM audit_events WHERE action = 'member.remove'"))!;
     expect(JSON.parse(event.details_json)).toEqual({ role: 'editor', sessions_ended: true });
   });
 
