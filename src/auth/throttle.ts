@@ -1,7 +1,9 @@
 // Sign-in (and client registration) throttling, kept in the database: every instance behind a
 // load balancer counts the same attempts, and a restart forgets nothing. Each failure is a row
 // (key, at); a window's count is an indexed range read; rows older than the window are dropped
-// as new ones arrive for the key.
+// as new ones arrive for the key. Keys are stored as SHA-256 only: a key holds what was typed
+// as a username, which may be a password typed in the wrong field.
+import { createHash } from 'node:crypto';
 import type { Store } from '../store/store';
 import { countFailures, dropFailures, recordFailure } from '../store/throttle';
 
@@ -16,7 +18,7 @@ export type Throttle = {
 
 /** Returns a limiter that counts failures per key inside a sliding window; `name` keeps limiters' keys apart. */
 export function createThrottle(store: Store, name: string, rule: ThrottleRule): Throttle {
-  const k = (key: string) => `${name}:${key}`;
+  const k = (key: string) => createHash('sha256').update(`${name}:${key}`).digest('hex');
   return {
     async retryAfter(key) {
       const now = store.clock.now();
