@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cookieFrom, createTestApp, PASSWORD, type TestApp } from '../helpers/app';
+import { dumpDatabase, rowsText } from '../helpers/dump';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const WRONG = 'not the right password at all';
@@ -22,19 +23,10 @@ afterEach(async () => {
 
 /** Audit rows of one action, oldest first. */
 function audit(t: TestApp, action: string) {
-  return t.db.$client
-    .prepare('SELECT actor, workspace, action, target, outcome, details_json AS details FROM audit_events WHERE action = ? ORDER BY id')
-    .all(action) as { actor: string | null; workspace: string | null; action: string; target: string | null; outcome: string; details: string }[];
-}
-
-/** Every value of every row of every table, as one string (to look for tokens that must not be there). */
-function dumpDatabase(t: TestApp): string {
-  const tables = t.db.$client.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[];
-  return tables
-    .map(({ name }) =>
-      JSON.stringify(t.db.$client.prepare(`SELECT * FROM "${name}"`).all(), (_k, v) => (Buffer.isBuffer(v) || v?.type === 'Buffer' ? Buffer.from(v).toString('latin1') : v)),
-    )
-    .join('\n');
+  return t.sql<{ actor: string | null; workspace: string | null; action: string; target: string | null; outcome: string; details: string }>(
+    'SELECT actor, workspace, action, target, outcome, details_json AS details FROM audit_events WHERE action = ? ORDER BY id',
+    [action],
+  );
 }
 
 /** The Set-Cookie line that sets (not clears) the session cookie, split into name, value and attributes. */
@@ -51,8 +43,8 @@ function sessionCookieLine(res: Response) {
   return { line, name: pair.slice(0, eq), value: pair.slice(eq + 1), attrs };
 }
 
-function userCount(t: TestApp): number {
-  return (t.db.$client.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+async function userCount(t: TestApp): Promise<number> {
+  return (await t.sqlOne<{ n: number }>('SELECT count(*) AS n FROM users'))!.n;
 }
 
 /** A signed-in page that needs a session: 200 with a live cookie, else a redirect to /login. */
@@ -107,16 +99,16 @@ describe('sign-up', () => {
     const second = await run(t, { name: 'second sign-up', method: 'POST', url: '/signup', form: { username: 'bob', password: PASSWORD }, status: 303, location: '/', startsSession: true });
     const bobCookie = cookieFrom(second.res);
 
-    const users = t.db.$client.prepare('SELECT id, username, is_admin FROM users ORDER BY created_at, rowid').all() as { id: string; username: string; is_admin: number }[];
+    const users = await t.sql<{ id: string; username: string; is_admin: number }>('SELECT id, username, CASE WHEN is_admin THEN 1 ELSE 0 END AS is_admin FROM users ORDER BY created_at, username');
     expect(users.map((u) => [u.username, u.is_admin])).toEqual([
       ['alice', 1], // usernames are stored lowercased
       ['bob', 0],
     ]);
     for (const u of users) {
-      const ws = t.db.$client.prepare(`SELECT kind, name, slug FROM workspaces WHERE owner_user_id = ?`).all(u.id);
+      const ws = await t.sql(`SELECT kind, name, slug FROM workspaces WHERE owner_user_id = ?`, [u.id]);
       expect(ws).toEqual([{ kind: 'private', name: 'Private', slug: null }]);
     }
-    expect(audit(t, 'user.signup').map((e) => [e.actor, e.target, JSON.parse(e.details)])).toEqual([
+    expect((await audit(t, 'user.signup')).map((e) => [e.actor, e.target, JSON.parse(e.details)])).toEqual([
       ['alice', 'user:alice', { is_admin: true }],
       ['bob', 'user:bob', { is_admin: false }],
     ]);
@@ -149,8 +141,8 @@ describe('sign-up', () => {
       { name: 'username taken (any case)', method: 'POST', url: '/signup', form: { username: 'ALICE', password: PASSWORD }, status: 400, contains: ['That username is taken'], startsSession: false },
     ];
     for (const s of scenarios) await run(t, s);
-    expect(userCount(t)).toBe(1);
-    expect(audit(t, 'user.signup')).toHaveLength(1);
+    expect(await userCount(t)).toBe(1);
+    expect(await audit(t, 'user.signup')).toHaveLength(1);
   });
 
   it('SIGNUP=closed: allows only the first account, then hides and refuses sign-up for everyone', async () => {
@@ -160,7 +152,7 @@ describe('sign-up', () => {
     await run(t, { name: 'signup page offered to the first', method: 'GET', url: '/signup', status: 200, contains: ['Sign up', 'You are the first person here'] });
     const first = await run(t, { name: 'first sign-up', method: 'POST', url: '/signup', form: { username: 'root', password: PASSWORD }, status: 303, startsSession: true });
     const rootCookie = cookieFrom(first.res);
-    expect((t.db.$client.prepare('SELECT is_admin FROM users').get() as { is_admin: number }).is_admin).toBe(1);
+    expect((await t.sqlOne<{ is_admin: number }>('SELECT CASE WHEN is_admin THEN 1 ELSE 0 END AS is_admin FROM users'))!.is_admin).toBe(1);
 
     const closed = 'Sign-up is closed on this instance';
     const scenarios: Scenario[] = [
@@ -177,8 +169,8 @@ describe('sign-up', () => {
       { name: 'admin posting the sign-up form', method: 'POST', url: '/signup', as: 'root', form: { username: 'carol', password: PASSWORD }, status: 403, contains: [closed] },
     ];
     for (const s of scenarios) await run(t, s, { root: rootCookie });
-    expect(userCount(t)).toBe(1);
-    expect(audit(t, 'user.signup')).toHaveLength(1);
+    expect(await userCount(t)).toBe(1);
+    expect(await audit(t, 'user.signup')).toHaveLength(1);
   });
 });
 
@@ -196,8 +188,8 @@ describe('sign-in', () => {
       { name: 'backslash next dropped', method: 'POST', url: '/login', form: { username: 'alice', password: PASSWORD, next: '/\\evil.example' }, status: 303, location: '/', startsSession: true },
     ];
     for (const s of scenarios) await run(t, s);
-    expect(audit(t, 'user.login')).toHaveLength(6);
-    expect(audit(t, 'user.login')[0]).toMatchObject({ actor: 'alice', workspace: null, target: 'user:alice', outcome: 'success' });
+    expect(await audit(t, 'user.login')).toHaveLength(6);
+    expect((await audit(t, 'user.login'))[0]).toMatchObject({ actor: 'alice', workspace: null, target: 'user:alice', outcome: 'success' });
 
     // The new cookie works; a signed-in visitor to /login is sent home.
     const res = await t.browser('POST', '/login', { form: { username: 'alice', password: PASSWORD } });
@@ -222,13 +214,13 @@ describe('sign-in', () => {
       startsSession: false,
     });
     expect(body).not.toContain('does not exist');
-    const failed = audit(t, 'user.login_failed');
+    const failed = await audit(t, 'user.login_failed');
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ actor: 'alice', workspace: null, target: 'user:alice', outcome: 'failure' });
     expect(JSON.parse(failed[0].details)).toEqual({ reason: 'bad_credentials' });
-    expect(audit(t, 'user.login')).toHaveLength(0);
+    expect(await audit(t, 'user.login')).toHaveLength(0);
     // Neither the audit log nor the logs keep the typed password.
-    expect(dumpDatabase(t)).not.toContain(WRONG);
+    expect(await dumpDatabase(t)).not.toContain(WRONG);
     expect(t.logs.join('\n')).not.toContain(WRONG);
     expect(t.logs.join('\n')).not.toContain(PASSWORD);
   });
@@ -245,14 +237,14 @@ describe('sign-in', () => {
     // Same page apart from the echoed username.
     const [a, b] = [await known.text(), await unknown.text()];
     expect(b.replaceAll('zed', 'USER')).toBe(a.replaceAll('alice', 'USER'));
-    const failed = audit(t, 'user.login_failed');
+    const failed = await audit(t, 'user.login_failed');
     expect(failed.map((e) => [e.actor, e.target, e.outcome])).toEqual([
       ['alice', 'user:alice', 'failure'],
       [null, null, 'failure'],
     ]);
     // A typed name that matches no account is not kept: it may be a password typed in the wrong field.
     expect(JSON.parse(failed[1].details)).toEqual({ reason: 'unknown_user' });
-    expect(dumpDatabase(t)).not.toContain('zed');
+    expect(await dumpDatabase(t)).not.toContain('zed');
   });
 
   it('refuses a sign-in or sign-up posted from another site (login CSRF)', async () => {
@@ -261,8 +253,8 @@ describe('sign-in', () => {
     const foreign = { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site' };
     await run(t, { name: 'cross-site login', method: 'POST', url: '/login', form: { username: 'alice', password: PASSWORD }, headers: foreign, status: 403, startsSession: false });
     await run(t, { name: 'cross-site signup', method: 'POST', url: '/signup', form: { username: 'bob', password: PASSWORD }, headers: foreign, status: 403, startsSession: false });
-    expect(userCount(t)).toBe(1);
-    expect(audit(t, 'user.login')).toHaveLength(0);
+    expect(await userCount(t)).toBe(1);
+    expect(await audit(t, 'user.login')).toHaveLength(0);
   });
 });
 
@@ -273,7 +265,7 @@ describe('sign-out', () => {
     const other = await t.session('alice'); // a second browser of the same user
     expect(await sessionWorks(t, cookie)).toBe(true);
     const token = cookie.split('=')[1];
-    expect(t.db.$client.prepare('SELECT count(*) AS n FROM sessions WHERE id = ?').get(sha256(token))).toEqual({ n: 1 });
+    expect(await t.sqlOne('SELECT count(*) AS n FROM sessions WHERE id = ?', [sha256(token)])).toEqual({ n: 1 });
 
     const res = await t.browser('POST', '/logout', { cookie });
     expect(res.status).toBe(303);
@@ -282,7 +274,7 @@ describe('sign-out', () => {
     expect(cleared).toMatch(/^latchkey_session=;/);
     expect(cleared).toMatch(/Max-Age=0/i);
 
-    expect(t.db.$client.prepare('SELECT count(*) AS n FROM sessions WHERE id = ?').get(sha256(token))).toEqual({ n: 0 });
+    expect(await t.sqlOne('SELECT count(*) AS n FROM sessions WHERE id = ?', [sha256(token)])).toEqual({ n: 0 });
     expect(await sessionWorks(t, cookie)).toBe(false);
     const page = await t.browser('GET', '/settings', { cookie });
     expect(page.status).toBe(303);
@@ -330,9 +322,9 @@ describe('sign-in throttling', () => {
     expect(cookieFrom(right)).toBe('');
     // The account name is matched case-insensitively, so changing case does not dodge it.
     expect((await attempt('ALICE', PASSWORD)).status).toBe(429);
-    expect(audit(t, 'user.login')).toHaveLength(0);
+    expect(await audit(t, 'user.login')).toHaveLength(0);
     // Blocked attempts are not counted as further failures.
-    expect(audit(t, 'user.login_failed')).toHaveLength(5);
+    expect(await audit(t, 'user.login_failed')).toHaveLength(5);
 
     // Another account from the same address is not affected by alice's block.
     expect((await attempt('bob', PASSWORD)).status).toBe(303);
@@ -440,7 +432,7 @@ describe('session lifetime', () => {
     expect(await sessionWorks(t, cookie)).toBe(true);
     clock += 24 * 3600_000 + 1; // 30 days and a moment after sign-in
     expect(await sessionWorks(t, cookie)).toBe(false);
-    expect(t.db.$client.prepare('SELECT count(*) AS n FROM sessions').get()).toEqual({ n: 0 });
+    expect(await t.sqlOne('SELECT count(*) AS n FROM sessions')).toEqual({ n: 0 });
   });
 
   it('escapes what it echoes back on the sign-in page', async () => {
@@ -471,17 +463,17 @@ describe('tokens are stored only as hashes', () => {
     expect(apiToken).toBeDefined();
     expect((await t.api('GET', '/me', apiToken!)).json).toEqual({ username: 'alice', is_admin: true });
 
-    const sessions = JSON.stringify(t.db.$client.prepare('SELECT * FROM sessions').all());
-    const tokens = JSON.stringify(t.db.$client.prepare('SELECT * FROM api_tokens').all());
+    const sessions = rowsText(await t.sql('SELECT * FROM sessions'));
+    const tokens = rowsText(await t.sql('SELECT * FROM api_tokens'));
     expect(sessions).not.toContain(sessionToken);
     expect(sessions).toContain(sha256(sessionToken));
     expect(tokens).not.toContain(apiToken);
     expect(tokens).toContain(sha256(apiToken!));
-    expect(t.db.$client.prepare('SELECT id FROM sessions WHERE id = ?').get(sha256(sessionToken))).toBeDefined();
-    expect(t.db.$client.prepare('SELECT name FROM api_tokens WHERE token_hash = ?').get(sha256(apiToken!))).toEqual({ name: 'ci-bot' });
+    expect(await t.sqlOne('SELECT id FROM sessions WHERE id = ?', [sha256(sessionToken)])).toBeDefined();
+    expect(await t.sqlOne('SELECT name FROM api_tokens WHERE token_hash = ?', [sha256(apiToken!)])).toEqual({ name: 'ci-bot' });
 
     // Nowhere else either: no table, no log line, and the settings page does not show it again.
-    const everything = dumpDatabase(t);
+    const everything = await dumpDatabase(t);
     expect(everything).not.toContain(sessionToken);
     expect(everything).not.toContain(apiToken);
     const logs = t.logs.join('\n');
@@ -517,8 +509,8 @@ describe('password change', () => {
     // The old password no longer signs in; the new one does.
     expect((await t.browser('POST', '/login', { form: { username: 'alice', password: PASSWORD } })).status).toBe(401);
     expect((await t.browser('POST', '/login', { form: { username: 'alice', password: 'a brand new passphrase' } })).status).toBe(303);
-    expect(audit(t, 'user.password_change')).toMatchObject([{ actor: 'alice', target: 'user:alice' }]);
-    expect(dumpDatabase(t)).not.toContain('a brand new passphrase');
+    expect(await audit(t, 'user.password_change')).toMatchObject([{ actor: 'alice', target: 'user:alice' }]);
+    expect(await dumpDatabase(t)).not.toContain('a brand new passphrase');
   });
 
   it('changes nothing when the current password is wrong or the new one too short', async () => {
@@ -534,7 +526,7 @@ describe('password change', () => {
     for (const s of scenarios) await run(t, s, { alice: mine });
     expect(await sessionWorks(t, mine)).toBe(true);
     expect(await sessionWorks(t, other)).toBe(true);
-    expect(audit(t, 'user.password_change')).toHaveLength(0);
+    expect(await audit(t, 'user.password_change')).toHaveLength(0);
     expect((await t.browser('POST', '/login', { form: { username: 'alice', password: PASSWORD } })).status).toBe(303);
   });
 });
