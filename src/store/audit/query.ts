@@ -1,7 +1,7 @@
 // Reading the audit log: who may read what, filtered pages, the export's iteration, one event,
 // and the choices of the audit page's filters.
 import type { Store } from '../store';
-import { first } from '../engine';
+import { first, type Dialect } from '../engine';
 import { rowFields, type EventRow } from './append';
 import type { AuditEvent, AuditEventFull, AuditOutcome, AuditScope } from '../../domain/audit-event';
 
@@ -96,8 +96,9 @@ const INDEXED = ['actor_user_id', 'workspace_id', 'action', 'outcome', 'workspac
  * Builds the WHERE clause with one chosen index driving the search. Every other indexed column is
  * written as `+col`, which tells SQLite not to use its index: without statistics the planner may
  * otherwise pick a poor index (or the `at` index plus a sort of the whole range) for a page of 50.
+ * PostgreSQL has no unary + on text (and keeps statistics): there the conditions are written plain.
  */
-export function whereClause(plan: Plan, workspaceIds: number[] | undefined, extra: Cond[] = []) {
+export function whereClause(dialect: Dialect, plan: Plan, workspaceIds: number[] | undefined, extra: Cond[] = []) {
   const conds: Cond[] = [...plan.conds, ...extra];
   if (plan.actorUserId) conds.push({ col: 'actor_user_id', sql: 'actor_user_id = ?', params: [plan.actorUserId] });
   if (workspaceIds) {
@@ -124,7 +125,7 @@ export function whereClause(plan: Plan, workspaceIds: number[] | undefined, extr
   const parts: string[] = [];
   const params: unknown[] = [];
   for (const c of conds) {
-    parts.push(c.col !== driver && (INDEXED.includes(c.col) || c.col === 'at') ? `+${c.sql}` : c.sql);
+    parts.push(dialect === 'sqlite' && c.col !== driver && (INDEXED.includes(c.col) || c.col === 'at') ? `+${c.sql}` : c.sql);
     params.push(...c.params);
   }
   if (plan.minId !== undefined) {
@@ -141,7 +142,7 @@ export function whereClause(plan: Plan, workspaceIds: number[] | undefined, extr
 
 async function readPage(store: Store, plan: Plan, limit: number): Promise<EventRow[]> {
   const run = async (ids: number[] | undefined) => {
-    const where = whereClause(plan, ids);
+    const where = whereClause(store.engine.dialect, plan, ids);
     return (await store.engine.rows(`SELECT ${COLUMNS} FROM audit_events ${where.sql} ORDER BY id DESC LIMIT ?`, [...where.params, limit])) as EventRow[];
   };
   const ids = plan.workspaceIds;

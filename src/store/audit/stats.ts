@@ -42,7 +42,7 @@ export async function executionStats(
   // Count only what was appended since the last view: ids (entry.lastId, upTo].
   const upTo = await latestAuditId(store);
   if (upTo > entry.lastId) {
-    const where = whereClause({ ...plan, minId: Math.max(plan.minId ?? 0, entry.lastId + 1), maxId: upTo }, plan.workspaceIds);
+    const where = whereClause(store.engine.dialect, { ...plan, minId: Math.max(plan.minId ?? 0, entry.lastId + 1), maxId: upTo }, plan.workspaceIds);
     const perDay = await store.engine.rows<{ day: number; ok: number; n: number }>(
       `SELECT at / ${DAY_MS} AS day, CASE WHEN outcome = 'success' THEN 1 ELSE 0 END AS ok, count(*) AS n FROM audit_events ${where.sql} GROUP BY 1, 2`,
       where.params,
