@@ -15,7 +15,40 @@ const HTMX = { 'HX-Request': 'true', 'HX-Target': 'audit-results' };
 
 /** Every event row, raw, as the database holds it. */
 function rawEvents(t: TestApp) {
-  return t.db.$client.prepare('SELECT * FROM audit_events ORDER BY id').all() as Record<string, unknown>[];
+  return t.sql<Record<string, unknown>>('SELECT * FROM audit_events ORDER BY id');
+}
+
+/** The message of the error a promise rejects with, and of its causes (drivers' errors come wrapped); '' if it resolves. */
+async function failure(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return '';
+  } catch (e) {
+    const messages: string[] = [];
+    for (let x = e as { message?: unknown; cause?: unknown } | undefined; x; x = x.cause as typeof x) messages.push(String(x.message));
+    return messages.join('\n');
+  }
+}
+
+/** Turns the append-only guard against UPDATE off (a tamperer with raw access) or back on. */
+async function updateGuard(t: TestApp, on: boolean) {
+  if (t.engine.dialect === 'pg') await t.exec(`ALTER TABLE audit_events ${on ? 'ENABLE' : 'DISABLE'} TRIGGER audit_events_no_update`);
+  else if (on) await t.exec(`CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END`);
+  else await t.exec('DROP TRIGGER audit_events_no_update');
+}
+
+/** Makes every INSERT into audit_events fail (on = true) or work again. */
+async function refuseAuditInserts(t: TestApp, on: boolean) {
+  if (t.engine.dialect === 'pg') {
+    if (on) {
+      await t.exec(`CREATE FUNCTION audit_refuses() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'x'; END; $$`);
+      await t.exec('CREATE TRIGGER audit_refuses BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_refuses()');
+    } else {
+      await t.exec('DROP TRIGGER audit_refuses ON audit_events');
+      await t.exec('DROP FUNCTION audit_refuses()');
+    }
+  } else if (on) await t.exec(`CREATE TEMP TRIGGER audit_refuses BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'x'); END`);
+  else await t.exec('DROP TRIGGER audit_refuses');
 }
 
 /** Parses RFC 4180 CSV (quoted fields, doubled quotes, CRLF) into rows of cells. */
@@ -88,7 +121,7 @@ describe('the audit chain', () => {
   });
 
   it('verifies after a realistic run, and the page says through which event', async () => {
-    const events = rawEvents(t);
+    const events = await rawEvents(t);
     const actions = new Set(events.map((e) => e.action));
     for (const a of ['user.signup', 'user.login_failed', 'project.create', 'member.add', 'member.role_change', 'credential.create', 'credential.update', 'credential.delete', 'toolkit.create', 'toolkit.credential_change', 'toolkit.execute', 'user.create']) {
       expect(actions, a).toContain(a);
@@ -110,10 +143,14 @@ describe('the audit chain', () => {
   });
 
   it('finds an event changed directly in the database and names its id', async () => {
-    const victim = (t.db.$client.prepare(`SELECT id FROM audit_events WHERE action = 'toolkit.execute' ORDER BY id LIMIT 1`).get() as { id: number }).id;
-    t.db.$client.exec('DROP TRIGGER audit_events_no_update');
+    const row = (await t.sqlOne<{ id: number; details_json: string }>(`SELECT id, details_json FROM audit_events WHERE action = 'toolkit.execute' ORDER BY id LIMIT 1`))!;
+    const victim = row.id;
+    const tampered = JSON.parse(row.details_json);
+    expect(tampered.tool).toBe('get_authenticated_user');
+    tampered.tool = 'list_repositories';
+    await updateGuard(t, false);
     try {
-      t.db.$client.prepare(`UPDATE audit_events SET details_json = json_set(details_json, '$.tool', 'list_repositories') WHERE id = ?`).run(victim);
+      await t.exec('UPDATE audit_events SET details_json = ? WHERE id = ?', [JSON.stringify(tampered), victim]);
       const result = await verifyAuditChain(t.deps.store);
       expect(result).toMatchObject({ ok: false, brokenId: victim, reason: 'its content does not match its hash' });
       // The incremental Verify continues from its checkpoint (past the victim); re-checking from
@@ -124,22 +161,24 @@ describe('the audit chain', () => {
       expect(html).toContain('its content does not match its hash');
       expect(await (await t.browser('GET', '/admin/audit', { cookie: alice.cookie })).text()).toContain(`Chain broken at event ${victim}`);
     } finally {
-      t.db.$client.prepare(`UPDATE audit_events SET details_json = json_set(details_json, '$.tool', 'get_authenticated_user') WHERE id = ?`).run(victim);
-      t.db.$client.exec(`CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END`);
+      await t.exec('UPDATE audit_events SET details_json = ? WHERE id = ?', [row.details_json, victim]);
+      await updateGuard(t, true);
     }
     expect((await verifyAuditChain(t.deps.store)).ok).toBe(true);
   });
 
-  it('refuses UPDATE and DELETE through its triggers', () => {
-    expect(() => t.db.$client.prepare(`UPDATE audit_events SET outcome = 'failure' WHERE id = 1`).run()).toThrow(/append-only/);
-    expect(() => t.db.$client.prepare('DELETE FROM audit_events WHERE id = 1').run()).toThrow(/append-only/);
-    expect(() => t.db.$client.prepare('DELETE FROM audit_events').run()).toThrow(/append-only/);
-    expect((t.db.$client.prepare(`SELECT outcome FROM audit_events WHERE id = 1`).get() as { outcome: string }).outcome).toBe('success');
+  it('refuses UPDATE and DELETE through its triggers', async () => {
+    expect(await failure(t.exec(`UPDATE audit_events SET outcome = 'failure' WHERE id = 1`))).toMatch(/append-only/);
+    expect(await failure(t.exec('DELETE FROM audit_events WHERE id = 1'))).toMatch(/append-only/);
+    expect(await failure(t.exec('DELETE FROM audit_events'))).toMatch(/append-only/);
+    if (t.engine.dialect === 'pg') expect(await failure(t.exec('TRUNCATE audit_events'))).toMatch(/append-only/);
+    expect((await t.sqlOne<{ outcome: string }>(`SELECT outcome FROM audit_events WHERE id = 1`))!.outcome).toBe('success');
+    expect((await rawEvents(t)).length).toBeGreaterThan(1);
   });
 
   it('fails the change, with nothing saved, when its audit event cannot be written', async () => {
-    const before = rawEvents(t).length;
-    t.db.$client.exec(`CREATE TEMP TRIGGER audit_refuses BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'x'); END`);
+    const before = (await rawEvents(t)).length;
+    await refuseAuditInserts(t, true);
     try {
       const r = await t.api('POST', '/workspaces/private/credentials', alice.token, { name: 'Unaudited', type: 'github', secrets: { token: 'ghp_never_saved' } });
       expect(r.status).toBe(500);
@@ -147,14 +186,14 @@ describe('the audit chain', () => {
       const project = await t.api('POST', '/projects', alice.token, { name: 'Unaudited project' });
       expect(project.status).toBe(500);
     } finally {
-      t.db.$client.exec('DROP TRIGGER audit_refuses');
+      await refuseAuditInserts(t, false);
     }
-    expect(t.db.$client.prepare(`SELECT count(*) AS n FROM credentials WHERE credential_id = 'unaudited'`).get()).toEqual({ n: 0 });
-    expect(t.db.$client.prepare(`SELECT count(*) AS n FROM workspaces WHERE name = 'Unaudited project'`).get()).toEqual({ n: 0 });
-    expect(rawEvents(t)).toHaveLength(before);
+    expect(await t.sqlOne(`SELECT count(*) AS n FROM credentials WHERE credential_id = 'unaudited'`)).toEqual({ n: 0 });
+    expect(await t.sqlOne(`SELECT count(*) AS n FROM workspaces WHERE name = 'Unaudited project'`)).toEqual({ n: 0 });
+    expect(await rawEvents(t)).toHaveLength(before);
     // Once events can be written again, the same request succeeds and is recorded.
     expect((await t.api('POST', '/workspaces/private/credentials', alice.token, { name: 'Unaudited', type: 'github', secrets: { token: 'ghp_saved_now' } })).status).toBe(201);
-    expect(rawEvents(t)).toHaveLength(before + 1);
+    expect(await rawEvents(t)).toHaveLength(before + 1);
     expect((await verifyAuditChain(t.deps.store)).ok).toBe(true);
   });
 });
@@ -385,8 +424,8 @@ describe('filters, pages and exports', () => {
   it('exports more events than one chunk without losing or repeating any', async () => {
     const { appendAudit } = await import('../../src/store/audit');
     const { writeTx } = await import('../../src/store/store');
-    writeTx(t.deps.store, (tx) => {
-      for (let i = 0; i < 2500; i++) appendAudit(t.deps.store, tx, { actor: { id: bob.id, username: 'bob' }, workspace: null, action: 'user.login', target: 'user:bob' });
+    await writeTx(t.deps.store, async (tx) => {
+      for (let i = 0; i < 2500; i++) await appendAudit(t.deps.store, tx, { actor: { id: bob.id, username: 'bob' }, workspace: null, action: 'user.login', target: 'user:bob' });
     });
     const csv = parseCsv(await (await t.browser('POST', '/admin/audit/export.csv?action=user.login', { cookie: alice.cookie })).text());
     const ids = csv.slice(1).map((r) => Number(r[0]));
@@ -423,8 +462,8 @@ describe('filters, pages and exports', () => {
     // Keyset pages of the page itself: 50 a page, "Older" carries before=<last id shown>.
     const { appendAudit } = await import('../../src/store/audit');
     const { writeTx } = await import('../../src/store/store');
-    writeTx(t.deps.store, (tx) => {
-      for (let i = 0; i < 60; i++) appendAudit(t.deps.store, tx, { actor: { id: bob.id, username: 'bob' }, workspace: null, action: 'token.create', target: `token:${i}` });
+    await writeTx(t.deps.store, async (tx) => {
+      for (let i = 0; i < 60; i++) await appendAudit(t.deps.store, tx, { actor: { id: bob.id, username: 'bob' }, workspace: null, action: 'token.create', target: `token:${i}` });
     });
     const p1 = await (await t.browser('GET', '/admin/audit?action=token.create', { cookie: alice.cookie })).text();
     const older = /href="\/admin\/audit\?action=token.create&amp;before=(\d+)"/.exec(p1);
@@ -487,17 +526,17 @@ describe('no secret in any event', () => {
       await t.browser('POST', '/login', { form: { username: 'carol', password: canaries[5] } });
       await t.api('DELETE', '/workspaces/platform/credentials/basic', alice.token);
 
-      const actions = rawEvents(t).map((e) => e.action);
+      const actions = (await rawEvents(t)).map((e) => e.action);
       expect(actions).toEqual(expect.arrayContaining(['credential.create', 'credential.update', 'credential.delete', 'toolkit.execute', 'user.create', 'user.password_reset', 'user.login_failed']));
       const surfaces: [string, string][] = [
-        ['database rows', JSON.stringify(rawEvents(t))],
+        ['database rows', JSON.stringify(await rawEvents(t))],
         ['api', JSON.stringify(await allApiEvents(t, alice.token, ''))],
         ['csv', await (await t.browser('POST', '/admin/audit/export.csv', { cookie: alice.cookie })).text()],
         ['jsonl', await (await t.browser('POST', '/admin/audit/export.jsonl', { cookie: alice.cookie })).text()],
         ['page', await (await t.browser('GET', '/admin/audit', { cookie: alice.cookie })).text()],
         ['logs', t.logs.join('\n')],
       ];
-      for (const e of rawEvents(t)) surfaces.push([`details ${e.id}`, await (await t.browser('GET', `/admin/audit/events/${e.id}`, { cookie: alice.cookie })).text()]);
+      for (const e of await rawEvents(t)) surfaces.push([`details ${e.id}`, await (await t.browser('GET', `/admin/audit/events/${e.id}`, { cookie: alice.cookie })).text()]);
       for (const [where, text] of surfaces) {
         for (const c of canaries) expect(text.includes(c), `${c} in ${where}`).toBe(false);
         expect(text).not.toMatch(/CANARY-/);
