@@ -36,7 +36,7 @@ export async function takeConnectState(store: Store, state: string, userId: stri
   const { oauthClientStates } = store.t;
   const now = store.clock.now();
   return writeTx(store, async (tx): Promise<StateCheck> => {
-    const row = one(await tx.select().from(oauthClientStates).where(eq(oauthClientStates.stateHash, hashState(state))));
+    const row = first(await tx.select().from(oauthClientStates).where(eq(oauthClientStates.stateHash, hashState(state))));
     if (!row) return { ok: false, reason: 'unknown_state' };
     if (row.userId !== userId) return { ok: false, reason: 'other_person' };
     await tx.delete(oauthClientStates).where(eq(oauthClientStates.stateHash, row.stateHash));
