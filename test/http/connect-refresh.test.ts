@@ -38,7 +38,7 @@ describe('connected account refresh', () => {
     expect(back.status).toBe(303);
   }
   const run = () => t.api('POST', `/workspaces/private/toolkits/${toolkitId}/execute`, alice.token, { tool: 'get_authenticated_user', input: {} });
-  const status = () => (t.db.$client.prepare("SELECT connection_status AS s FROM credentials WHERE credential_id = 'github_token'").get() as { s: string }).s;
+  const status = async () => (await t.sqlOne<{ s: string }>("SELECT connection_status AS s FROM credentials WHERE credential_id = 'github_token'"))!.s;
 
   it('refreshes before the call once the refresh time (expiry minus 15 minutes) has come, storing the rotated refresh token', async () => {
     now += 44 * 60_000; // 16 minutes before expiry: not yet
@@ -78,8 +78,8 @@ describe('connected account refresh', () => {
     const r = await run();
     expect(r.status).toBe(422);
     expect(r.json).toMatchObject({ error: 'credential_reconnect_required', credential_id: 'github_token' });
-    expect(status()).toBe('reconnect_required');
-    const audit = t.db.$client.prepare("SELECT actor, workspace, outcome FROM audit_events WHERE action = 'credential.refresh_failed'").all();
+    expect(await status()).toBe('reconnect_required');
+    const audit = await t.sql("SELECT actor, workspace, outcome FROM audit_events WHERE action = 'credential.refresh_failed'");
     expect(audit).toEqual([{ actor: 'alice', workspace: 'private', outcome: 'failure' }]);
 
     const tokenCalls = op.tokenCalls;
@@ -95,10 +95,10 @@ describe('connected account refresh', () => {
 
     op.refuse = null;
     await connect(href);
-    expect(status()).toBe('active');
-    expect(t.db.$client.prepare("SELECT count(*) AS n FROM audit_events WHERE action = 'credential.reconnect'").get()).toEqual({ n: 1 });
+    expect(await status()).toBe('active');
+    expect(await t.sqlOne("SELECT count(*) AS n FROM audit_events WHERE action = 'credential.reconnect'")).toEqual({ n: 1 });
     expect((await run()).status).toBe(200);
-    const everything = [page, JSON.stringify(t.db.$client.prepare('SELECT * FROM audit_events').all()), t.logs.join('\n')].join('\n');
+    const everything = [page, JSON.stringify(await t.sql('SELECT * FROM audit_events')), t.logs.join('\n')].join('\n');
     for (const secret of [...op.issued, op.clientSecret]) expect(everything).not.toContain(secret);
   });
 
@@ -108,7 +108,7 @@ describe('connected account refresh', () => {
     const r = await run();
     expect(r.status).toBe(502);
     expect(r.json.error).toBe('upstream_unreachable');
-    expect(status()).toBe('active');
+    expect(await status()).toBe('active');
     op.fail5xx = false;
     expect((await run()).status).toBe(200);
     expect(op.refreshes).toBe(1);
@@ -119,7 +119,7 @@ describe('connected account refresh', () => {
     expect((await run()).status).toBe(200);
     now += 59 * 60_000;
     expect((await run()).status).toBe(422);
-    expect(status()).toBe('reconnect_required');
+    expect(await status()).toBe('reconnect_required');
   });
 });
 
@@ -153,7 +153,7 @@ describe('connected account expiry (expires_at)', () => {
 
   const run = () => t.api('POST', `/workspaces/private/toolkits/${toolkitId}/execute`, alice.token, { tool: 'get_authenticated_user', input: {} });
   const listed = async () => (await t.api('GET', '/workspaces/private/credentials', alice.token)).json.find((c: { credential_id: string }) => c.credential_id === 'github_token');
-  const status = () => (t.db.$client.prepare("SELECT connection_status AS s FROM credentials WHERE credential_id = 'github_token'").get() as { s: string }).s;
+  const status = async () => (await t.sqlOne<{ s: string }>("SELECT connection_status AS s FROM credentials WHERE credential_id = 'github_token'"))!.s;
   const HOUR = 60 * 60_000;
   const DAY = 24 * HOUR;
 
@@ -186,7 +186,7 @@ describe('connected account expiry (expires_at)', () => {
     now += 8 * HOUR - 60_000; // a minute before: no refresh attempted (there is nothing to refresh with)
     expect((await run()).status).toBe(200);
     expect(op.tokenCalls).toBe(1);
-    expect(status()).toBe('active');
+    expect(await status()).toBe('active');
 
     now += 2 * 60_000;
     const calls = op.serviceCalls;
@@ -209,7 +209,7 @@ describe('connected account expiry (expires_at)', () => {
     const r = await run();
     expect(r.status).toBe(422);
     expect(r.json).toMatchObject({ error: 'credential_reconnect_required', credential_id: 'github_token' });
-    expect(status()).toBe('reconnect_required');
+    expect(await status()).toBe('reconnect_required');
     expect(op.refreshes).toBe(0);
   });
 

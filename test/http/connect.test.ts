@@ -41,7 +41,7 @@ describe('connect my account', () => {
     return t.browser('GET', `${callback.pathname}${callback.search}`, { cookie: user.cookie });
   }
 
-  const credentialRows = () => t.db.$client.prepare('SELECT credential_id, type, connected_app, connected_account, connection_status FROM credentials').all();
+  const credentialRows = () => t.sql('SELECT credential_id, type, connected_app, connected_account, connection_status FROM credentials ORDER BY id');
 
   it('from the banner: Connect → provider → back on the toolkit with a private github credential; Run works; Connected as @alice', async () => {
     const page = await (await t.browser('GET', `/w/private/toolkits/${toolkitId}`, { cookie: alice.cookie })).text();
@@ -59,7 +59,7 @@ describe('connect my account', () => {
     const back = await connect(alice, href);
     expect(back.status).toBe(303);
     expect(back.headers.get('location')).toBe(`/w/private/toolkits/${toolkitId}`);
-    expect(credentialRows()).toEqual([{ credential_id: 'github_token', type: 'github', connected_app: 'github', connected_account: 'alice', connection_status: 'active' }]);
+    expect(await credentialRows()).toEqual([{ credential_id: 'github_token', type: 'github', connected_app: 'github', connected_account: 'alice', connection_status: 'active' }]);
 
     const run = await t.api('POST', `/workspaces/private/toolkits/${toolkitId}/execute`, alice.token, { tool: 'get_authenticated_user', input: {} });
     expect(run.status).toBe(200);
@@ -72,11 +72,11 @@ describe('connect my account', () => {
     const listPage = await (await t.browser('GET', '/w/private/credentials', { cookie: alice.cookie })).text();
     expect(listPage).toContain('Connected as @alice');
 
-    const audit = t.db.$client.prepare("SELECT actor, target, details_json FROM audit_events WHERE action = 'credential.connect'").all();
+    const audit = await t.sql("SELECT actor, target, details_json FROM audit_events WHERE action = 'credential.connect'");
     expect(audit).toEqual([expect.objectContaining({ actor: 'alice', target: 'credential:github_token' })]);
 
     // Canaries: no token or client secret anywhere people or logs can see.
-    const everything = [page, toolkitPage, listPage, run.text, list.text, JSON.stringify(t.db.$client.prepare('SELECT * FROM audit_events').all()), t.logs.join('\n')].join('\n');
+    const everything = [page, toolkitPage, listPage, run.text, list.text, JSON.stringify(await t.sql('SELECT * FROM audit_events')), t.logs.join('\n')].join('\n');
     for (const secret of [...op.issued, op.clientSecret]) expect(everything).not.toContain(secret);
   });
 
@@ -88,7 +88,7 @@ describe('connect my account', () => {
     expect(withId).toContain('/connect/github?credential_id=my_gh');
     const back = await connect(alice, '/connect/github?credential_id=my_gh&return_to=%2Fw%2Fprivate%2Fcredentials');
     expect(back.headers.get('location')).toBe('/w/private/credentials');
-    expect(credentialRows()).toEqual([expect.objectContaining({ credential_id: 'my_gh', type: 'github' })]);
+    expect(await credentialRows()).toEqual([expect.objectContaining({ credential_id: 'my_gh', type: 'github' })]);
   });
 
   it('refuses with a 400 page and stores nothing: reused, swapped between people, expired state, provider error, off-site return URL ignored', async () => {
@@ -102,12 +102,12 @@ describe('connect my account', () => {
     const swapped = await t.browser('GET', callback.pathname + callback.search, { cookie: bob.cookie });
     expect(swapped.status).toBe(400);
     expect(await swapped.text()).toContain('started by someone else');
-    expect(credentialRows()).toEqual([]);
+    expect(await credentialRows()).toEqual([]);
 
     const first = await t.browser('GET', callback.pathname + callback.search, { cookie: alice.cookie });
     expect(first.status).toBe(303);
     expect(first.headers.get('location')).toBe('/'); // an off-site return URL is never followed
-    t.db.$client.prepare('DELETE FROM credentials').run();
+    await t.exec('DELETE FROM credentials');
 
     const reused = await t.browser('GET', callback.pathname + callback.search, { cookie: alice.cookie });
     expect(reused.status).toBe(400);
@@ -123,7 +123,7 @@ describe('connect my account', () => {
 
     const unknown = await t.browser('GET', '/oauth/callback/github?state=nope&code=x', { cookie: alice.cookie });
     expect(unknown.status).toBe(400);
-    expect(credentialRows()).toEqual([]);
+    expect(await credentialRows()).toEqual([]);
   });
 
   it('an expired state (over 10 minutes) is refused', async () => {
@@ -140,7 +140,7 @@ describe('connect my account', () => {
       const late = await t2.browser('GET', callback.pathname + callback.search, { cookie: a.cookie });
       expect(late.status).toBe(400);
       expect(await late.text()).toContain('expired');
-      expect(t2.db.$client.prepare('SELECT count(*) AS n FROM credentials').get()).toEqual({ n: 0 });
+      expect(await t2.sqlOne('SELECT count(*) AS n FROM credentials')).toEqual({ n: 0 });
     } finally {
       await t2.close();
     }
