@@ -52,8 +52,8 @@ const execute = (w: World, who: keyof World['users'], tool = 'get_authenticated_
   w.t.api('POST', `/workspaces/platform/toolkits/${w.toolkit}/execute`, w.users[who].token, { tool, input: {} });
 
 /** The audit events of an action, oldest first, with their details parsed. */
-function events(t: TestApp, action: string) {
-  return (t.db.$client.prepare('SELECT actor, outcome, details_json FROM audit_events WHERE action = ? ORDER BY id').all(action) as { actor: string; outcome: string; details_json: string }[]).map((e) => ({
+async function events(t: TestApp, action: string) {
+  return (await t.sql<{ actor: string; outcome: string; details_json: string }>('SELECT actor, outcome, details_json FROM audit_events WHERE action = ? ORDER BY id', [action])).map((e) => ({
     actor: e.actor,
     outcome: e.outcome,
     details: JSON.parse(e.details_json) as Record<string, any>,
@@ -61,8 +61,8 @@ function events(t: TestApp, action: string) {
 }
 
 /** Fails when any canary secret appears in the texts, the log lines or the audit log. */
-function noCanary(t: TestApp, texts: string[]) {
-  const audit = JSON.stringify(t.db.$client.prepare('SELECT * FROM audit_events').all());
+async function noCanary(t: TestApp, texts: string[]) {
+  const audit = JSON.stringify(await t.sql('SELECT * FROM audit_events'));
   for (const c of Object.values(CANARY)) {
     for (const text of [...texts, ...t.logs, audit]) expect(text).not.toContain(c);
   }
@@ -83,7 +83,7 @@ describe('fallback', () => {
     expect(w.svc.requests.at(-1)!.headers.authorization).toBe(`Bearer ${CANARY.bob}`);
     expect(w.svc.requests).toHaveLength(2);
 
-    expect(events(w.t, 'toolkit.execute').map((e) => [e.actor, e.outcome, e.details.credential])).toEqual([
+    expect((await events(w.t, 'toolkit.execute')).map((e) => [e.actor, e.outcome, e.details.credential])).toEqual([
       ['carol', 'success', { scope: 'project', credential_id: 'team_github', owner: 'platform' }],
       ['bob', 'success', { scope: 'private', credential_id: 'github_token', owner: 'bob' }],
     ]);
@@ -97,7 +97,7 @@ describe('fallback', () => {
     expect(page).toContain('Ready, with the project fallback');
     const ran = await (await w.t.browser('POST', `/w/platform/toolkits/${w.toolkit}/run/get_authenticated_user`, { cookie: w.users.carol.cookie, form: {}, headers: { 'HX-Request': 'true' } })).text();
     expect(ran).toContain('the project fallback');
-    noCanary(w.t, [carol.text, bob.text, page, ran]);
+    await noCanary(w.t, [carol.text, bob.text, page, ran]);
   });
 
   it('without a fallback (the default) a member without their own credential gets credential_setup_required', async () => {
@@ -139,7 +139,7 @@ describe('fallback', () => {
     expect(r.json).toEqual({ error: 'credential_expired', credential_id: 'github_token', message: expect.stringContaining('github_token') });
     expect(w.svc.requests).toHaveLength(0);
     expect((await w.t.api('GET', '/workspaces/platform/toolkits', w.users.bob.token)).json[0].status).toBe('expired');
-    expect(events(w.t, 'toolkit.execute').at(-1)).toMatchObject({ actor: 'bob', outcome: 'failure', details: { error: 'expired' } });
+    expect((await events(w.t, 'toolkit.execute')).at(-1)).toMatchObject({ actor: 'bob', outcome: 'failure', details: { error: 'expired' } });
   });
 
   it('changing the fallback is a credential change: its own audit event and members_without_credential (own credentials only)', async () => {
@@ -148,7 +148,7 @@ describe('fallback', () => {
     expect(r.status).toBe(200);
     expect(r.json.credential).toEqual({ scope: 'private', credential_id: 'github_token', fallback: 'team_github' });
     expect(r.json.members_without_credential).toEqual(['alice', 'carol']);
-    expect(events(w.t, 'toolkit.credential_change').map((e) => [e.details.from, e.details.to])).toEqual([
+    expect((await events(w.t, 'toolkit.credential_change')).map((e) => [e.details.from, e.details.to])).toEqual([
       [{ scope: 'private', credential_id: 'github_token' }, { scope: 'private', credential_id: 'github_token', fallback: 'team_github' }],
     ]);
     // Left out on a later change of the private ID: the fallback is kept.
@@ -157,7 +157,7 @@ describe('fallback', () => {
     // null clears it.
     const cleared = await w.t.api('PATCH', `/workspaces/platform/toolkits/${w.toolkit}`, w.users.alice.token, { credential: { scope: 'private', credential_id: 'gh_token', fallback: null } });
     expect(cleared.json.credential.fallback).toBeNull();
-    expect(events(w.t, 'toolkit.credential_change')).toHaveLength(3);
+    expect(await events(w.t, 'toolkit.credential_change')).toHaveLength(3);
   });
 
   it('the form page asks through the Credential Configuration Change dialog when only the fallback changes', async () => {
@@ -169,13 +169,13 @@ describe('fallback', () => {
     const html = await res.text();
     expect(html).toContain('Credential Configuration Change');
     expect(html).toContain('will run with the project credential');
-    expect(events(w.t, 'toolkit.credential_change')).toHaveLength(0);
+    expect(await events(w.t, 'toolkit.credential_change')).toHaveLength(0);
     const confirmed = await w.t.browser('POST', `/w/platform/toolkits/${w.toolkit}`, {
       cookie: w.users.alice.cookie,
       form: { name: 'GitHub', credential_choice: 'private', private_credential_id: 'github_token', credential_fallback: 'team_github', confirm_change: '1' },
     });
     expect(confirmed.status).toBe(303);
-    expect(events(w.t, 'toolkit.credential_change')).toHaveLength(1);
+    expect(await events(w.t, 'toolkit.credential_change')).toHaveLength(1);
   });
 
   it.each([
@@ -229,7 +229,7 @@ describe('expiry', () => {
     const bad = await t.api('PATCH', '/workspaces/private/credentials/github_token', w.users.carol.token, { expires_at: 'next tuesday' });
     expect(bad.status).toBe(400);
     expect(bad.json.fields).toHaveProperty('expires_at');
-    expect(events(t, 'credential.update').at(-1)!.details.changed).toEqual(['expires_at']);
+    expect((await events(t, 'credential.update')).at(-1)!.details.changed).toEqual(['expires_at']);
   });
 
   it('an expired project credential: 422 credential_expired, nothing sent', async () => {
@@ -261,7 +261,7 @@ describe('expiry', () => {
     w.svc.headers['GitHub-Authentication-Token-Expiration'] = '2027-02-01 00:00:00 UTC';
     expect((await w.t.browser('POST', '/w/private/credentials/github_token/test', { cookie: w.users.bob.cookie, form: {} })).status).toBe(303);
     expect((await w.t.api('GET', '/workspaces/private/credentials/github_token', w.users.bob.token)).json.expires_at).toBe('2027-02-01T00:00:00.000Z');
-    noCanary(w.t, [r.text, again.text]);
+    await noCanary(w.t, [r.text, again.text]);
   });
 });
 

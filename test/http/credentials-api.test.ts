@@ -15,21 +15,25 @@ const { fresh, fake } = useScenario();
 
 const github = (name: string, token = 'ghp_example_token', extra: Record<string, unknown> = {}) => ({ name, type: 'github', secrets: { token }, ...extra });
 
+/** A blob (bytea) as hex, so rows compare by content on either engine; null stays null. */
+const hex = (v: unknown) => (v == null ? null : Buffer.from(v as Uint8Array).toString('hex'));
+
 /** Credential rows of the database (all workspaces), for checking that nothing changed. */
-function credentialRows(t: TestApp) {
-  return t.db.$client.prepare('SELECT id, workspace_id, credential_id, name, type, fields_json, hex(secret_blob) AS blob, updated_at FROM credentials ORDER BY id').all();
+async function credentialRows(t: TestApp) {
+  const rows = await t.sql('SELECT id, workspace_id, credential_id, name, type, fields_json, secret_blob, updated_at FROM credentials ORDER BY id');
+  return rows.map(({ secret_blob, ...r }) => ({ ...r, blob: hex(secret_blob) }));
 }
 
-function audit(t: TestApp, action?: string) {
+async function audit(t: TestApp, action?: string) {
   return (
-    t.db.$client.prepare(`SELECT actor, workspace, action, target, outcome, details_json FROM audit_events ${action ? 'WHERE action = ?' : ''} ORDER BY id`).all(...(action ? [action] : [])) as {
+    await t.sql<{
       actor: string;
       workspace: string | null;
       action: string;
       target: string;
       outcome: string;
       details_json: string;
-    }[]
+    }>(`SELECT actor, workspace, action, target, outcome, details_json FROM audit_events ${action ? 'WHERE action = ?' : ''} ORDER BY id`, action ? [action] : [])
   ).map((e) => ({ ...e, details: JSON.parse(e.details_json) }));
 }
 
@@ -119,7 +123,7 @@ describe('Credential IDs through POST /workspaces/private/credentials', () => {
     } else {
       expectErrorShape(res.json, 'invalid_input');
       expect(res.json.fields[s.field!]).toEqual(expect.any(String));
-      expect(credentialRows(t)).toEqual([]);
+      expect(await credentialRows(t)).toEqual([]);
     }
   });
 });
@@ -159,7 +163,7 @@ describe('POST /workspaces/:ws/credentials', () => {
     expectErrorShape(res.json, 'invalid_input');
     if (typeof s.field === 'string') expect(Object.keys(res.json.fields)).toContain(s.field);
     else expect(Object.keys(res.json.fields).some((k) => (s.field as RegExp).test(k)), JSON.stringify(res.json.fields)).toBe(true);
-    expect(credentialRows(t)).toEqual([]);
+    expect(await credentialRows(t)).toEqual([]);
   });
 
   it('answers 409 credential_id_taken for a taken ID, and allows the same ID in another workspace', async () => {
@@ -252,7 +256,7 @@ describe('audit of credential changes', () => {
     expect((await t.api('PATCH', '/workspaces/private/credentials/basic_api', alice.token, { fields: { username: 'svc-user-2' }, secrets: { password: 'pw-audit-secret-2' } })).status).toBe(200);
     expect((await t.api('DELETE', '/workspaces/private/credentials/basic_api', alice.token)).status).toBe(204);
 
-    const events = audit(t).filter((e) => e.action.startsWith('credential.'));
+    const events = (await audit(t)).filter((e) => e.action.startsWith('credential.'));
     expect(events.map((e) => [e.action, e.actor, e.workspace, e.target, e.outcome])).toEqual([
       ['credential.create', 'alice', 'private', 'credential:basic_api', 'success'],
       ['credential.update', 'alice', 'private', 'credential:basic_api', 'success'],
@@ -260,7 +264,7 @@ describe('audit of credential changes', () => {
     ]);
     expect(events[0].details).toMatchObject({ scope: 'private', type: 'http_basic', fields: ['base_url', 'username'], secrets: ['password'] });
     expect(events[1].details.changed.sort()).toEqual(['fields.username', 'secrets.password']);
-    const all = JSON.stringify(audit(t));
+    const all = JSON.stringify(await audit(t));
     for (const value of ['pw-audit-secret-1', 'pw-audit-secret-2', 'svc-user-2', Buffer.from('svc-user:pw-audit-secret-1').toString('base64')]) expect(all).not.toContain(value);
   });
 
@@ -269,7 +273,7 @@ describe('audit of credential changes', () => {
     const alice = await t.user('alice');
     await t.api('POST', '/workspaces/private/credentials', alice.token, github('GitHub', 'ghp_same'));
     expect((await t.api('PATCH', '/workspaces/private/credentials/github', alice.token, { name: 'GitHub' })).status).toBe(200);
-    expect(audit(t, 'credential.update')).toEqual([]);
+    expect(await audit(t, 'credential.update')).toEqual([]);
   });
 });
 
@@ -282,7 +286,7 @@ describe('access', () => {
     expect((await t.api('GET', '/me', alice.token)).json.is_admin).toBe(true);
     const created = await t.api('POST', '/workspaces/private/credentials', bob.token, github('Bob Token', 'ghp_bob_secret', { fields: { base_url: svc.url } }));
     expect(created.status).toBe(201);
-    const before = credentialRows(t);
+    const before = await credentialRows(t);
     const bobWs = await getPrivateWorkspace(t.deps.store, bob.id);
 
     // Every way alice might try to name bob's workspace.
@@ -309,7 +313,7 @@ describe('access', () => {
     const mine = await t.api('POST', '/workspaces/private/credentials', alice.token, github('Bob Token', 'ghp_alice_own'));
     expect(mine.status).toBe(201);
     expect(await secretsOf(t, bob.id, 'private', 'bob_token')).toEqual({ token: 'ghp_bob_secret' });
-    expect(credentialRows(t).slice(0, before.length)).toEqual(before);
+    expect((await credentialRows(t)).slice(0, before.length)).toEqual(before);
     expect(svc.requests).toEqual([]);
   });
 
@@ -320,7 +324,7 @@ describe('access', () => {
     const bob = await t.user('bob');
     const team = await project(t, bob, 'Secret Team');
     expect((await t.api('POST', `/workspaces/${team}/credentials`, bob.token, github('Team Token', 'ghp_team_secret', { fields: { base_url: svc.url } }))).status).toBe(201);
-    const before = credentialRows(t);
+    const before = await credentialRows(t);
     const calls: [string, string, unknown?][] = [
       ['GET', `/workspaces/${team}/credentials`],
       ['GET', `/workspaces/${team}/credentials/team_token`],
@@ -335,7 +339,7 @@ describe('access', () => {
       expect(res.status, `${method} ${url}`).toBe(404);
       expectErrorShape(res.json, 'not_found');
     }
-    expect(credentialRows(t)).toEqual(before);
+    expect(await credentialRows(t)).toEqual(before);
     expect(svc.requests).toEqual([]);
   });
 
@@ -356,7 +360,7 @@ describe('access', () => {
     expect(list.text).not.toContain('ghp_team_viewer_secret');
     expect((await t.api('GET', `/workspaces/${team}/credentials/team_token`, vera.token)).status).toBe(200);
 
-    const before = credentialRows(t);
+    const before = await credentialRows(t);
     const denied: [string, string, unknown?][] = [
       ['POST', `/workspaces/${team}/credentials`, github('Viewer Token', 'ghp_v')],
       ['PATCH', `/workspaces/${team}/credentials/team_token`, { name: 'Renamed', secrets: { token: 'ghp_v' } }],
@@ -367,7 +371,7 @@ describe('access', () => {
       expect(res.status, `${method} ${url}`).toBe(403);
       expectErrorShape(res.json, 'forbidden');
     }
-    expect(credentialRows(t)).toEqual(before);
+    expect(await credentialRows(t)).toEqual(before);
     // An unknown credential is still 404 for a viewer (no hint about roles first).
     expect((await t.api('PATCH', `/workspaces/${team}/credentials/nope`, vera.token, { name: 'x' })).status).toBe(404);
 
@@ -473,13 +477,13 @@ describe('input errors come from the one schema', () => {
   it('name every bad field at once, never echo an unknown key (it may be a pasted secret), and write nothing', async () => {
     const t = await fresh();
     const alice = await t.user('alice');
-    const before = credentialRows(t);
+    const before = await credentialRows(t);
     const canary = 'ghp_CANARYKEY0123456789';
     const res = await t.api('POST', '/workspaces/private/credentials', alice.token, { name: '', type: 'github', credential_id: 'Bad ID', fields: { [canary]: 5 }, secrets: { token: 't' } });
     expect(res.status).toBe(400);
     expect(res.json.error).toBe('invalid_input');
     expect(Object.keys(res.json.fields).sort()).toEqual(['_unknown_field', 'credential_id', 'name']);
     expect(res.text).not.toContain(canary);
-    expect(credentialRows(t)).toEqual(before);
+    expect(await credentialRows(t)).toEqual(before);
   });
 });

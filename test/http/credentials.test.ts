@@ -37,12 +37,16 @@ async function secretsOf(t: TestApp, userId: string, ws: string, credentialId: s
   return (await loadCredentialForUse(t.deps.store, w, credentialId))?.secrets;
 }
 
-function credentialRows(t: TestApp) {
-  return t.db.$client.prepare('SELECT id, workspace_id, credential_id, name, type, fields_json, hex(secret_blob) AS blob, hex(wrapped_key) AS wk, updated_at FROM credentials ORDER BY id').all();
+/** A blob (bytea) as hex, so rows compare by content on either engine; null stays null. */
+const hex = (v: unknown) => (v == null ? null : Buffer.from(v as Uint8Array).toString('hex'));
+
+async function credentialRows(t: TestApp) {
+  const rows = await t.sql('SELECT id, workspace_id, credential_id, name, type, fields_json, secret_blob, wrapped_key, updated_at FROM credentials ORDER BY id');
+  return rows.map(({ secret_blob, wrapped_key, ...r }) => ({ ...r, blob: hex(secret_blob), wk: hex(wrapped_key) }));
 }
 
-function audit(t: TestApp, action: string) {
-  return (t.db.$client.prepare('SELECT actor, workspace, target, details_json FROM audit_events WHERE action = ? ORDER BY id').all(action) as { actor: string; workspace: string; target: string; details_json: string }[]).map(
+async function audit(t: TestApp, action: string) {
+  return (await t.sql<{ actor: string; workspace: string; target: string; details_json: string }>('SELECT actor, workspace, target, details_json FROM audit_events WHERE action = ? ORDER BY id', [action])).map(
     (e) => ({ ...e, details: JSON.parse(e.details_json) }),
   );
 }
@@ -132,7 +136,7 @@ describe('create form and the Credential ID', () => {
     expect(res.status).toBe(400);
     expect(res.body).toContain('id="credential-form"');
     expect(res.body).toContain(`id="f-${s.error}-error"`);
-    expect(credentialRows(t)).toEqual([]);
+    expect(await credentialRows(t)).toEqual([]);
     if (s.error === 'credential_id') expect(attrOf(tagNamed(res.body, 'name', 'credential_id'), 'readonly')).toBeNull();
   });
 });
@@ -169,7 +173,7 @@ describe('edit form', () => {
     expect(typed.status).toBe(303);
     expect(await secretsOf(t, alice.id, 'private', 'jira_cloud')).toEqual({ api_token: 'jira-replaced' });
 
-    const updates = audit(t, 'credential.update');
+    const updates = await audit(t, 'credential.update');
     expect(updates.map((e) => e.details.changed.sort())).toEqual([['fields.email', 'name'], ['secrets.api_token']]);
     expect(JSON.stringify(updates)).not.toMatch(/jira-original|jira-replaced/);
   });
@@ -179,7 +183,7 @@ describe('edit form', () => {
     const alice = await t.user('alice');
     await page(t, 'POST', '/w/private/credentials', { cookie: alice.cookie, form: githubForm('GitHub Integration Token', 'ghp_a') });
     await page(t, 'POST', '/w/private/credentials', { cookie: alice.cookie, form: githubForm('Other', 'ghp_b') });
-    const before = credentialRows(t);
+    const before = await credentialRows(t);
     const res = await page(t, 'POST', '/w/private/credentials/other/edit', {
       cookie: alice.cookie,
       form: { name: 'Other', type: 'github', id_mode: 'manual', credential_id: 'github_integration_token', field_base_url: '', secret_token: 'ghp_never' },
@@ -188,7 +192,7 @@ describe('edit form', () => {
     expect(res.body).toContain(CONFLICT);
     expect(res.body).toContain('github_integration_token_2');
     expect(res.body).not.toContain('ghp_never');
-    expect(credentialRows(t)).toEqual(before);
+    expect(await credentialRows(t)).toEqual(before);
   });
 });
 
@@ -199,13 +203,13 @@ describe('audit from the pages', () => {
     await page(t, 'POST', '/w/private/credentials', { cookie: alice.cookie, form: githubForm('GitHub', 'ghp_audit_one') });
     await page(t, 'POST', '/w/private/credentials/github/edit', { cookie: alice.cookie, form: { name: 'GitHub', type: 'github', id_mode: 'manual', credential_id: 'github', field_base_url: '', secret_token: 'ghp_audit_two' } });
     await page(t, 'POST', '/w/private/credentials/github/delete', { cookie: alice.cookie, form: { confirm: 'github' } });
-    const [create] = audit(t, 'credential.create');
-    const [update] = audit(t, 'credential.update');
-    const [del] = audit(t, 'credential.delete');
+    const [create] = await audit(t, 'credential.create');
+    const [update] = await audit(t, 'credential.update');
+    const [del] = await audit(t, 'credential.delete');
     expect(create).toMatchObject({ actor: 'alice', workspace: 'private', target: 'credential:github', details: { type: 'github', fields: ['base_url'], secrets: ['token'] } });
     expect(update).toMatchObject({ actor: 'alice', target: 'credential:github', details: { changed: ['secrets.token'] } });
     expect(del).toMatchObject({ actor: 'alice', target: 'credential:github', details: { type: 'github' } });
-    const rows = JSON.stringify(t.db.$client.prepare('SELECT * FROM audit_events').all());
+    const rows = JSON.stringify(await t.sql('SELECT * FROM audit_events'));
     expect(rows).not.toMatch(/ghp_audit_(one|two)/);
   });
 });
@@ -230,12 +234,12 @@ describe('delete', () => {
       expect(res.body).toContain('Type deploy_key exactly to confirm.');
     }
     expect(await secretsOf(t, alice.id, 'private', 'deploy_key')).toEqual({ token: 'ghp_delete_me' });
-    expect(audit(t, 'credential.delete')).toEqual([]);
+    expect(await audit(t, 'credential.delete')).toEqual([]);
 
     const ok = await page(t, 'POST', '/w/private/credentials/deploy_key/delete', { cookie: alice.cookie, form: { confirm: 'deploy_key' } });
     expect(ok.status).toBe(303);
     expect(ok.location).toBe('/w/private/credentials?deleted=deploy_key');
-    expect(credentialRows(t)).toEqual([]);
+    expect(await credentialRows(t)).toEqual([]);
     expect((await page(t, 'GET', '/w/private/credentials/deploy_key', { cookie: alice.cookie })).status).toBe(404);
     expect((await page(t, 'GET', '/w/private/credentials?deleted=deploy_key', { cookie: alice.cookie })).body).toContain('Credential deploy_key deleted.');
   });
@@ -248,7 +252,7 @@ describe('access to the pages', () => {
     const alice = await t.user('alice'); // first user: instance admin, the attacker
     const bob = await t.user('bob'); // the victim
     expect((await page(t, 'POST', '/w/private/credentials', { cookie: bob.cookie, form: githubForm('Bob Token', 'ghp_bob_only', svc.url) })).status).toBe(303);
-    const before = credentialRows(t);
+    const before = await credentialRows(t);
     const bobWs = await getPrivateWorkspace(t.deps.store, bob.id);
     const editForm = { name: 'pwned', type: 'github', id_mode: 'manual', credential_id: 'bob_token', field_base_url: svc.url, secret_token: 'ghp_alice' };
 
@@ -274,7 +278,7 @@ describe('access to the pages', () => {
     }
     const aliceList = await page(t, 'GET', '/w/private/credentials', { cookie: alice.cookie });
     expect(aliceList.body).not.toContain('bob_token');
-    expect(credentialRows(t)).toEqual(before);
+    expect(await credentialRows(t)).toEqual(before);
     expect(svc.requests).toEqual([]);
   });
 
@@ -285,7 +289,7 @@ describe('access to the pages', () => {
     const bob = await t.user('bob');
     const team = await project(t, bob, 'Hidden Team');
     expect((await page(t, 'POST', `/w/${team}/credentials`, { cookie: bob.cookie, form: githubForm('Team Token', 'ghp_team_only', svc.url) })).status).toBe(303);
-    const before = credentialRows(t);
+    const before = await credentialRows(t);
     const base = `/w/${team}/credentials`;
     const routes: [string, string, Record<string, string>?][] = [
       ['GET', base],
@@ -304,7 +308,7 @@ describe('access to the pages', () => {
       const res = await page(t, method, url, { cookie: alice.cookie, form });
       expect(res.status, `${method} ${url}`).toBe(404);
     }
-    expect(credentialRows(t)).toEqual(before);
+    expect(await credentialRows(t)).toEqual(before);
     expect(svc.requests).toEqual([]);
   });
 
@@ -315,7 +319,7 @@ describe('access to the pages', () => {
     const vera = await t.user('vera');
     const team = await project(t, alice, 'Team', [[vera, 'viewer']]);
     expect((await page(t, 'POST', `/w/${team}/credentials`, { cookie: alice.cookie, form: githubForm('Team Token', 'ghp_team_viewer', svc.url) })).status).toBe(303);
-    const before = credentialRows(t);
+    const before = await credentialRows(t);
     const base = `/w/${team}/credentials`;
 
     const list = await page(t, 'GET', base, { cookie: vera.cookie });
@@ -343,7 +347,7 @@ describe('access to the pages', () => {
     }
     // A missing credential is still 404 for a viewer.
     expect((await page(t, 'GET', `${base}/nope`, { cookie: vera.cookie })).status).toBe(404);
-    expect(credentialRows(t)).toEqual(before);
+    expect(await credentialRows(t)).toEqual(before);
     expect(svc.requests).toEqual([]);
   });
 
@@ -423,7 +427,7 @@ describe('Test connection from the pages', () => {
     expect(hx.body).toContain(s.ok ? 'test-result ok' : 'test-result failed');
     expect(hx.body).toMatch(s.expect);
 
-    expect(credentialRows(t)).toEqual([]); // nothing stored
+    expect(await credentialRows(t)).toEqual([]); // nothing stored
   });
 
   it('tests the edit form with a blank secret using the stored one', async () => {
