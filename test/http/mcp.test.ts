@@ -91,11 +91,13 @@ async function saveGithubCredential(token: string, secret: string) {
   expect(r.status).toBe(201);
 }
 
-function executeEvents() {
-  return t.deps.store.db.$client
-    .prepare("SELECT actor, workspace, outcome, details_json FROM audit_events WHERE action = 'toolkit.execute' ORDER BY id")
-    .all()
-    .map((r: any) => ({ actor: r.actor, workspace: r.workspace, outcome: r.outcome, details: JSON.parse(r.details_json) }));
+async function executeEvents() {
+  return (await t.sql<{ actor: string; workspace: string | null; outcome: string; details_json: string }>("SELECT actor, workspace, outcome, details_json FROM audit_events WHERE action = 'toolkit.execute' ORDER BY id")).map((r) => ({
+    actor: r.actor,
+    workspace: r.workspace,
+    outcome: r.outcome,
+    details: JSON.parse(r.details_json),
+  }));
 }
 
 beforeAll(async () => {
@@ -213,7 +215,7 @@ describe('MCP clients run project toolkits as the person they act for', () => {
   });
 
   it('every run is audited as toolkit.execute with via mcp and the client’s name, failed ones too', async () => {
-    const events = executeEvents();
+    const events = await executeEvents();
     const mcp = events.filter((e) => e.details.via === 'mcp');
     expect(mcp.length).toBeGreaterThanOrEqual(7);
     // 2026-07-28 requests carry clientInfo on every call; a 2025 tools/call without initialize
@@ -243,7 +245,7 @@ describe('raw HTTP', () => {
     expect(list.message.result.tools.map((x: Tool) => x.name)).toContain(toolName('platform', 'get_authenticated_user'));
     const call = await rawPost({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: toolName('platform', 'get_authenticated_user'), arguments: {} } }, { ...auth(), 'User-Agent': 'curl/8.5' });
     expect(call.message.result.structuredContent).toMatchObject({ ok: true, credential: { owner: 'alice' } });
-    expect(executeEvents().at(-1)!.details).toMatchObject({ via: 'mcp', client: 'curl/8.5' });
+    expect((await executeEvents()).at(-1)!.details).toMatchObject({ via: 'mcp', client: 'curl/8.5' });
   });
 
   it.each([
@@ -328,8 +330,8 @@ describe('changes take effect at the next request', () => {
 });
 
 describe('secrets', () => {
-  it('no canary appears in any MCP answer, log line or audit row', () => {
-    const audit = JSON.stringify(t.deps.store.db.$client.prepare('SELECT * FROM audit_events').all());
+  it('no canary appears in any MCP answer, log line or audit row', async () => {
+    const audit = JSON.stringify(await t.sql('SELECT * FROM audit_events'));
     for (const secret of Object.values(CANARY)) {
       for (const a of answers) expect(a).not.toContain(secret);
       for (const l of t.logs) expect(l).not.toContain(secret);
