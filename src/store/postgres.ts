@@ -33,14 +33,13 @@ export class DatabaseUnavailableError extends Error {
 }
 
 // int8 (count(*), bigint columns) as a JS number: every value Latchkey stores in one is far below 2^53.
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
+// Set on pg's global parsers: drizzle's queries (raw `execute` included) pass their own `types`
+// that fall back to the global ones, so a Pool's `types` option would never be consulted.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 
 /** Returns the migrated PostgreSQL engine, or throws an Error with a one-line message (the password never in it). */
 export async function openPostgres(url: string, opts: PgOpenOptions = {}): Promise<Engine> {
-  const pool = new pg.Pool({ connectionString: url, types, max: opts.max ?? 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
   // A connection dropped while idle (PostgreSQL restarted) is replaced on the next query; without
   // a listener the pool's 'error' event would end the process.
   pool.on('error', () => undefined);
