@@ -727,6 +727,59 @@ describe('cli', () => {
       expect(await query('SELECT id FROM users')).toHaveLength(1);
     }, SLOW);
 
+    it('`keys rotate` resumes an interrupted rotation to the first key of SECRET_KEY', async () => {
+      // Interrupted as in the SQLite test above: some rows already rewrapped, each in its own transaction.
+      const oldKey = base.SECRET_KEY;
+      expectOk(await cli(dir, ['user', 'create', 'alice'], { input: `${PASSWORD}\n` }));
+      const seeded = await seedCredentials(dir, parseKeyRing(oldKey), 5);
+      const newKey = generateKey();
+      const both = parseKeyRing(`${newKey},${oldKey}`);
+      const fresh = both.active;
+      await withDb(dir, async (e) => {
+        await checkKeyRing(e, both);
+        expect(await rotateDataKeys(e, both, undefined, { limit: 2, batchSize: 1 })).toMatchObject({ credentials: 2, total: 2, complete: false });
+        const onKey = (await e.db.select({ keyId: e.t.credentials.keyId }).from(e.t.credentials)).map((c) => c.keyId);
+        expect(onKey.filter((k) => k === fresh.id)).toHaveLength(2);
+      });
+      const r = await cli(dir, ['keys', 'rotate'], { env: { SECRET_KEY: `${newKey},${oldKey}` } });
+      expectOk(r);
+      expect(r.stdout).toContain(`rewrapped 4 data keys under key ${fresh.id} (3 credentials, 1 instance key)`);
+      expect(r.stdout).toMatch(/older keys are no longer needed; you may remove them from SECRET_KEY/);
+      await expectAllOn(dir, parseKeyRing(newKey), seeded);
+      expect((await cli(dir, ['audit', 'verify'], { env: { SECRET_KEY: newKey } })).stdout).toBe('ok 2\n');
+    }, SLOW);
+
+    it('`keys rotate` stops at a row it cannot unwrap, naming it, and resumes once the row is dealt with', async () => {
+      const oldKey = base.SECRET_KEY;
+      expectOk(await cli(dir, ['user', 'create', 'alice'], { input: `${PASSWORD}\n` }));
+      const seeded = await seedCredentials(dir, parseKeyRing(oldKey), 3);
+      const bad = seeded[1];
+      await withDb(dir, async (e) => {
+        const { credentials } = e.t;
+        const row = one(await e.db.select().from(credentials).where(eq(credentials.id, bad.id)));
+        const tampered = Buffer.from(row.wrappedKey!);
+        tampered[tampered.length - 1] ^= 1;
+        await e.write(async (tx) => void (await tx.update(credentials).set({ wrappedKey: tampered }).where(eq(credentials.id, bad.id))));
+      });
+      const newKey = generateKey();
+      const env = { SECRET_KEY: `${newKey},${oldKey}` };
+      const r = await cli(dir, ['keys', 'rotate'], { env });
+      expectFailure(r, new RegExp(`cannot rewrap the credential row ${bad.id}: wrapped data key failed authentication`));
+      expect(r.stdout).toMatch(/rewrapped 1 data key under key \w+ before the rotation stopped/);
+      // The old key is still needed: it alone, or the new key alone, does not open the database.
+      expectFailure(await cli(dir, ['audit', 'verify'], { env: { SECRET_KEY: newKey } }), /still needed/);
+      await withDb(dir, async (e) => {
+        const { auditEvents, credentials } = e.t;
+        expect(first(await e.db.select().from(auditEvents).where(eq(auditEvents.action, 'keys.rotate')))).toMatchObject({ outcome: 'failure' });
+        await e.write(async (tx) => void (await tx.delete(credentials).where(eq(credentials.id, bad.id))));
+      });
+      const again = await cli(dir, ['keys', 'rotate'], { env });
+      expectOk(again);
+      expect(again.stdout).toContain(`rewrapped 2 data keys under key ${parseKeyRing(newKey).active.id} (1 credential, 1 instance key)`);
+      await expectAllOn(dir, parseKeyRing(newKey), [seeded[0], seeded[2]]);
+      expect((await cli(dir, ['audit', 'verify'], { env: { SECRET_KEY: newKey } })).stdout).toBe('ok 3\n');
+    }, SLOW);
+
     it('`audit verify` says ok, and `keys rotate` rewraps under the first key of SECRET_KEY', async () => {
       const k1 = base.SECRET_KEY;
       expectOk(await cli(dir, ['user', 'create', 'alice', '--admin'], { input: `${PASSWORD}\n` }));
