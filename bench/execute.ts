@@ -14,7 +14,7 @@ export async function benchExecute() {
   const forwarder = await startNode('bench/forwarder.ts', { UPSTREAM: upstream.url }, await freePort());
 
   const dataDir = tempDir('latchkey-bench-exec-');
-  const seed = openSeedApp(dataDir);
+  const seed = await openSeedApp(dataDir);
   const alice = await seedUser(seed, 'alice', true);
   await api(seed, alice.token, 'POST', '/projects', { name: 'Bench' });
   await api(seed, alice.token, 'POST', '/workspaces/private/credentials', { name: 'GitHub Token', type: 'github', fields: { base_url: upstream.url }, secrets: { token: 'bench-token' } });
@@ -24,7 +24,7 @@ export async function benchExecute() {
     settings: {},
     credential: { scope: 'private', credential_id: 'github_token' },
   })) as { id: number };
-  seed.close();
+  await seed.close();
 
   const latchkey = await startNode(SERVER, { DATA_DIR: dataDir, SECRET_KEY: seed.secretKey, OUTBOUND_ALLOW_HOSTS: '127.0.0.1' }, await freePort());
   const idleRss = rssMb(latchkey.pid);

@@ -8,7 +8,7 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 
 export async function benchPages() {
   const dataDir = tempDir('latchkey-bench-pages-');
-  const seed = openSeedApp(dataDir);
+  const seed = await openSeedApp(dataDir);
   const admin = await seedUser(seed, 'alice', true);
   await api(seed, admin.token, 'POST', '/projects', { name: 'Platform' });
   for (let i = 1; i < 50; i++) {
@@ -30,7 +30,7 @@ export async function benchPages() {
     })) as { id: number };
     firstToolkit ||= t.id;
   }
-  seed.close();
+  await seed.close();
 
   // Cold start: process spawn to the first healthy /healthz, on the seeded database. The first
   // start after seeding warms tsx's transpile cache, as any start after an install does.

@@ -16,7 +16,7 @@ import { hashPassword } from '../src/auth/password';
 import { loadConfig } from '../src/config';
 import { loadKeyRing } from '../src/crypto/keyring';
 import { appendAudit, executionStats, verifyAuditChain, type AuditInput } from '../src/store/audit';
-import { openDatabase } from '../src/store/db';
+import { openDatabase, sqliteEngine } from '../src/store/db';
 import { createStore, writeTx } from '../src/store/store';
 import { createUser } from '../src/store/users';
 import { addMember, createProject, type Workspace } from '../src/store/workspaces';
@@ -50,12 +50,13 @@ async function main() {
   const dbFile = dbArg ? path.resolve(dbArg) : path.join(dataDir, 'latchkey.db');
   const { ring } = loadKeyRing({ secretKeyEnv: process.env.SECRET_KEY, dataDir });
   const db = openDatabase(dbFile);
+  const engine = sqliteEngine(db);
   // Events are written with a simulated clock that walks from DAYS ago to now (the log's times
   // never go backwards, so the people and projects are made first, just before that window).
   const start = Date.now() - DAYS * DAY;
   let now = start - DAY;
   const clock = { now: () => now };
-  const store = createStore(db, ring, clock);
+  const store = await createStore(engine, ring, clock);
   console.log(`audit bench: ${N.toLocaleString('en-US')} events over ${DAYS} days into ${dbFile}`);
 
   // People and projects, made with the real data functions (their own events are part of the log).
@@ -115,10 +116,10 @@ async function main() {
   const seedStarted = performance.now();
   for (let done = 0; done < N; ) {
     const n = Math.min(BATCH, N - done);
-    writeTx(store, (tx) => {
+    await writeTx(store, async (tx) => {
       for (let k = 0; k < n; k++) {
         now = Math.floor(start + (done + k) * step);
-        appendAudit(store, tx, eventFor());
+        await appendAudit(store, tx, eventFor());
       }
     });
     done += n;
@@ -135,7 +136,7 @@ async function main() {
 
   // The app on the seeded database, with an instance admin and a project admin signed in.
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
-  const { app, deps } = createApp({ db, config, ring, log: createLogger('silent') });
+  const { app, deps } = await createApp({ engine, config, ring, log: createLogger('silent') });
   const cookieOf = async (userId: string) => (await deps.auth.createSession(userId)).split(';')[0];
   const admin = users[0];
   const adminCookie = await cookieOf(admin.id);
@@ -260,7 +261,7 @@ async function main() {
   console.log(`${'chain: Verify button, first time (all events)'.padEnd(58)} ${fmt(first.ms)}  (${/verified through event [\d,]+/i.exec(first.text)?.[0] ?? 'see page'})`);
   console.log(`${'chain: Verify button, again (continues from the cache)'.padEnd(58)} ${fmt(again.ms)}`);
 
-  db.$client.close();
+  await engine.close();
   if (!dbArg && !KEEP) fs.rmSync(dataDir, { recursive: true, force: true });
   else console.log(`\nkept ${dbFile}`);
 }

@@ -4,20 +4,21 @@ import { createApp } from '../src/app';
 import { hashPassword } from '../src/auth/password';
 import { loadConfig } from '../src/config';
 import { formatKeyRing, generateKey, parseKeyRing } from '../src/crypto/keyring';
-import { openDatabase } from '../src/store/db';
+import { openDatabase, sqliteEngine } from '../src/store/db';
 import { createUser } from '../src/store/users';
 import { createLogger } from '../src/log';
 import { createApiToken } from '../src/services/create-api-token';
 
-export type Seeded = { dataDir: string; secretKey: string; close(): void; app: ReturnType<typeof createApp>['app']; deps: ReturnType<typeof createApp>['deps'] };
+type App = Awaited<ReturnType<typeof createApp>>;
+export type Seeded = { dataDir: string; secretKey: string; close(): Promise<void>; app: App['app']; deps: App['deps'] };
 
 /** Opens (creating) a data directory with a fresh key and returns the in-process app on it. */
-export function openSeedApp(dataDir: string, env: Record<string, string> = {}): Seeded {
+export async function openSeedApp(dataDir: string, env: Record<string, string> = {}): Promise<Seeded> {
   const secretKey = formatKeyRing(parseKeyRing(generateKey()));
   const config = loadConfig({ DATA_DIR: dataDir, SECRET_KEY: secretKey, LOG_LEVEL: 'silent', ...env });
-  const db = openDatabase(path.join(dataDir, 'latchkey.db'));
-  const { app, deps } = createApp({ db, config, ring: parseKeyRing(secretKey), log: createLogger('silent') });
-  return { dataDir, secretKey, app, deps, close: () => db.$client.close() };
+  const engine = sqliteEngine(openDatabase(path.join(dataDir, 'latchkey.db')));
+  const { app, deps } = await createApp({ engine, config, ring: parseKeyRing(secretKey), log: createLogger('silent') });
+  return { dataDir, secretKey, app, deps, close: () => engine.close() };
 }
 
 /** Creates a user (password hashed once) and returns them with a personal access token. */

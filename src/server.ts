@@ -32,7 +32,7 @@ try {
   if (keys.created) log.warn('generated a new master key; back it up, without it the stored secrets cannot be read', { keyFile: keys.keyFile });
   else log.info('master key loaded', { source: keys.source === 'env' ? 'SECRET_KEY' : keys.keyFile, keys: keys.ring.keys.length });
   ({ app, deps } = await createApp({ engine, config, ring: keys.ring, log }));
-  log.info('database and keys checked', { database: config.databaseUrl ? safeTarget(config.databaseUrl) : config.dbFile, engine: engine.dialect, activeKey: keys.ring.active.id });
+  log.info('database and keys checked', { database: config.databaseUrl ? safeTarget(config.databaseUrl) : config.dbFile, engine: engine.dialect, ...(engine.dialect === 'sqlite' ? { quickCheck: 'ok' } : {}), activeKey: keys.ring.active.id });
 } catch (err) {
   await engine?.close().catch(() => undefined);
   fail((err as Error).message);

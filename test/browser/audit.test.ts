@@ -10,7 +10,7 @@ import { hashPassword } from '../../src/auth/password';
 import { generateApiToken, hashToken } from '../../src/auth/tokens';
 import { loadKeyRing } from '../../src/crypto/keyring';
 import { appendAudit, DAY_MS, type AuditInput } from '../../src/store/audit';
-import { openDatabase } from '../../src/store/db';
+import { openDatabase, sqliteEngine } from '../../src/store/db';
 import { createStore, writeTx } from '../../src/store/store';
 import { insertApiToken } from '../../src/store/tokens';
 import { createUser } from '../../src/store/users';
@@ -33,10 +33,10 @@ type Seeded = { aliceToken: string; mariaToken: string; toolkitId: number };
  */
 async function seedHistory(server: Server): Promise<{ aliceToken: string; mariaToken: string }> {
   const { ring } = loadKeyRing({ dataDir: server.dataDir });
-  const db = openDatabase(path.join(server.dataDir, 'latchkey.db'));
+  const engine = sqliteEngine(openDatabase(path.join(server.dataDir, 'latchkey.db')));
   const end = Date.now() - 60 * 60_000;
   let now = end - 31 * DAY_MS;
-  const store = createStore(db, ring, { now: () => now });
+  const store = await createStore(engine, ring, { now: () => now });
   try {
     const passwordHash = await hashPassword(PASSWORD);
     const people: Record<string, { id: string; username: string }> = {};
@@ -86,10 +86,10 @@ async function seedHistory(server: Server): Promise<{ aliceToken: string; mariaT
       events.push({ at: end - (29 - day) * DAY_MS - 10 * 3600_000, input: { actor: people[runners[day % 5]], workspace: null, action: 'user.login', target: `user:${runners[day % 5]}` } });
     }
     events.sort((a, b) => a.at - b.at);
-    writeTx(store, (tx) => {
+    await writeTx(store, async (tx) => {
       for (const e of events) {
         now = e.at;
-        appendAudit(store, tx, e.input);
+        await appendAudit(store, tx, e.input);
       }
     });
     now = Date.now();
@@ -99,7 +99,7 @@ async function seedHistory(server: Server): Promise<{ aliceToken: string; mariaT
     await insertApiToken(store, people.maria, 'browser test', hashToken(mariaToken));
     return { aliceToken, mariaToken };
   } finally {
-    db.$client.close();
+    await engine.close();
   }
 }
 

@@ -18,10 +18,10 @@ export const PASSWORD = 'correct horse battery staple';
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 
 /** Returns a new app on a temp database; `logs` collects every log line it writes. */
-export async function createTestApp(opts: { env?: Record<string, string>; ring?: KeyRing; now?: () => number; dir?: string } = {}) {
+export async function createTestApp(opts: { env?: Record<string, string>; ring?: KeyRing; now?: () => number; dir?: string; /** PostgreSQL: this database (shared with a CLI run) instead of a fresh one */ databaseUrl?: string } = {}) {
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'latchkey-test-'));
   const config: Config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'debug', ...opts.env });
-  const { engine, databaseUrl, drop } = await openTestEngine(config.dbFile);
+  const { engine, databaseUrl, drop } = await openTestEngine(config.dbFile, opts.databaseUrl);
   /** SQLite only: the writing connection, for tests that look at the file itself. */
   const db = engine.sqlite ? { $client: engine.sqlite } : (undefined as unknown as { $client: import('better-sqlite3').Database });
   const ring = opts.ring ?? parseKeyRing(generateKey());

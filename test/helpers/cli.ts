@@ -8,10 +8,11 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 export type Run = { code: number | null; stdout: string; stderr: string };
 
-/** Runs the CLI with DATA_DIR = dir, no SECRET_KEY unless given, and `input` on standard input. */
+/** Runs the CLI with DATA_DIR = dir, no SECRET_KEY or DATABASE_URL unless given (an empty value: unset), and `input` on standard input. */
 export function cli(dir: string, args: string[], o: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
   const env: Record<string, string | undefined> = { ...process.env, DATA_DIR: dir, ...o.env };
   if (!o.env?.SECRET_KEY) delete env.SECRET_KEY;
+  if (!o.env?.DATABASE_URL) delete env.DATABASE_URL; // never a database from the developer's shell
   for (const k of ['PORT', 'HOST', 'SIGNUP', 'BASE_URL', 'OUTBOUND_ALLOW_HOSTS']) delete env[k];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: 'pipe' });

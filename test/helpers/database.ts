@@ -75,8 +75,9 @@ export async function freshPgDatabase(): Promise<{ url: string; drop(): Promise<
   };
 }
 
-/** Opens the engine for a test app: `dbFile` on SQLite, or a fresh PostgreSQL database. */
-export async function openTestEngine(dbFile: string): Promise<{ engine: Engine; databaseUrl?: string; drop(): Promise<void> }> {
+/** Opens the engine for a test app: `dbFile` on SQLite, or a fresh PostgreSQL database (or `databaseUrl`'s, which the caller drops). */
+export async function openTestEngine(dbFile: string, databaseUrl?: string): Promise<{ engine: Engine; databaseUrl?: string; drop(): Promise<void> }> {
+  if (PG_URL && databaseUrl) return { engine: await openPostgres(databaseUrl, { max: 4 }), databaseUrl, drop: async () => {} };
   if (!PG_URL) return { engine: sqliteEngine(openDatabase(dbFile)), drop: async () => {} };
   const db = await freshPgDatabase();
   return { engine: await openPostgres(db.url, { max: 4 }), databaseUrl: db.url, drop: db.drop };

@@ -11,6 +11,7 @@ import { verifyAuditChain } from '../../src/store/audit';
 import { loadCredentialForUse } from '../../src/store/credentials';
 import { getPrivateWorkspace } from '../../src/store/workspaces';
 import { createTestApp } from '../helpers/app';
+import { ENGINE } from '../helpers/database';
 import { cli, killChildren, request, sleep, startServer, tempDir, type Server } from './helpers';
 
 const dir = tempDir('latchkey-backup-');
@@ -21,7 +22,8 @@ afterAll(async () => {
   for (const d of [dir, restored, elsewhere]) fs.rmSync(d, { recursive: true, force: true });
 });
 
-it(
+// The SQLite file's online backup (PostgreSQL: pg_dump; `backup` exits 2 there, see test/cli).
+it.skipIf(ENGINE === 'pg')(
   'a backup taken while the server writes restores to a database that checks, verifies and decrypts',
   async () => {
     const started = Date.now();

@@ -13,17 +13,20 @@ import { generateKey, parseKeyRing } from '../../src/crypto/keyring';
 import { loadCredentialForUse } from '../../src/store/credentials';
 import { getPrivateWorkspace } from '../../src/store/workspaces';
 import { createTestApp } from '../helpers/app';
+import { ENGINE, freshPgDatabase } from '../helpers/database';
 import { cli, killChildren, request, sleep, startServer, tempDir, type Server } from './helpers';
 
 const ROUNDS = 8;
 const WRITERS = 6;
 const dir = tempDir('latchkey-crash-');
+let dropDb: (() => Promise<void>) | undefined;
 let upstream: http.Server | undefined;
 
 afterAll(async () => {
   await killChildren();
   await new Promise((r) => (upstream ? upstream.close(r) : r(undefined)));
   fs.rmSync(dir, { recursive: true, force: true });
+  await dropDb?.();
 });
 
 /** A local service for the toolkit runs: answers every request with 200 JSON. */
@@ -78,9 +81,13 @@ it(
     const key = generateKey();
     const ring = parseKeyRing(key);
     const upstreamUrl = await startUpstream();
+    // PostgreSQL (with LATCHKEY_TEST_DATABASE_URL): one fresh database for every start, by DATABASE_URL.
+    const pgDb = ENGINE === 'pg' ? await freshPgDatabase() : undefined;
+    dropDb = pgDb?.drop;
+    const dbEnv: Record<string, string> = pgDb ? { DATABASE_URL: pgDb.url } : {};
 
     // Before the first start: a user, a token, a credential and a toolkit to run.
-    const setup = await createTestApp({ dir, ring });
+    const setup = await createTestApp({ dir, ring, databaseUrl: pgDb?.url });
     const alice = await setup.user('alice');
     expect((await setup.api('POST', '/workspaces/private/credentials', alice.token, { name: 'Upstream', credential_id: 'upstream', type: 'http_bearer', fields: { base_url: upstreamUrl }, secrets: { token: 'upstream-token' } })).status).toBe(201);
     const toolkit = await setup.api('POST', '/workspaces/private/toolkits', alice.token, { name: 'Upstream', type: 'http', settings: {}, credential: { scope: 'private', credential_id: 'upstream' } });
@@ -90,7 +97,7 @@ it(
     const acked: Acked = { credentials: new Map(), executions: 0, attempted: 0 };
     const delays: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const s = await startServer(dir, { SECRET_KEY: key, LOG_LEVEL: 'warn', OUTBOUND_ALLOW_HOSTS: '127.0.0.1' });
+      const s = await startServer(dir, { ...dbEnv, SECRET_KEY: key, LOG_LEVEL: 'warn', OUTBOUND_ALLOW_HOSTS: '127.0.0.1' });
       const before = acked.credentials.size + acked.executions;
       const writing = writeUntilDead(s, alice.token, round, toolkit.json.id, acked);
       // Kill only once this round has acknowledged a write (a loaded machine may take a while to
@@ -106,23 +113,24 @@ it(
       expect(s.stderr(), `round ${round}`).toBe('');
       expect(acked.credentials.size + acked.executions, `round ${round} (delay ${delay} ms) acknowledged nothing`).toBeGreaterThan(before);
     }
-    // The last crash left its WAL behind: what follows reads through crash recovery.
-    expect(fs.existsSync(path.join(dir, 'latchkey.db-wal'))).toBe(true);
+    if (!pgDb) {
+      // The last crash left its WAL behind: what follows reads through crash recovery.
+      expect(fs.existsSync(path.join(dir, 'latchkey.db-wal'))).toBe(true);
+      const raw = new Database(path.join(dir, 'latchkey.db'));
+      expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(raw.pragma('foreign_key_check')).toEqual([]);
+      raw.close();
+    }
 
-    const raw = new Database(path.join(dir, 'latchkey.db'));
-    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(raw.pragma('foreign_key_check')).toEqual([]);
-    const executeEvents = (raw.prepare(`SELECT count(*) AS n FROM audit_events WHERE action = 'toolkit.execute'`).get() as { n: number }).n;
-    const createEvents = new Set((raw.prepare(`SELECT target FROM audit_events WHERE action = 'credential.create'`).all() as { target: string }[]).map((r) => r.target));
-    const rows = (raw.prepare('SELECT credential_id AS id FROM credentials').all() as { id: string }[]).map((r) => r.id);
-    raw.close();
-
-    const verify = await cli(dir, ['audit', 'verify'], { env: { SECRET_KEY: key } });
+    const verify = await cli(dir, ['audit', 'verify'], { env: { ...dbEnv, SECRET_KEY: key } });
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.stdout).toMatch(/^ok \d+\n$/);
 
     // Every acknowledged credential is there, with its audit event, and opens to its secret.
-    const app = await createTestApp({ dir, ring });
+    const app = await createTestApp({ dir, ring, databaseUrl: pgDb?.url });
+    const executeEvents = (await app.sqlOne<{ n: number }>(`SELECT count(*) AS n FROM audit_events WHERE action = 'toolkit.execute'`))!.n;
+    const createEvents = new Set((await app.sql<{ target: string }>(`SELECT target FROM audit_events WHERE action = 'credential.create'`)).map((r) => r.target));
+    const rows = (await app.sql<{ id: string }>('SELECT credential_id AS id FROM credentials')).map((r) => r.id);
     const ws = await getPrivateWorkspace(app.deps.store, alice.id);
     for (const [id, secret] of acked.credentials) {
       const loaded = await loadCredentialForUse(app.deps.store, ws, id);
@@ -135,7 +143,7 @@ it(
     await app.close();
 
     console.log(
-      `crash test: ${ROUNDS} rounds (kill after ${delays.join(', ')} ms), ${acked.attempted} writes sent, ` +
+      `crash test (${ENGINE}): ${ROUNDS} rounds (kill after ${delays.join(', ')} ms), ${acked.attempted} writes sent, ` +
         `${acked.credentials.size} credentials and ${acked.executions} runs acknowledged, ${rows.length - 1} credentials stored, in ${Date.now() - started} ms`,
     );
   },

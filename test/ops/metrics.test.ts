@@ -130,7 +130,7 @@ describe('/metrics content', () => {
       expect(m.value(`${name}_sum`, { toolkit_type: 'http' })).toBeGreaterThan(0);
     }
 
-    const audit = (t.db.$client.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n;
+    const audit = (await t.sqlOne<{ n: number }>('SELECT count(*) AS n FROM audit_events'))!.n;
     expect(audit).toBeGreaterThan(4);
     expect(m.value('latchkey_audit_events_total')).toBe(audit);
     expect(m.types.get('process_resident_memory_bytes')).toBe('gauge');

@@ -12,11 +12,12 @@ import { loadConfig } from '../../src/config';
 import { DecryptError } from '../../src/crypto/envelope';
 import { generateKey, parseKeyRing } from '../../src/crypto/keyring';
 import { loadCredentialForUse } from '../../src/store/credentials';
-import { openDatabase } from '../../src/store/db';
+import { openDatabase, sqliteEngine } from '../../src/store/db';
 import { KeyMismatchError } from '../../src/store/keys';
 import { getPrivateWorkspace, findWorkspace } from '../../src/store/workspaces';
 import { createLogger } from '../../src/log';
 import { createTestApp, type TestApp } from '../helpers/app';
+import { ENGINE } from '../helpers/database';
 import { startFakeService, type FakeService } from '../helpers/fake-services';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -47,13 +48,15 @@ function tempDir() {
 }
 
 type Row = { id: number; secret_blob: Buffer; wrapped_key: Buffer };
-function row(t: TestApp, credentialId: string, workspaceId?: number): Row {
-  return t.db.$client
-    .prepare(`SELECT id, secret_blob, wrapped_key FROM credentials WHERE credential_id = ? ${workspaceId === undefined ? '' : 'AND workspace_id = ?'}`)
-    .get(...(workspaceId === undefined ? [credentialId] : [credentialId, workspaceId])) as Row;
+async function row(t: TestApp, credentialId: string, workspaceId?: number): Promise<Row> {
+  const r = await t.sqlOne<Row>(
+    `SELECT id, secret_blob, wrapped_key FROM credentials WHERE credential_id = ? ${workspaceId === undefined ? '' : 'AND workspace_id = ?'}`,
+    workspaceId === undefined ? [credentialId] : [credentialId, workspaceId],
+  );
+  return r!;
 }
-function setColumn(t: TestApp, id: number, column: 'secret_blob' | 'wrapped_key', value: Buffer) {
-  t.db.$client.prepare(`UPDATE credentials SET ${column} = ? WHERE id = ?`).run(value, id);
+async function setColumn(t: TestApp, id: number, column: 'secret_blob' | 'wrapped_key', value: Buffer) {
+  await t.exec(`UPDATE credentials SET ${column} = ? WHERE id = ?`, [value, id]);
 }
 function flipBit(buf: Buffer, offset: number, bit = 0): Buffer {
   const copy = Buffer.from(buf);
@@ -92,32 +95,32 @@ describe('tampering with the stored secrets', () => {
 
   it('a flipped bit anywhere in secret_blob makes loadCredentialForUse throw DecryptError', async () => {
     const { t, load } = await withTwoCredentials();
-    const original = row(t, 'a');
+    const original = await row(t, 'a');
     const cases = [...positions(original.secret_blob.length), ['key id slot (empty for blobs)', 1] as const];
     for (const [where, offset] of cases) {
       for (const bit of [0, 7]) {
-        setColumn(t, original.id, 'secret_blob', flipBit(original.secret_blob, offset, bit));
+        await setColumn(t, original.id, 'secret_blob', flipBit(original.secret_blob, offset, bit));
         await expect(load('a'), `${where} bit ${bit}`).rejects.toBeInstanceOf(DecryptError);
       }
     }
-    setColumn(t, original.id, 'secret_blob', original.secret_blob.subarray(0, original.secret_blob.length - 1));
+    await setColumn(t, original.id, 'secret_blob', original.secret_blob.subarray(0, original.secret_blob.length - 1));
     await expect(load('a'), 'truncated').rejects.toBeInstanceOf(DecryptError);
-    setColumn(t, original.id, 'secret_blob', original.secret_blob);
+    await setColumn(t, original.id, 'secret_blob', original.secret_blob);
     expect((await load('a'))!.secrets).toEqual({ token: 'ghp_secret_of_a' });
     expect((await load('b'))!.secrets).toEqual({ token: 'ghp_secret_of_b' }); // untouched neighbour
   });
 
   it('a flipped bit in wrapped_key makes loadCredentialForUse throw DecryptError', async () => {
     const { t, load } = await withTwoCredentials();
-    const original = row(t, 'a');
+    const original = await row(t, 'a');
     for (const [where, offset] of positions(original.wrapped_key.length)) {
-      setColumn(t, original.id, 'wrapped_key', flipBit(original.wrapped_key, offset));
+      await setColumn(t, original.id, 'wrapped_key', flipBit(original.wrapped_key, offset));
       await expect(load('a'), where).rejects.toBeInstanceOf(DecryptError);
     }
     // A changed key id names a master key the ring does not have: refused too (not a DecryptError).
-    setColumn(t, original.id, 'wrapped_key', flipBit(original.wrapped_key, 1));
+    await setColumn(t, original.id, 'wrapped_key', flipBit(original.wrapped_key, 1));
     await expect(load('a')).rejects.toThrow(/not in the key ring/);
-    setColumn(t, original.id, 'wrapped_key', original.wrapped_key);
+    await setColumn(t, original.id, 'wrapped_key', original.wrapped_key);
     expect((await load('a'))!.secrets).toEqual({ token: 'ghp_secret_of_a' });
   });
 
@@ -127,8 +130,8 @@ describe('tampering with the stored secrets', () => {
     const t = await fresh({ env: { OUTBOUND_ALLOW_HOSTS: '127.0.0.1' } });
     const alice = await t.user('alice');
     await t.api('POST', '/workspaces/private/credentials', alice.token, { name: 'T', type: 'github', fields: { base_url: svc.url }, secrets: { token: 'ghp_tampered' } });
-    const r = row(t, 't');
-    setColumn(t, r.id, 'secret_blob', flipBit(r.secret_blob, OFFSETS.ciphertext));
+    const r = await row(t, 't');
+    await setColumn(t, r.id, 'secret_blob', flipBit(r.secret_blob, OFFSETS.ciphertext));
     const res = await t.api('POST', '/workspaces/private/credentials/t/test', alice.token, {});
     expect(res.status).toBeGreaterThanOrEqual(500);
     expect(res.text).not.toContain('ghp_tampered');
@@ -142,17 +145,17 @@ describe('tampering with the stored secrets', () => {
 describe('a blob moved to another row', () => {
   it('fails to decrypt in the same workspace', async () => {
     const { t, load } = await withTwoCredentials();
-    const a = row(t, 'a');
-    const b = row(t, 'b');
+    const a = await row(t, 'a');
+    const b = await row(t, 'b');
     // Both columns of A copied over B: the binding names B's row id, so neither opens.
-    t.db.$client.prepare('UPDATE credentials SET secret_blob = (SELECT secret_blob FROM credentials WHERE id = ?), wrapped_key = (SELECT wrapped_key FROM credentials WHERE id = ?) WHERE id = ?').run(a.id, a.id, b.id);
+    await t.exec('UPDATE credentials SET secret_blob = (SELECT secret_blob FROM credentials WHERE id = ?), wrapped_key = (SELECT wrapped_key FROM credentials WHERE id = ?) WHERE id = ?', [a.id, a.id, b.id]);
     await expect(load('b')).rejects.toBeInstanceOf(DecryptError);
     // Only the sealed blob moved (B keeps its own wrapped key): fails too.
-    setColumn(t, b.id, 'wrapped_key', b.wrapped_key);
-    setColumn(t, b.id, 'secret_blob', a.secret_blob);
+    await setColumn(t, b.id, 'wrapped_key', b.wrapped_key);
+    await setColumn(t, b.id, 'secret_blob', a.secret_blob);
     await expect(load('b')).rejects.toBeInstanceOf(DecryptError);
     // Put back, both open again.
-    setColumn(t, b.id, 'secret_blob', b.secret_blob);
+    await setColumn(t, b.id, 'secret_blob', b.secret_blob);
     expect((await load('b'))!.secrets).toEqual({ token: 'ghp_secret_of_b' });
     expect((await load('a'))!.secrets).toEqual({ token: 'ghp_secret_of_a' });
   });
@@ -168,18 +171,19 @@ describe('a blob moved to another row', () => {
     const aliceWs = await getPrivateWorkspace(t.deps.store, alice.id);
     const bobWs = await getPrivateWorkspace(t.deps.store, bob.id);
     const teamWs = (await findWorkspace(t.deps.store, alice.id, team))!;
-    const from = row(t, 'same', aliceWs.id);
+    const from = await row(t, 'same', aliceWs.id);
     for (const target of [bobWs, teamWs]) {
-      const to = row(t, 'same', target.id);
-      setColumn(t, to.id, 'secret_blob', from.secret_blob);
-      setColumn(t, to.id, 'wrapped_key', from.wrapped_key);
+      const to = await row(t, 'same', target.id);
+      await setColumn(t, to.id, 'secret_blob', from.secret_blob);
+      await setColumn(t, to.id, 'wrapped_key', from.wrapped_key);
       await expect(loadCredentialForUse(t.deps.store, target, 'same'), target.ref).rejects.toBeInstanceOf(DecryptError);
     }
     expect((await loadCredentialForUse(t.deps.store, aliceWs, 'same'))!.secrets).toEqual({ token: 'ghp_alice_same' });
   });
 });
 
-describe('a wrong master key refuses to start', () => {
+// About DATA_DIR (the SQLite file and the key file): PostgreSQL's start checks are in test/cli/cli.test.ts.
+describe.skipIf(ENGINE === 'pg')('a wrong master key refuses to start', () => {
   /** A data directory whose database holds a credential sealed under `key`. */
   async function dataDirWithSecrets(key: string) {
     const dir = tempDir();
@@ -190,13 +194,13 @@ describe('a wrong master key refuses to start', () => {
     return dir;
   }
 
-  function open(dir: string, key: string) {
+  async function open(dir: string, key: string) {
     const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' });
-    const db = openDatabase(config.dbFile);
+    const engine = sqliteEngine(openDatabase(config.dbFile));
     try {
-      return { app: createApp({ db, config, ring: parseKeyRing(key), log: createLogger('silent') }), db };
+      return { app: await createApp({ engine, config, ring: parseKeyRing(key), log: createLogger('silent') }), engine };
     } catch (err) {
-      db.$client.close();
+      await engine.close();
       throw err;
     }
   }
@@ -207,7 +211,7 @@ describe('a wrong master key refuses to start', () => {
     const masterKeysBefore = readMasterKeys(dir);
     let error: unknown;
     try {
-      open(dir, generateKey());
+      await open(dir, generateKey());
     } catch (err) {
       error = err;
     }
@@ -218,13 +222,13 @@ describe('a wrong master key refuses to start', () => {
 
     // A ring that lists the right key (even second, after a new one) still opens and decrypts.
     for (const ring of [key, `${generateKey()},${key}`]) {
-      const { app, db } = open(dir, ring);
+      const { app, engine } = await open(dir, ring);
       try {
-        const alice = (db.$client.prepare(`SELECT id FROM users WHERE username = 'alice'`).get() as { id: string }).id;
+        const alice = (await engine.rows<{ id: string }>(`SELECT id FROM users WHERE username = 'alice'`))[0].id;
         const ws = await getPrivateWorkspace(app.deps.store, alice);
         expect((await loadCredentialForUse(app.deps.store, ws, 'kept'))!.secrets).toEqual({ token: 'ghp_kept_secret' });
       } finally {
-        db.$client.close();
+        await engine.close();
       }
     }
   });
