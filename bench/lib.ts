@@ -84,8 +84,9 @@ export function rssMb(pid: number): number {
 
 export type LoadResult = { rps: number; p50: number; p99: number; errors: number; non2xx: number; requests: number };
 
-/** Runs autocannon and returns requests per second and latency percentiles (ms). */
-export async function load(opts: { url: string; connections?: number; duration?: number; method?: string; headers?: Record<string, string>; body?: string }): Promise<LoadResult> {
+/** Runs autocannon and returns requests per second and latency percentiles (ms); with several
+ *  URLs its connections are spread over them round-robin (one load, one latency histogram). */
+export async function load(opts: { url: string | string[]; connections?: number; duration?: number; method?: string; headers?: Record<string, string>; body?: string }): Promise<LoadResult> {
   const r = await autocannon({
     url: opts.url,
     connections: opts.connections ?? 50,

@@ -5,6 +5,7 @@ import { hashPassword } from '../src/auth/password';
 import { loadConfig } from '../src/config';
 import { formatKeyRing, generateKey, parseKeyRing } from '../src/crypto/keyring';
 import { openDatabase, sqliteEngine } from '../src/store/db';
+import { openPostgres } from '../src/store/postgres';
 import { createUser } from '../src/store/users';
 import { createLogger } from '../src/log';
 import { createApiToken } from '../src/services/create-api-token';
@@ -12,11 +13,11 @@ import { createApiToken } from '../src/services/create-api-token';
 type App = Awaited<ReturnType<typeof createApp>>;
 export type Seeded = { dataDir: string; secretKey: string; close(): Promise<void>; app: App['app']; deps: App['deps'] };
 
-/** Opens (creating) a data directory with a fresh key and returns the in-process app on it. */
-export async function openSeedApp(dataDir: string, env: Record<string, string> = {}): Promise<Seeded> {
+/** Opens (creating) a data directory, or the PostgreSQL database `databaseUrl`, with a fresh key and returns the in-process app on it. */
+export async function openSeedApp(dataDir: string, env: Record<string, string> = {}, databaseUrl?: string): Promise<Seeded> {
   const secretKey = formatKeyRing(parseKeyRing(generateKey()));
-  const config = loadConfig({ DATA_DIR: dataDir, SECRET_KEY: secretKey, LOG_LEVEL: 'silent', ...env });
-  const engine = sqliteEngine(openDatabase(path.join(dataDir, 'latchkey.db')));
+  const config = loadConfig({ DATA_DIR: dataDir, SECRET_KEY: secretKey, LOG_LEVEL: 'silent', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...env });
+  const engine = databaseUrl ? await openPostgres(databaseUrl, { max: 2 }) : sqliteEngine(openDatabase(path.join(dataDir, 'latchkey.db')));
   const { app, deps } = await createApp({ engine, config, ring: parseKeyRing(secretKey), log: createLogger('silent') });
   return { dataDir, secretKey, app, deps, close: () => engine.close() };
 }
