@@ -129,6 +129,8 @@ export function sqliteEngine(db: Db): Engine {
   const readDb = drizzle(reader, { schema }) as Db;
   let queue: Promise<unknown> = Promise.resolve();
   let savepoints = 0;
+  // The open write transaction's memory (see Engine.txState); the writer runs one at a time.
+  let state: Map<string, unknown> | null = null;
   const engine: Engine = {
     dialect: 'sqlite',
     sqlite: writer,
@@ -137,6 +139,7 @@ export function sqliteEngine(db: Db): Engine {
     write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
       const run = async () => {
         writer.exec('BEGIN IMMEDIATE');
+        state = new Map();
         try {
           const result = await fn(db);
           writer.exec('COMMIT');
@@ -144,6 +147,8 @@ export function sqliteEngine(db: Db): Engine {
         } catch (err) {
           if (writer.inTransaction) writer.exec('ROLLBACK');
           throw err;
+        } finally {
+          state = null;
         }
       };
       const result = queue.then(run, run);
@@ -160,10 +165,15 @@ export function sqliteEngine(db: Db): Engine {
       } catch (err) {
         writer.exec(`ROLLBACK TO ${name}`);
         writer.exec(`RELEASE ${name}`);
+        state?.clear();
         throw err;
       }
     },
     inWrite: (tx) => tx === db && writer.inTransaction,
+    txState(tx) {
+      if (tx !== db || !state) throw new Error('txState needs the open write transaction');
+      return state;
+    },
     async rows<R>(text: string, params: readonly unknown[] = [], tx?: Tx): Promise<R[]> {
       return ((tx ?? readDb) as Orm).all(rawSql(text, params)) as R[];
     },

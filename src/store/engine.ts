@@ -37,6 +37,13 @@ export type Engine = {
   savepoint<T>(tx: Tx, fn: () => Promise<T>): Promise<T>;
   /** True when `tx` is a handle of an open write transaction. */
   inWrite(tx: Tx): boolean;
+  /**
+   * Memory that lives exactly as long as `tx`'s write transaction: made empty at its start,
+   * emptied when a savepoint rolls back (what it remembered may have been undone), dropped at
+   * commit or rollback. For what a transaction may reuse because it holds the write lock (the
+   * audit chain's last link, statements prepared on its connection).
+   */
+  txState(tx: Tx): Map<string, unknown>;
   /** Rows of a raw SQL text with `?` placeholders, on `tx` or else outside a transaction. */
   rows<R>(text: string, params?: readonly unknown[], tx?: Tx): Promise<R[]>;
   /** Resolves when the database answers a trivial query; rejects when it cannot be reached. */

@@ -51,6 +51,8 @@ export async function openPostgres(url: string, opts: PgOpenOptions = {}): Promi
   }
   const db = drizzle(pool, { schema }) as unknown as Orm & { transaction: (fn: (tx: Tx) => Promise<unknown>) => Promise<unknown> };
   let savepoints = 0;
+  // Each transaction's memory (see Engine.txState), keyed by its handle: a new one per transaction.
+  const states = new WeakMap<Tx, Map<string, unknown>>();
   const exec = (tx: Tx, text: string) => (tx as unknown as { execute(q: unknown): Promise<unknown> }).execute(sql.raw(text));
   return {
     dialect: 'pg',
@@ -59,7 +61,12 @@ export async function openPostgres(url: string, opts: PgOpenOptions = {}): Promi
     async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
       return (await db.transaction(async (tx) => {
         await exec(tx, `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${WRITE_LOCK})`);
-        return fn(tx);
+        states.set(tx, new Map());
+        try {
+          return await fn(tx);
+        } finally {
+          states.delete(tx);
+        }
       })) as T;
     },
     async savepoint<T>(tx: Tx, fn: () => Promise<T>): Promise<T> {
@@ -70,11 +77,17 @@ export async function openPostgres(url: string, opts: PgOpenOptions = {}): Promi
         await exec(tx, `RELEASE SAVEPOINT ${name}`);
         return result;
       } catch (err) {
+        states.get(tx)?.clear();
         await exec(tx, `ROLLBACK TO SAVEPOINT ${name}`);
         throw err;
       }
     },
     inWrite: (tx) => tx !== db,
+    txState(tx) {
+      const state = states.get(tx);
+      if (!state) throw new Error('txState needs the open write transaction');
+      return state;
+    },
     async rows<R>(text: string, params: readonly unknown[] = [], tx?: Tx): Promise<R[]> {
       const res = (await ((tx ?? db) as unknown as { execute(q: unknown): Promise<{ rows: R[] }> }).execute(rawSql(text, params))) as { rows: R[] };
       return res.rows;

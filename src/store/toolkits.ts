@@ -8,7 +8,7 @@ import { expiryOf } from '../domain/expiry';
 import type { MemberRun } from '../domain/models';
 import { getToolkitType } from '../toolkits';
 import { appendAudit, type AuditActor } from './audit';
-import { prepared } from './prepared';
+import { prepared, preparedIn } from './prepared';
 import { openCredentialSecrets } from './credentials';
 import { writeTx, type Store } from './store';
 import { listMembers } from './workspaces';
@@ -319,7 +319,9 @@ export async function recordExecution(store: Store, ws: Workspace, rec: Executio
   const { credentials } = store.t;
   await store.groupCommit.run(async (tx) => {
     if (rec.credentialRowId) {
-      await tx.update(credentials).set({ lastUsedAt: store.clock.now() }).where(eq(credentials.id, rec.credentialRowId));
+      await preparedIn(store, tx, 'credentialLastUsed', (w) =>
+        w.update(credentials).set({ lastUsedAt: sql.placeholder('now') as unknown as number }).where(eq(credentials.id, sql.placeholder('rowId'))),
+      )({ now: store.clock.now(), rowId: rec.credentialRowId });
     }
     await appendAudit(store, tx, {
       actor: rec.actor,

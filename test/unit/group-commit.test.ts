@@ -10,16 +10,21 @@ import type { Engine } from '../../src/store/engine';
 import { openPostgres } from '../../src/store/postgres';
 import { createGroupCommitter } from '../../src/store/group-commit';
 import { ENGINE, freshPgDatabase } from '../helpers/database';
+import { createStore, type Store } from '../../src/store/store';
+import { appendAudit, recordAudit, verifyAuditChain } from '../../src/store/audit';
+import { generateKey, parseKeyRing } from '../../src/crypto/keyring';
 
 describe(`group commit (${ENGINE})`, () => {
   let dir: string;
   let engine: Engine;
   let drop: () => Promise<void>;
+  let url = '';
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lk-gc-'));
     if (ENGINE === 'pg') {
       const db = await freshPgDatabase();
       engine = await openPostgres(db.url, { max: 4 });
+      url = db.url;
       drop = db.drop;
     } else {
       engine = sqliteEngine(openDatabase(path.join(dir, 'latchkey.db')));
@@ -93,5 +98,46 @@ describe(`group commit (${ENGINE})`, () => {
     other.exec('ROLLBACK');
     other.close();
     expect(await committed()).toEqual([]);
+  });
+
+  // appendAudit remembers the chain's last link for the rest of its transaction (Engine.txState).
+  const ring = parseKeyRing(generateKey());
+  const actions = async () => (await engine.rows<{ action: string }>('SELECT action FROM audit_events ORDER BY id')).map((r) => r.action);
+
+  it('keeps one audit chain when a write that appended rolls back in its savepoint (the remembered link is forgotten)', async () => {
+    const store = await createStore(engine, ring);
+    const ev = (action: string) => async (tx: Parameters<Parameters<Engine['write']>[0]>[0]) => void (await appendAudit(store, tx, { actor: null, workspace: null, action }));
+    const a = store.groupCommit.run(ev('a'));
+    const b = store.groupCommit.run(async (tx) => {
+      await ev('b')(tx);
+      throw new Error('after its event');
+    });
+    const c = store.groupCommit.run(ev('c'));
+    const d = store.groupCommit.run(async (tx) => {
+      await ev('d1')(tx);
+      await ev('d2')(tx);
+    });
+    await expect(b).rejects.toThrow('after its event');
+    await Promise.all([a, c, d]);
+    expect((await actions()).slice(-4)).toEqual(['a', 'c', 'd1', 'd2']);
+    expect(await verifyAuditChain(store)).toMatchObject({ ok: true });
+  });
+
+  it('reads the last link again in every transaction (another connection or instance may have appended in between)', async () => {
+    const store = await createStore(engine, ring);
+    const other: Engine = ENGINE === 'pg' ? await openPostgres(url, { max: 2 }) : sqliteEngine(openDatabase(path.join(dir, 'latchkey.db')));
+    try {
+      const otherStore: Store = await createStore(other, ring);
+      for (let i = 0; i < 3; i++) {
+        await recordAudit(store, { actor: null, workspace: null, action: `here.${i}` });
+        await recordAudit(otherStore, { actor: null, workspace: null, action: `there.${i}` });
+      }
+      await Promise.all([0, 1, 2].map((i) => store.groupCommit.run(async (tx) => void (await appendAudit(store, tx, { actor: null, workspace: null, action: `batch.${i}` })))));
+      await recordAudit(otherStore, { actor: null, workspace: null, action: 'there.last' });
+      expect((await actions()).slice(-10)).toEqual(['here.0', 'there.0', 'here.1', 'there.1', 'here.2', 'there.2', 'batch.0', 'batch.1', 'batch.2', 'there.last']);
+      expect(await verifyAuditChain(store)).toMatchObject({ ok: true });
+    } finally {
+      await other.close();
+    }
   });
 });

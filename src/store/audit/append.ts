@@ -1,6 +1,7 @@
 // Appending to the audit log: in the same transaction as the change it records, chained by HMAC.
 // hashedFields is the one definition of what an event's hash covers (verify.ts uses it too).
-import { desc } from 'drizzle-orm';
+import { desc, sql } from 'drizzle-orm';
+import { preparedIn } from '../prepared';
 import { chainHash, GENESIS_HASH } from '../../crypto/audit-hash';
 import type { Store, Tx } from '../store';
 import type { AuditEvent, AuditOutcome } from '../../domain/audit-event';
@@ -76,7 +77,16 @@ export async function appendAudit(store: Store, tx: Tx, input: AuditInput): Prom
   // Refusing outside a write transaction keeps an event from ever being written on its own.
   if (!store.engine.inWrite(tx)) throw new Error('appendAudit must run inside the transaction of the change it records');
   const { auditEvents } = store.t;
-  const [last] = await tx.select({ id: auditEvents.id, at: auditEvents.at, hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1);
+  // The chain's last link: remembered by the transaction after its own append (nobody else can
+  // append while it holds the write lock; a rolled-back savepoint forgets it), else read.
+  const state = store.engine.txState(tx);
+  const last =
+    (state.get(LAST_LINK) as Link | undefined) ??
+    (
+      await preparedIn(store, tx, 'auditLastLink', (w) =>
+        w.select({ id: auditEvents.id, at: auditEvents.at, hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.id)).limit(1),
+      )({})
+    )[0];
   const row = {
     id: (last?.id ?? 0) + 1,
     at: Math.max(store.clock.now(), last?.at ?? 0),
@@ -91,9 +101,18 @@ export async function appendAudit(store: Store, tx: Tx, input: AuditInput): Prom
   };
   const prevHash = last?.hash ?? GENESIS_HASH;
   const hash = chainHash(store.auditKey, prevHash, hashedFields(row));
-  await tx.insert(auditEvents).values({ ...row, prevHash, hash });
+  await preparedIn(store, tx, 'auditInsert', (w) => w.insert(auditEvents).values(INSERT_PLACEHOLDERS))({ ...row, prevHash, hash });
+  state.set(LAST_LINK, { id: row.id, at: row.at, hash } satisfies Link);
   return row.id;
 }
+
+type Link = { id: number; at: number; hash: string };
+const LAST_LINK = 'audit:lastLink';
+
+/** The insert's values as placeholders named like the row's fields. */
+const INSERT_PLACEHOLDERS = Object.fromEntries(
+  ['id', 'at', 'actorUserId', 'actor', 'workspaceId', 'workspace', 'action', 'target', 'outcome', 'detailsJson', 'prevHash', 'hash'].map((k) => [k, sql.placeholder(k)]),
+) as unknown as typeof import('../../../db/schema').auditEvents.$inferInsert;
 
 /** Records an event in a transaction of its own (for events with no other change, like a failed login). */
 export async function recordAudit(store: Store, input: AuditInput): Promise<number> {
