@@ -1,8 +1,8 @@
 // Group commit: writes that arrive in the same turn of the event loop (concurrent toolkit runs
 // recording their audit events) share one transaction, so one fsync (SQLite, synchronous=FULL)
 // or one commit round trip (PostgreSQL) serves them all. Every caller's promise settles only
-// after that commit is durable; each write runs in its own savepoint, so one failing write rolls
-// back alone and fails only its own caller.
+// after that commit is durable; one failing write rolls back alone and fails only its own caller
+// (the batch is then run again with a savepoint per write).
 import type { Engine, Tx } from './engine';
 
 type Item = { fn: (tx: Tx) => Promise<void>; resolve: () => void; reject: (err: unknown) => void; error?: unknown };
@@ -18,6 +18,20 @@ export function createGroupCommitter(engine: Engine, maxBatch = 256): GroupCommi
     scheduled = false;
     const batch = queue.splice(0, maxBatch);
     if (queue.length) schedule();
+    // First without savepoints (two statements and, on PostgreSQL, two round trips fewer per
+    // write): if every write succeeds, one commit serves them all. If one throws, that
+    // transaction rolls back whole and the batch runs again with a savepoint per write, so the
+    // failing one rolls back alone; the writes are re-run from the start, which their functions
+    // allow (they read what they need inside the transaction).
+    try {
+      await engine.write(async (tx) => {
+        for (const item of batch) await item.fn(tx);
+      });
+      for (const item of batch) item.resolve();
+      return;
+    } catch {
+      // fall through to the careful path
+    }
     try {
       await engine.write(async (tx) => {
         for (const item of batch) {
