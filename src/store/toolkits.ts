@@ -9,6 +9,7 @@ import type { MemberRun } from '../domain/models';
 import { getToolkitType } from '../toolkits';
 import { appendAudit, type AuditActor } from './audit';
 import { prepared, preparedIn } from './prepared';
+import { batchBuffer } from './group-commit';
 import { openCredentialSecrets } from './credentials';
 import { writeTx, type Store } from './store';
 import { listMembers } from './workspaces';
@@ -318,7 +319,13 @@ export type ExecutionRecord = {
 export async function recordExecution(store: Store, ws: Workspace, rec: ExecutionRecord): Promise<void> {
   const { credentials } = store.t;
   await store.groupCommit.run(async (tx) => {
-    if (rec.credentialRowId) {
+    // In a batch on PostgreSQL, one UPDATE for the batch's credentials (at the batch's latest time).
+    const used = rec.credentialRowId ? batchBuffer<{ rowId: number; at: number }>(store.engine, tx, 'credentialLastUsed', async (list) => {
+      const at = Math.max(...list.map((u) => u.at));
+      await tx.update(credentials).set({ lastUsedAt: at }).where(inArray(credentials.id, [...new Set(list.map((u) => u.rowId))]));
+    }) : null;
+    if (used && rec.credentialRowId) used.push({ rowId: rec.credentialRowId, at: store.clock.now() });
+    else if (rec.credentialRowId) {
       await preparedIn(store, tx, 'credentialLastUsed', (w) =>
         w.update(credentials).set({ lastUsedAt: sql.placeholder('now') as unknown as number }).where(eq(credentials.id, sql.placeholder('rowId'))),
       )({ now: store.clock.now(), rowId: rec.credentialRowId });

@@ -2,6 +2,7 @@
 // hashedFields is the one definition of what an event's hash covers (verify.ts uses it too).
 import { desc, sql } from 'drizzle-orm';
 import { preparedIn } from '../prepared';
+import { batchBuffer } from '../group-commit';
 import { chainHash, GENESIS_HASH } from '../../crypto/audit-hash';
 import type { Store, Tx } from '../store';
 import type { AuditEvent, AuditOutcome } from '../../domain/audit-event';
@@ -101,7 +102,11 @@ export async function appendAudit(store: Store, tx: Tx, input: AuditInput): Prom
   };
   const prevHash = last?.hash ?? GENESIS_HASH;
   const hash = chainHash(store.auditKey, prevHash, hashedFields(row));
-  await preparedIn(store, tx, 'auditInsert', (w) => w.insert(auditEvents).values(INSERT_PLACEHOLDERS))({ ...row, prevHash, hash });
+  const full = { ...row, prevHash, hash };
+  // In a group commit's batch on PostgreSQL the batch's events go in one INSERT before it commits.
+  const pending = batchBuffer<typeof full>(store.engine, tx, 'audit', async (rows) => void (await tx.insert(auditEvents).values(rows)));
+  if (pending) pending.push(full);
+  else await preparedIn(store, tx, 'auditInsert', (w) => w.insert(auditEvents).values(INSERT_PLACEHOLDERS))(full);
   state.set(LAST_LINK, { id: row.id, at: row.at, hash } satisfies Link);
   return row.id;
 }
