@@ -20,7 +20,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
-import { redactSecrets } from './redaction';
+import { redactSecrets, redactor } from './redaction';
 
 export { redactSecrets };
 
@@ -210,12 +210,13 @@ export function createOutboundClient(opts: { allowHosts: string[]; timeoutMs?: n
         await socketReleased();
         const text = Buffer.concat(chunks).toString('utf8');
         const outHeaders: Record<string, string> = {};
+        const redact = redactor(secrets);
         for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) outHeaders[k] = [v].flat().join(', ');
         return {
           ok: true,
           status: res.statusCode,
-          headers: redactSecrets(outHeaders, secrets) as Record<string, string>,
-          body: redactSecrets(parseBody(text, outHeaders['content-type']), secrets),
+          headers: redact(outHeaders) as Record<string, string>,
+          body: redact(parseBody(text, outHeaders['content-type'])),
           durationMs: Math.round(performance.now() - started),
         };
       } catch (err) {
