@@ -125,8 +125,14 @@ function inputSchema(def: ToolInput): z.ZodType {
 
 /** The zod schema of a tool's input (strict: unknown inputs are errors). */
 export function toolInputSchema(tool: ToolDef) {
-  return z.strictObject(Object.fromEntries(tool.input.map((d) => [d.name, inputSchema(d)])));
+  // Made once per tool: building (and zod's compiling) it on every run showed in the execute
+  // path's profile (bench/analysis.md). Tool definitions are constants.
+  let schema = inputSchemas.get(tool);
+  if (!schema) inputSchemas.set(tool, (schema = z.strictObject(Object.fromEntries(tool.input.map((d) => [d.name, inputSchema(d)])))));
+  return schema;
 }
+
+const inputSchemas = new WeakMap<ToolDef, z.ZodObject>();
 
 /** Form-friendly coercions before the schema: blank is absent, numbers and booleans from text, JSON text. */
 function coerceToolInput(tool: ToolDef, input: Record<string, unknown>): Record<string, unknown> {
