@@ -8,6 +8,7 @@ import { createApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
 import { generateKey, parseKeyRing, type KeyRing } from '../../src/crypto/keyring';
 import { openTestEngine } from './database';
+import { rawSql, type Orm } from '../../src/store/engine';
 import { createLogger } from '../../src/log';
 import { createApiToken } from '../../src/services/create-api-token';
 
@@ -90,7 +91,15 @@ export async function createTestApp(opts: { env?: Record<string, string>; ring?:
   /** The first row of `sql`, or undefined. */
   const sqlOne = async <R = Record<string, any>>(text: string, params: unknown[] = []) => (await engine.rows<R>(text, params))[0];
   /** Runs a raw SQL write (a test tampering with the data) in a write transaction. */
-  const exec = (text: string, params: unknown[] = []) => engine.write((tx) => engine.rows(text, params, tx));
+  const exec = (text: string, params: unknown[] = []) =>
+    engine.write(async (tx) => {
+      // better-sqlite3 refuses .all() on a statement that returns no data (UPDATE, DDL): run it.
+      if (engine.sqlite && !engine.sqlite.prepare(text).reader) {
+        (tx as Orm).run(rawSql(text, params));
+        return [];
+      }
+      return engine.rows(text, params, tx);
+    });
 
   return { app, deps, db, engine, databaseUrl, dir, config, ring, logs, browser, session, user, api, close, sql, sqlOne, exec };
 }
