@@ -10,7 +10,10 @@ export async function tableNames(t: Pick<TestApp, 'engine' | 'sql'>): Promise<st
     t.engine.dialect === 'pg'
       ? await t.sql<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`)
       : await t.sql<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`);
-  return rows.map((r) => r.name);
+  const names = rows.map((r) => r.name);
+  // A sweep that saw no tables would prove nothing.
+  if (!names.includes('users') || !names.includes('audit_events')) throw new Error(`the app's tables were not found (${names.join(', ')})`);
+  return names;
 }
 
 /** A row with every Buffer turned into its bytes as latin1 text (JSON would print numbers). */
