@@ -38,3 +38,8 @@ export async function databaseBytes(t: Pick<TestApp, 'engine' | 'sql'>): Promise
   }
   return Buffer.concat(parts);
 }
+
+/** Rows as JSON, with every Buffer rendered as its bytes in latin1 (a value inside one is still found). */
+export function rowsText(rows: Record<string, unknown>[]): string {
+  return JSON.stringify(rows.map(renderRow));
+}
