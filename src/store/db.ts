@@ -7,7 +7,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from '../../db/schema';
 import { MIGRATIONS_DIR } from '../paths';
 import { rawSql, type Engine, type Orm, type Tx } from './engine';
-import { newerSchemaMessage } from './migrations';
+import { journalTimes, newerSchemaMessage } from './migrations';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
@@ -108,11 +108,15 @@ function oneLine(text: string): string {
 
 /** Throws when the database was migrated by a newer Latchkey than this one (its schema is unknown here). */
 function refuseNewerSchema(sqlite: Database.Database, migrationsFolder: string): void {
-  const table = sqlite.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='__drizzle_migrations'`).get();
-  if (!table) return;
-  const last = sqlite.prepare('SELECT max(created_at) AS t FROM __drizzle_migrations').get() as { t: number | null };
-  const message = newerSchemaMessage(migrationsFolder, Number(last.t ?? 0));
+  const message = newerSchemaMessage(migrationsFolder, lastApplied(sqlite) ?? 0);
   if (message) throw new Error(message);
+}
+
+/** The `when` of the newest migration applied to this database; null before the first one. */
+function lastApplied(sqlite: Database.Database): number | null {
+  const table = sqlite.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='__drizzle_migrations'`).get();
+  if (!table) return null;
+  return (sqlite.prepare('SELECT max(created_at) AS t FROM __drizzle_migrations').get() as { t: number | null }).t;
 }
 
 /**
@@ -190,11 +194,6 @@ export function sqliteEngine(db: Db): Engine {
 
 /** True when the migrations folder has a migration newer than the last one applied to this database. */
 export function hasPendingMigrations(sqlite: Database.Database, migrationsFolder = MIGRATIONS_DIR): boolean {
-  const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
-    entries: { when: number }[];
-  };
-  const table = sqlite.prepare(`SELECT name FROM sqlite_master WHERE type='table' AND name='__drizzle_migrations'`).get();
-  if (!table) return true;
-  const last = sqlite.prepare('SELECT max(created_at) AS t FROM __drizzle_migrations').get() as { t: number | null };
-  return journal.entries.some((e) => e.when > (last.t ?? 0));
+  const last = lastApplied(sqlite);
+  return last === null || journalTimes(migrationsFolder).some((when) => when > last);
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cookieFrom, createTestApp, PASSWORD, type TestApp } from '../helpers/app';
-import { dumpDatabase, rowsText } from '../helpers/dump';
+import { dumpDatabase, rowsText } from '../helpers/db-dump';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const WRONG = 'not the right password at all';

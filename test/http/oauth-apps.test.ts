@@ -75,9 +75,9 @@ describe('OAuth apps', () => {
     expect(page).toContain('github was registered');
     expect(page).not.toContain(SECRET);
 
-    const row = t.db.$client.prepare('SELECT secret_blob, wrapped_key FROM oauth_apps').get() as { secret_blob: Buffer; wrapped_key: Buffer };
+    const row = (await t.sqlOne<{ secret_blob: Buffer; wrapped_key: Buffer }>('SELECT secret_blob, wrapped_key FROM oauth_apps'))!;
     expect(row.secret_blob.toString('latin1')).not.toContain(SECRET);
-    const audit = t.db.$client.prepare("SELECT action, details_json FROM audit_events WHERE action LIKE 'oauth_app.%'").all();
+    const audit = await t.sql("SELECT action, details_json FROM audit_events WHERE action LIKE 'oauth_app.%'");
     expect(audit).toHaveLength(1);
     expect(JSON.stringify(audit)).not.toContain(SECRET);
 

@@ -73,7 +73,7 @@ describe('OAuth access tokens at /mcp', () => {
     expect(call.message.result.isError ?? false).toBe(false);
     expect(call.message.result.structuredContent).toMatchObject({ ok: true, credential: { scope: 'private', credential_id: 'github_token', owner: 'alice' } });
     expect(svc.requests.at(-1)!.headers.authorization).toBe(`Bearer ${SECRET}`);
-    const event = t.db.$client.prepare("SELECT actor, details_json FROM audit_events WHERE action = 'toolkit.execute' ORDER BY id DESC").get() as { actor: string; details_json: string };
+    const event = (await t.sqlOne<{ actor: string; details_json: string }>("SELECT actor, details_json FROM audit_events WHERE action = 'toolkit.execute' ORDER BY id DESC"))!;
     expect(event.actor).toBe('alice');
     expect(JSON.parse(event.details_json)).toMatchObject({ via: 'mcp', client: 'Cursor Agent' });
     expect(call.text + event.details_json + t.logs.join('\n')).not.toContain(SECRET);

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyMcpAccessToken } from '../../src/oauth/access-tokens';
 import { createTestApp, ORIGIN, type TestApp } from '../helpers/app';
+import { dumpDatabase } from '../helpers/db-dump';
 import { useScenario } from '../helpers/scenario';
 
 const RESOURCE = `${ORIGIN}/mcp`;
@@ -69,13 +70,7 @@ async function connect(t: TestApp, cookie: string, name = 'Test Agent') {
 }
 
 function auditRows(t: TestApp, action: string) {
-  return t.db.$client.prepare('SELECT actor, target, details_json AS details FROM audit_events WHERE action = ? ORDER BY id').all(action) as { actor: string; target: string; details: string }[];
-}
-
-/** Every value of every row of every table, as one string (to look for tokens that must not be there). */
-function dumpDatabase(t: TestApp): string {
-  const tables = t.db.$client.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[];
-  return tables.map(({ name }) => JSON.stringify(t.db.$client.prepare(`SELECT * FROM "${name}"`).all())).join('\n');
+  return t.sql<{ actor: string; target: string; details: string }>('SELECT actor, target, details_json AS details FROM audit_events WHERE action = ? ORDER BY id', [action]);
 }
 
 describe('discovery documents', () => {
@@ -163,7 +158,7 @@ describe('dynamic client registration', () => {
     expect(res.status).toBe(400);
     expect(res.json.error).toBe(error);
     expect(res.json.error_description).toEqual(expect.any(String));
-    expect(t.db.$client.prepare('SELECT count(*) AS n FROM oauth_clients').get()).toEqual({ n: 0 });
+    expect(await t.sqlOne('SELECT count(*) AS n FROM oauth_clients')).toEqual({ n: 0 });
   });
 
   it('limits registrations per address (30 an hour)', async () => {
@@ -231,8 +226,8 @@ describe('the authorization code flow', () => {
     expect(cb.searchParams.get('iss')).toBe(ORIGIN);
     const code = cb.searchParams.get('code')!;
     expect(code.length).toBeGreaterThanOrEqual(43);
-    expect(auditRows(t, 'oauth.grant')).toEqual([expect.objectContaining({ actor: 'alice' })]);
-    expect(JSON.parse(auditRows(t, 'oauth.grant')[0].details)).toMatchObject({ client: 'Claude Desktop', redirect_host: '127.0.0.1:8765' });
+    expect(await auditRows(t, 'oauth.grant')).toEqual([expect.objectContaining({ actor: 'alice' })]);
+    expect(JSON.parse((await auditRows(t, 'oauth.grant'))[0].details)).toMatchObject({ client: 'Claude Desktop', redirect_host: '127.0.0.1:8765' });
 
     // Token exchange: opaque tokens, one hour, no caching.
     const tok = await tokenCall(t, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: clientId, resource: RESOURCE });
@@ -242,7 +237,7 @@ describe('the authorization code flow', () => {
     const access1: string = tok.json.access_token;
     const refresh1: string = tok.json.refresh_token;
     expect(Buffer.from(access1.replace(/^lka_/, ''), 'base64url').length).toBeGreaterThanOrEqual(32);
-    const alice = t.db.$client.prepare(`SELECT id FROM users WHERE username = 'alice'`).get() as { id: string };
+    const alice = (await t.sqlOne<{ id: string }>(`SELECT id FROM users WHERE username = 'alice'`))!;
     expect(await verifyMcpAccessToken(t.deps, access1, ORIGIN)).toMatchObject({ userId: alice.id, clientName: 'Claude Desktop', user: { username: 'alice' } });
     expect(await verifyMcpAccessToken(t.deps, access1)).toMatchObject({ userId: alice.id, clientName: 'Claude Desktop' });
     // Bound to this server's /mcp: not valid for another origin's resource.
@@ -276,13 +271,13 @@ describe('the authorization code flow', () => {
     expect(await verifyMcpAccessToken(t.deps, access3, ORIGIN)).toBeNull();
     const after = await tokenCall(t, { grant_type: 'refresh_token', refresh_token: refresh3, client_id: clientId });
     expect(after.json.error).toBe('invalid_grant');
-    expect(auditRows(t, 'oauth.revoke').map((r) => ({ actor: r.actor, reason: JSON.parse(r.details).reason }))).toEqual([{ actor: 'alice', reason: 'refresh_reuse' }]);
+    expect((await auditRows(t, 'oauth.revoke')).map((r) => ({ actor: r.actor, reason: JSON.parse(r.details).reason }))).toEqual([{ actor: 'alice', reason: 'refresh_reuse' }]);
     const settings = await (await t.browser('GET', '/settings', { cookie })).text();
     expect(settings).toContain('No connected applications');
 
     // Canaries: no token or code in the logs, the audit log, a page, or the database.
     const secrets = [code, verifier, access1, refresh1, access2, refresh2, access3, refresh3];
-    const everything = [t.logs.join('\n'), JSON.stringify(t.db.$client.prepare('SELECT * FROM audit_events').all()), settings, html, dumpDatabase(t)].join('\n');
+    const everything = [t.logs.join('\n'), JSON.stringify(await t.sql('SELECT * FROM audit_events')), settings, html, await dumpDatabase(t)].join('\n');
     for (const s of secrets) expect(everything).not.toContain(s);
   });
 
@@ -294,8 +289,8 @@ describe('the authorization code flow', () => {
     expect(location.searchParams.get('error')).toBe('access_denied');
     expect(location.searchParams.get('state')).toBe('st-42');
     expect(location.searchParams.get('code')).toBeNull();
-    expect(auditRows(t, 'oauth.grant')).toEqual([]);
-    expect(t.db.$client.prepare('SELECT count(*) AS n FROM oauth_grants').get()).toEqual({ n: 0 });
+    expect(await auditRows(t, 'oauth.grant')).toEqual([]);
+    expect(await t.sqlOne('SELECT count(*) AS n FROM oauth_grants')).toEqual({ n: 0 });
   });
 
   it('the consent answer is CSRF-protected: a post from another site grants nothing', async () => {
@@ -307,7 +302,7 @@ describe('the authorization code flow', () => {
     expect(foreign.status).toBe(403);
     const noType = await t.app.request(`${ORIGIN}/oauth/authorize`, { method: 'POST', headers: { Cookie: cookie, Origin: ORIGIN, 'Content-Type': 'text/plain' }, body: new URLSearchParams(form).toString() });
     expect(noType.status).toBe(403);
-    expect(t.db.$client.prepare('SELECT count(*) AS n FROM oauth_grants').get()).toEqual({ n: 0 });
+    expect(await t.sqlOne('SELECT count(*) AS n FROM oauth_grants')).toEqual({ n: 0 });
   });
 });
 
@@ -405,7 +400,7 @@ describe('refusals', () => {
     expect(again.json).toMatchObject({ error: 'invalid_grant', error_description: expect.stringContaining('already used') });
     expect(await verifyMcpAccessToken(t.deps, first.json.access_token, ORIGIN)).toBeNull();
     expect((await tokenCall(t, { grant_type: 'refresh_token', refresh_token: first.json.refresh_token, client_id: clientId })).json.error).toBe('invalid_grant');
-    expect(auditRows(t, 'oauth.revoke').some((r) => JSON.parse(r.details).reason === 'code_reuse')).toBe(true);
+    expect((await auditRows(t, 'oauth.revoke')).some((r) => JSON.parse(r.details).reason === 'code_reuse')).toBe(true);
   });
 
   it('a token request naming another resource is refused', async () => {
@@ -471,7 +466,7 @@ describe('revocation', () => {
     expect(await verifyMcpAccessToken(t.deps, c.access, ORIGIN)).toBeNull();
     expect((await tokenCall(t, { grant_type: 'refresh_token', refresh_token: c.refresh, client_id: c.clientId })).json.error).toBe('invalid_grant');
     expect(await (await t.browser('GET', '/settings', { cookie })).text()).not.toContain('Cursor Agent');
-    const revokes = auditRows(t, 'oauth.revoke');
+    const revokes = await auditRows(t, 'oauth.revoke');
     expect(revokes).toHaveLength(1);
     expect(revokes[0]).toMatchObject({ actor: 'alice', target: `oauth_grant:${id}` });
     expect(JSON.parse(revokes[0].details)).toEqual({ client: 'Cursor Agent', reason: 'settings' });
@@ -503,7 +498,7 @@ describe('revocation', () => {
     expect((await revoke({ token: 'lkr_unknown', client_id: c.clientId })).status).toBe(200);
     expect((await revoke({ token: c.refresh, client_id: c.clientId })).status).toBe(200);
     expect(await verifyMcpAccessToken(t.deps, c.access, ORIGIN)).toBeNull();
-    expect(JSON.parse(auditRows(t, 'oauth.revoke')[0].details)).toMatchObject({ reason: 'client' });
+    expect(JSON.parse((await auditRows(t, 'oauth.revoke'))[0].details)).toMatchObject({ reason: 'client' });
   });
 
   it('a disabled person’s tokens stop working', async () => {
@@ -511,7 +506,7 @@ describe('revocation', () => {
     await t.session('admin');
     const cookie = await t.session('alice');
     const c = await connect(t, cookie);
-    t.db.$client.prepare(`UPDATE users SET disabled = 1 WHERE username = 'alice'`).run();
+    await t.exec(`UPDATE users SET disabled = TRUE WHERE username = 'alice'`);
     expect(await verifyMcpAccessToken(t.deps, c.access, ORIGIN)).toBeNull();
   });
 });

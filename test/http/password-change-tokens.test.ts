@@ -29,7 +29,7 @@ describe('password change and API tokens', () => {
     const cookie = res.headers.getSetCookie()[0].split(';')[0];
     const page = await (await t.browser('GET', res.headers.get('location')!, { cookie })).text();
     expect(page).toContain('your personal access tokens revoked');
-    const event = t.db.$client.prepare(`SELECT details_json FROM audit_events WHERE action = 'user.password_change'`).get() as { details_json: string };
+    const event = (await t.sqlOne<{ details_json: string }>(`SELECT details_json FROM audit_events WHERE action = 'user.password_change'`))!;
     expect(JSON.parse(event.details_json)).toMatchObject({ tokens_revoked: 1 });
   });
 

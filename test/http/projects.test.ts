@@ -26,13 +26,12 @@ beforeEach(async () => {
 afterEach(() => t.close());
 
 /** The members of a project, as [username, role] sorted by username. */
-function members(slug: string): [string, string][] {
+async function members(slug: string): Promise<[string, string][]> {
   return (
-    t.db.$client
-      .prepare(
-        `SELECT u.username, m.role FROM memberships m JOIN users u ON u.id = m.user_id JOIN workspaces w ON w.id = m.workspace_id WHERE w.slug = ? ORDER BY u.username`,
-      )
-      .all(slug) as { username: string; role: string }[]
+    await t.sql<{ username: string; role: string }>(
+      `SELECT u.username, m.role FROM memberships m JOIN users u ON u.id = m.user_id JOIN workspaces w ON w.id = m.workspace_id WHERE w.slug = ? ORDER BY u.username`,
+      [slug],
+    )
   ).map((r) => [r.username, r.role]);
 }
 
@@ -42,14 +41,14 @@ const TEAM_BEFORE: [string, string][] = [
   ['erin', 'editor'],
 ];
 
-function audit(action?: string) {
+async function audit(action?: string) {
   const sql = `SELECT actor, workspace, action, target, outcome, details_json AS details FROM audit_events ${action ? 'WHERE action = ?' : ''} ORDER BY id`;
   type Row = { actor: string | null; workspace: string | null; action: string; target: string | null; outcome: string; details: string };
-  return (t.db.$client.prepare(sql).all(...(action ? [action] : [])) as Row[]).map((e) => ({ ...e, details: JSON.parse(e.details) as Record<string, unknown> }));
+  return (await t.sql<Row>(sql, action ? [action] : [])).map((e) => ({ ...e, details: JSON.parse(e.details) as Record<string, unknown> }));
 }
 
-function projectCount(): number {
-  return (t.db.$client.prepare(`SELECT count(*) AS n FROM workspaces WHERE kind = 'project'`).get() as { n: number }).n;
+async function projectCount(): Promise<number> {
+  return (await t.sqlOne<{ n: number }>(`SELECT count(*) AS n FROM workspaces WHERE kind = 'project'`))!.n;
 }
 
 /** A request either as a browser page (cookie, same-origin form post) or through the API (token). */
@@ -117,8 +116,8 @@ describe('access to a project', () => {
     }
     // Page and API answers do not tell "exists but not yours" from "does not exist".
     expect(answers.team).toEqual(answers['no-such-project']);
-    expect(members('team')).toEqual(TEAM_BEFORE);
-    expect(audit('member.add')).toHaveLength(2);
+    expect(await members('team')).toEqual(TEAM_BEFORE);
+    expect(await audit('member.add')).toHaveLength(2);
     // The project does not show up for carol anywhere.
     expect((await t.api('GET', '/projects', carol.token)).json).toEqual([]);
     expect(await (await t.browser('GET', '/w/private/toolkits', { cookie: carol.cookie })).text()).not.toContain('Team');
@@ -153,7 +152,7 @@ describe('access to a project', () => {
       );
     }
     for (const s of scenarios) await run(s);
-    expect(members('team')).toEqual(TEAM_BEFORE);
+    expect(await members('team')).toEqual(TEAM_BEFORE);
     expect((await t.api('GET', '/projects', bob.token)).json).toEqual([{ slug: 'team', name: 'Team', role: 'viewer' }]);
     expect((await t.api('GET', '/projects/team/members', bob.token)).json).toEqual([
       { username: 'alice', role: 'admin' },
@@ -172,9 +171,9 @@ describe('access to a project', () => {
       { name: 'API admin stays admin', kind: 'api', method: 'PATCH', url: '/projects/team/members/alice', body: { role: 'admin' }, as: () => alice, status: 200 },
     ];
     for (const s of scenarios) await run(s);
-    expect(members('team')).toEqual(TEAM_BEFORE);
-    expect(audit('member.role_change')).toHaveLength(0);
-    expect(audit('member.remove')).toHaveLength(0);
+    expect(await members('team')).toEqual(TEAM_BEFORE);
+    expect(await audit('member.role_change')).toHaveLength(0);
+    expect(await audit('member.remove')).toHaveLength(0);
 
     // With a second admin, the first may step down and then leave.
     expect((await t.api('PATCH', '/projects/team/members/erin', alice.token, { role: 'admin' })).status).toBe(200);
@@ -183,7 +182,7 @@ describe('access to a project', () => {
     expect((await t.api('DELETE', '/projects/team/members/erin', erin.token)).status).toBe(409);
     const leave = await t.browser('POST', '/w/team/members/alice/remove', { cookie: erin.cookie });
     expect(leave.status).toBe(303);
-    expect(members('team')).toEqual([
+    expect(await members('team')).toEqual([
       ['bob', 'viewer'],
       ['erin', 'admin'],
     ]);
@@ -230,7 +229,7 @@ describe('project slugs', () => {
     const listed = (await t.api('GET', '/projects', alice.token)).json as { slug: string }[];
     expect(listed.map((p) => p.slug)).not.toContain('private');
     expect(listed).toHaveLength(table.length + 2);
-    expect(audit('project.create').map((e) => e.target)).toEqual(['project:team', ...[...seen].slice(1).map((s) => `project:${s}`), `project:${location.split('/')[2]}`]);
+    expect((await audit('project.create')).map((e) => e.target)).toEqual(['project:team', ...[...seen].slice(1).map((s) => `project:${s}`), `project:${location.split('/')[2]}`]);
   });
 
   it('refuses names that make no slug with 400 and fields', async () => {
@@ -242,7 +241,7 @@ describe('project slugs', () => {
     const page = await t.browser('POST', '/projects', { cookie: alice.cookie, form: { name: '!!!' } });
     expect(page.status).toBe(400);
     expect(await page.text()).toContain('Use at least one letter or digit.');
-    expect(projectCount()).toBe(1);
+    expect(await projectCount()).toBe(1);
   });
 });
 
@@ -271,7 +270,7 @@ describe('members: happy paths', () => {
     const again = await t.session('carol');
     expect((await t.browser('GET', '/w/team/toolkits', { cookie: again })).status).toBe(404);
 
-    const events = audit().filter((e) => e.action === 'project.create' || e.action.startsWith('member.'));
+    const events = (await audit()).filter((e) => e.action === 'project.create' || e.action.startsWith('member.'));
     expect(events).toEqual([
       { actor: 'alice', workspace: 'team', action: 'project.create', target: 'project:team', outcome: 'success', details: { name: 'Team' } },
       { actor: 'alice', workspace: 'team', action: 'member.add', target: 'user:bob', outcome: 'success', details: { role: 'viewer' } },
@@ -298,17 +297,17 @@ describe('members: happy paths', () => {
 
     const remove = await t.browser('POST', '/w/team/members/carol/remove', { cookie: alice.cookie });
     expect(remove.status).toBe(303);
-    expect(members('team')).toEqual(TEAM_BEFORE);
-    expect(audit('member.add').at(-1)).toMatchObject({ actor: 'alice', workspace: 'team', target: 'user:carol', details: { role: 'editor' } });
-    expect(audit('member.role_change')).toMatchObject([{ actor: 'alice', workspace: 'team', target: 'user:carol', details: { from: 'editor', to: 'admin' } }]);
-    expect(audit('member.remove')).toMatchObject([{ actor: 'alice', workspace: 'team', target: 'user:carol', details: { role: 'admin' } }]);
+    expect(await members('team')).toEqual(TEAM_BEFORE);
+    expect((await audit('member.add')).at(-1)).toMatchObject({ actor: 'alice', workspace: 'team', target: 'user:carol', details: { role: 'editor' } });
+    expect(await audit('member.role_change')).toMatchObject([{ actor: 'alice', workspace: 'team', target: 'user:carol', details: { from: 'editor', to: 'admin' } }]);
+    expect(await audit('member.remove')).toMatchObject([{ actor: 'alice', workspace: 'team', target: 'user:carol', details: { role: 'admin' } }]);
 
     // A project made on the page records project.create and makes its creator admin.
     const made = await t.browser('POST', '/projects', { cookie: bob.cookie, form: { name: 'Bob Stuff' } });
     expect(made.status).toBe(303);
     expect(made.headers.get('location')).toBe('/w/bob-stuff/members');
-    expect(members('bob-stuff')).toEqual([['bob', 'admin']]);
-    expect(audit('project.create').at(-1)).toMatchObject({ actor: 'bob', workspace: 'bob-stuff', target: 'project:bob-stuff', details: { name: 'Bob Stuff' } });
+    expect(await members('bob-stuff')).toEqual([['bob', 'admin']]);
+    expect((await audit('project.create')).at(-1)).toMatchObject({ actor: 'bob', workspace: 'bob-stuff', target: 'project:bob-stuff', details: { name: 'Bob Stuff' } });
   });
 
   it('answers member mistakes with the right status and shape', async () => {
@@ -326,7 +325,7 @@ describe('members: happy paths', () => {
     for (const s of scenarios) await run(s);
     const bad = await t.api('POST', '/projects/team/members', alice.token, { role: 'owner' });
     expect(bad.json).toEqual({ error: 'invalid_input', message: expect.any(String), fields: { username: expect.any(String), role: expect.any(String) } });
-    expect(members('team')).toEqual(TEAM_BEFORE);
+    expect(await members('team')).toEqual(TEAM_BEFORE);
   });
 });
 
@@ -365,8 +364,8 @@ describe('API authentication and error shape', () => {
         expect(await res.json(), label).toEqual({ error: 'unauthorized', message: expect.any(String) });
       }
     }
-    expect(projectCount()).toBe(1);
-    expect(members('team')).toEqual(TEAM_BEFORE);
+    expect(await projectCount()).toBe(1);
+    expect(await members('team')).toEqual(TEAM_BEFORE);
   });
 
   it('answers every API error as {"error","message"} JSON', async () => {
@@ -400,7 +399,7 @@ describe('API authentication and error shape', () => {
     });
     expect(broken.status).toBe(400);
     expect(await broken.json()).toMatchObject({ error: 'invalid_input', fields: { name: expect.any(String) } });
-    expect(projectCount()).toBe(1);
+    expect(await projectCount()).toBe(1);
   });
 
   it('GET /me answers who the token belongs to', async () => {
@@ -434,7 +433,7 @@ describe('CSRF', () => {
   ];
 
   it('refuses unsafe cross-site posts with 403 and changes nothing', async () => {
-    const before = audit().length;
+    const before = (await audit()).length;
     for (const r of refusals) {
       const res = await t.app.request(`${ORIGIN}/projects`, { method: 'POST', headers: { Cookie: alice.cookie, ...r.headers }, body: r.body ?? 'name=Sneaky' });
       expect(res.status, r.name).toBe(403);
@@ -451,10 +450,10 @@ describe('CSRF', () => {
       const res = await t.app.request(`${ORIGIN}${url}`, { method: 'POST', headers: { Cookie: alice.cookie, Origin: FOREIGN, 'Content-Type': FORM }, body });
       expect(res.status, url).toBe(403);
     }
-    expect(projectCount()).toBe(1);
-    expect(members('team')).toEqual(TEAM_BEFORE);
-    expect(t.db.$client.prepare('SELECT count(*) AS n FROM api_tokens').get()).toEqual({ n: 4 }); // one per test user
-    expect(audit().length).toBe(before);
+    expect(await projectCount()).toBe(1);
+    expect(await members('team')).toEqual(TEAM_BEFORE);
+    expect(await t.sqlOne('SELECT count(*) AS n FROM api_tokens')).toEqual({ n: 4 }); // one per test user
+    expect((await audit()).length).toBe(before);
     expect(t.logs.filter((l) => l.includes('csrf refused')).length).toBeGreaterThan(0);
     // alice is still signed in (the cross-site /logout did nothing).
     expect((await t.browser('GET', '/settings', { cookie: alice.cookie })).status).toBe(200);
@@ -472,7 +471,7 @@ describe('CSRF', () => {
       expect(res.status, a.name).toBe(303);
       expect(res.headers.get('location'), a.name).toBe(`/w/real-${i}/members`);
     }
-    expect(projectCount()).toBe(1 + accepted.length);
+    expect(await projectCount()).toBe(1 + accepted.length);
     // The API is not cookie-based and so needs no Origin: a bearer token from a script works.
     expect((await t.api('POST', '/projects', alice.token, { name: 'From Script' })).status).toBe(201);
   });

@@ -51,7 +51,7 @@ describe('redaction of an echoing upstream', () => {
 
     const pair = Buffer.from(`alice:${PASSWORD_CANARY}`).toString('base64');
     const leaks = [PASSWORD_CANARY, pair.replace(/=+$/, ''), encodeURIComponent(PASSWORD_CANARY), 'canary-basic'];
-    const audit = JSON.stringify(t.db.$client.prepare('SELECT * FROM audit_events').all());
+    const audit = JSON.stringify(await t.sql('SELECT * FROM audit_events'));
     for (const leak of leaks) {
       expect(run.text).not.toContain(leak);
       expect(audit).not.toContain(leak);

@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCredentialForUse } from '../../src/store/credentials';
 import { findWorkspace, getPrivateWorkspace } from '../../src/store/workspaces';
 import { createTestApp, type TestApp } from '../helpers/app';
+import { ENGINE } from '../helpers/database';
+import { databaseBytes } from '../helpers/db-dump';
 import { startFakeService, type FakeService } from '../helpers/fake-services';
 
 const canary = (label: string) => `canary-${label}-${randomBytes(12).toString('hex')}`;
@@ -261,9 +263,9 @@ describe('canary secrets', () => {
     expect(leaks).toEqual([]);
   }, 120_000);
 
-  it('are in no audit event and no log line', () => {
+  it('are in no audit event and no log line', async () => {
     expect(forbidden.length).toBeGreaterThan(specs.length);
-    const rows = t.db.$client.prepare('SELECT * FROM audit_events ORDER BY id').all();
+    const rows = await t.sql('SELECT * FROM audit_events ORDER BY id');
     expect(rows.length).toBeGreaterThan(10);
     const audit = JSON.stringify(rows);
     expect(t.logs.length).toBeGreaterThan(100);
@@ -277,7 +279,7 @@ describe('canary secrets', () => {
     expect(leaks).toEqual([]);
   });
 
-  it('are not in the raw bytes of the database files', () => {
+  it.skipIf(ENGINE === 'pg')('are not in the raw bytes of the database files', () => {
     t.db.$client.pragma('wal_checkpoint(PASSIVE)');
     const files = fs.readdirSync(t.dir).filter((f) => f.startsWith('latchkey.db'));
     expect(files).toContain('latchkey.db');
@@ -298,5 +300,23 @@ describe('canary secrets', () => {
     // The credentials really are in the file (so the search above looked at real data).
     const dbBytes = fs.readFileSync(path.join(t.dir, 'latchkey.db'));
     expect(dbBytes.includes(Buffer.from('github_echo'))).toBe(true);
+  });
+
+  // PostgreSQL's files belong to the server: the same search over every stored value, blobs as their bytes.
+  it('are in no value of any table, in the clear or encoded', async () => {
+    const bytes = await databaseBytes(t);
+    const leaks: string[] = [];
+    for (const secret of forbidden) {
+      for (const [how, needle] of [
+        ['utf8', Buffer.from(secret, 'utf8')],
+        ['base64', Buffer.from(b64(secret), 'utf8')],
+        ['utf16le', Buffer.from(secret, 'utf16le')],
+      ] as const) {
+        if (bytes.includes(needle)) leaks.push(`the database holds ${secret} as ${how}`);
+      }
+    }
+    expect(leaks).toEqual([]);
+    // The credentials really are in the tables (so the search above looked at real data).
+    expect(bytes.includes(Buffer.from('github_echo'))).toBe(true);
   });
 });

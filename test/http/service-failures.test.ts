@@ -19,8 +19,8 @@ afterAll(async () => {
   await svc.close();
 });
 
-const lastExecution = () => {
-  const row = t.db.$client.prepare(`SELECT outcome, details_json FROM audit_events WHERE action = 'toolkit.execute' ORDER BY id DESC LIMIT 1`).get() as { outcome: string; details_json: string };
+const lastExecution = async () => {
+  const row = (await t.sqlOne<{ outcome: string; details_json: string }>(`SELECT outcome, details_json FROM audit_events WHERE action = 'toolkit.execute' ORDER BY id DESC LIMIT 1`))!;
   return { outcome: row.outcome, details: JSON.parse(row.details_json) as Record<string, unknown> };
 };
 
@@ -43,7 +43,7 @@ describe('a 200 answer that reports a failure', () => {
     const tk = await toolkitWith(type, name.replace(/\W+/g, '_'), token);
     const run = await t.api('POST', `/workspaces/private/toolkits/${tk.id}/execute`, alice.token, { tool, input: {} });
     expect(run.status).toBe(200); // the service answered: its answer is the result
-    const recorded = lastExecution();
+    const recorded = await lastExecution();
     expect(recorded.outcome).toBe(outcome);
     if (serviceError) expect(recorded.details.service_error).toBe(serviceError);
     else expect(recorded.details).not.toHaveProperty('service_error');

@@ -1,5 +1,6 @@
 // SIGTERM on the real server process (CONTRACT.md §1): stop accepting connections, finish the
-// requests in flight, close the database, exit 0.
+// requests in flight, close the database, exit 0. On SQLite (a fresh DATA_DIR), or on a fresh
+// PostgreSQL database with LATCHKEY_TEST_DATABASE_URL (DATABASE_URL and SECRET_KEY).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -9,8 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { generateKey } from '../../src/crypto/keyring';
 import { PASSWORD } from '../helpers/app';
+import { ENGINE, freshPgDatabase } from '../helpers/database';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TIMEOUT = 60_000;
@@ -29,6 +33,8 @@ type Server = {
   child: ChildProcess;
   port: number;
   dir: string;
+  /** PostgreSQL: the server's database, and how to drop it. */
+  pg?: { url: string; drop(): Promise<void> };
   origin: string;
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -42,12 +48,14 @@ async function startServer(): Promise<Server> {
   const port = await freePort();
   // A clean environment: nothing from the developer's shell (SECRET_KEY, BASE_URL…) leaks in.
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+  const database = ENGINE === 'pg' ? await freshPgDatabase() : undefined;
+  if (database) Object.assign(env, { DATABASE_URL: database.url, SECRET_KEY: generateKey() });
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const server: Server = { child, port, dir, origin: `http://127.0.0.1:${port}`, output: () => out, exited };
+  const server: Server = { child, port, dir, pg: database, origin: `http://127.0.0.1:${port}`, output: () => out, exited };
   started.push(server);
 
   const deadline = Date.now() + 30_000;
@@ -71,6 +79,7 @@ afterEach(async () => {
       await s.exited;
     }
     fs.rmSync(s.dir, { recursive: true, force: true });
+    await s.pg?.drop();
   }
 });
 
@@ -112,9 +121,21 @@ function tryConnect(port: number): Promise<string> {
   });
 }
 
-/** Checks the database file after the process is gone: intact, and no WAL left behind by a clean close. */
-function checkDatabase(dir: string) {
-  const file = path.join(dir, 'latchkey.db');
+/** Checks the database after the process is gone. SQLite: the file is intact, and no WAL was left behind by a clean close. */
+async function checkDatabase(s: Server) {
+  if (s.pg) {
+    const c = new pg.Client({ connectionString: s.pg.url });
+    await c.connect();
+    try {
+      return {
+        audit: (await c.query<{ action: string; actor: string }>('SELECT action, actor FROM audit_events ORDER BY id')).rows,
+        sessions: (await c.query<{ id: string }>('SELECT id FROM sessions')).rows,
+      };
+    } finally {
+      await c.end();
+    }
+  }
+  const file = path.join(s.dir, 'latchkey.db');
   expect(fs.existsSync(file)).toBe(true);
   // A clean close checkpoints the WAL into the main file and removes it.
   expect(fs.existsSync(`${file}-wal`), 'WAL file left behind: the database was not closed').toBe(false);
@@ -198,7 +219,7 @@ describe('SIGTERM', () => {
       expect(lines.filter((l) => l.level === 'error')).toEqual([]);
 
       // The acknowledged sign-in is in the database, which closed cleanly.
-      const { audit, sessions } = checkDatabase(s.dir);
+      const { audit, sessions } = await checkDatabase(s);
       expect(audit.map((e) => e.action)).toEqual(['user.signup', 'user.login']);
       const token = cookie!.split(';')[0].split('=')[1];
       expect(sessions.map((r) => r.id)).toContain(createHash('sha256').update(token).digest('hex'));
@@ -237,7 +258,7 @@ describe('SIGTERM', () => {
       agent.destroy();
       expect({ code, signal }, s.output()).toEqual({ code: 0, signal: null });
       expect(Date.now() - sentAt).toBeLessThan(3000);
-      checkDatabase(s.dir);
+      await checkDatabase(s);
     },
     TIMEOUT,
   );

@@ -60,14 +60,16 @@ async function world(opts: { allowLoopback?: boolean; echoBaseUrl?: string } = {
 }
 
 /** The toolkit.execute events, oldest first, with their details parsed. */
-function executions(t: TestApp) {
-  return (t.db.$client.prepare("SELECT actor, workspace, target, outcome, details_json FROM audit_events WHERE action = 'toolkit.execute' ORDER BY id").all() as {
-    actor: string;
-    workspace: string;
-    target: string;
-    outcome: string;
-    details_json: string;
-  }[]).map((e) => ({ ...e, details: JSON.parse(e.details_json) as Record<string, any> }));
+async function executions(t: TestApp) {
+  return (
+    await t.sql<{
+      actor: string;
+      workspace: string;
+      target: string;
+      outcome: string;
+      details_json: string;
+    }>("SELECT actor, workspace, target, outcome, details_json FROM audit_events WHERE action = 'toolkit.execute' ORDER BY id")
+  ).map((e) => ({ ...e, details: JSON.parse(e.details_json) as Record<string, any> }));
 }
 
 type Scenario = {
@@ -254,7 +256,7 @@ describe('POST /workspaces/:ws/toolkits/:id/execute', () => {
     const opts = sc.world?.echoBaseUrl === 'closed' ? { echoBaseUrl: await closedPortUrl() } : sc.world;
     const w = await world(opts);
     await sc.before?.(w);
-    const before = executions(w.t).length;
+    const before = (await executions(w.t)).length;
     const user = w.users[sc.as];
     const res = await w.t.api('POST', `/workspaces/${sc.ws}/toolkits/${w.toolkits[sc.toolkit]}/execute`, user.token, sc.body);
 
@@ -269,7 +271,7 @@ describe('POST /workspaces/:ws/toolkits/:id/execute', () => {
       expect(w.svc.requests).toHaveLength(0);
     }
 
-    const events = executions(w.t).slice(before);
+    const events = (await executions(w.t)).slice(before);
     if (!sc.audit) {
       expect(events).toEqual([]);
     } else {
@@ -283,7 +285,7 @@ describe('POST /workspaces/:ws/toolkits/:id/execute', () => {
     }
 
     // No secret after it was saved: not in the answer, not in the audit log, not in a log line.
-    const everything = [res.text, ...executions(w.t).map((e) => e.details_json), ...w.t.logs].join('\n');
+    const everything = [res.text, ...(await executions(w.t)).map((e) => e.details_json), ...w.t.logs].join('\n');
     for (const secret of Object.values(CANARY)) expect(everything).not.toContain(secret);
   });
 });

@@ -116,8 +116,8 @@ function attrOf(tagText: string | undefined, attr: string): string | null {
   return m ? decode(m[1] ?? '') : null;
 }
 
-function audit(t: TestApp, action: string) {
-  return (t.db.$client.prepare('SELECT actor, workspace, target, details_json FROM audit_events WHERE action = ? ORDER BY id').all(action) as { actor: string; workspace: string; target: string; details_json: string }[]).map(
+async function audit(t: TestApp, action: string) {
+  return (await t.sql<{ actor: string; workspace: string; target: string; details_json: string }>('SELECT actor, workspace, target, details_json FROM audit_events WHERE action = ? ORDER BY id', [action])).map(
     (e) => ({ actor: e.actor, workspace: e.workspace, target: e.target, details: JSON.parse(e.details_json) }),
   );
 }
@@ -296,9 +296,9 @@ describe('Toolkits pages: status, banners, access, runs', () => {
       ['GitHub', { scope: 'private', credential_id: 'github_token', fallback: null }],
       ['Team GitHub', { scope: 'project', credential_id: 'team_github', fallback: null }],
     ]);
-    expect(audit(w.t, 'toolkit.update')).toEqual([]);
-    expect(audit(w.t, 'toolkit.credential_change')).toEqual([]);
-    expect(audit(w.t, 'toolkit.delete')).toEqual([]);
+    expect(await audit(w.t, 'toolkit.update')).toEqual([]);
+    expect(await audit(w.t, 'toolkit.credential_change')).toEqual([]);
+    expect(await audit(w.t, 'toolkit.delete')).toEqual([]);
   });
 
   it('names the credential a run used: "(yours)" for a private one, the project for a project one', async () => {
@@ -321,7 +321,7 @@ describe('Toolkits pages: status, banners, access, runs', () => {
     expect(sharedText).not.toContain('(yours)');
     expect(shared.body).not.toContain('ghp_team');
 
-    const runs = audit(w.t, 'toolkit.execute').filter((e) => e.actor === 'alice');
+    const runs = (await audit(w.t, 'toolkit.execute')).filter((e) => e.actor === 'alice');
     expect(runs.map((e) => e.details.credential)).toEqual([
       { scope: 'private', credential_id: 'github_token', owner: 'alice' },
       { scope: 'project', credential_id: 'team_github', owner: 'platform' },
@@ -473,8 +473,8 @@ describe('Credential Configuration Change', () => {
     expect(attrOf(tagWith(res.body, 'name="discard_credential"', 'button'), 'value')).toBe('1');
 
     expect(await saved(w, w.github)).toMatchObject({ name: 'GitHub', credential: { scope: 'private', credential_id: 'github_token' } });
-    expect(audit(w.t, 'toolkit.credential_change')).toEqual([]);
-    expect(audit(w.t, 'toolkit.update')).toEqual([]);
+    expect(await audit(w.t, 'toolkit.credential_change')).toEqual([]);
+    expect(await audit(w.t, 'toolkit.update')).toEqual([]);
 
     // With htmx the same content comes as a modal <dialog> inside the form.
     const hx = await page(w.t, 'POST', `/w/platform/toolkits/${w.github}`, { cookie: w.alice.cookie, form: editForm(w.github, { privateId: 'github_token_2' }), headers: { 'HX-Request': 'true' } });
@@ -513,7 +513,7 @@ describe('Credential Configuration Change', () => {
     expect(res.status, res.body.slice(0, 300)).toBe(303);
     expect(res.location).toBe(`/w/platform/toolkits/${w.github}?saved=1`);
     expect(await saved(w, w.github)).toMatchObject({ name: 'GitHub (renamed)', credential: { scope: 'private', credential_id: 'github_token_2' } });
-    expect(audit(w.t, 'toolkit.credential_change')).toEqual([
+    expect(await audit(w.t, 'toolkit.credential_change')).toEqual([
       {
         actor: 'alice',
         workspace: 'platform',
@@ -521,7 +521,7 @@ describe('Credential Configuration Change', () => {
         details: { name: 'GitHub (renamed)', from: { scope: 'private', credential_id: 'github_token' }, to: { scope: 'private', credential_id: 'github_token_2' } },
       },
     ]);
-    expect(audit(w.t, 'toolkit.update').map((e) => e.details.changed)).toEqual([['name']]);
+    expect((await audit(w.t, 'toolkit.update')).map((e) => e.details.changed)).toEqual([['name']]);
 
     // Now frank is the one who is ready, and alice needs setup.
     const frank = await page(w.t, 'GET', `/w/platform/toolkits/${w.github}`, { cookie: w.frank.cookie });
@@ -542,15 +542,15 @@ describe('Credential Configuration Change', () => {
     expect(attrOf(tagWith(res.body, 'name="private_credential_id"'), 'value')).toBe('github_token');
     expect(attrOf(tagWith(res.body, 'id="f-name"'), 'value')).toBe('GitHub (renamed)');
     expect(await saved(w, w.github)).toMatchObject({ name: 'GitHub', credential: { credential_id: 'github_token' } });
-    expect(audit(w.t, 'toolkit.credential_change')).toEqual([]);
-    expect(audit(w.t, 'toolkit.update')).toEqual([]);
+    expect(await audit(w.t, 'toolkit.credential_change')).toEqual([]);
+    expect(await audit(w.t, 'toolkit.update')).toEqual([]);
   });
 
   it('saves a name-only edit at once (no dialog when the credential is unchanged)', async () => {
     const res = await page(w.t, 'POST', `/w/platform/toolkits/${w.github}`, { cookie: w.bob.cookie, form: editForm(w.github, { name: 'GitHub for everyone' }) });
     expect(res.status).toBe(303);
     expect(await saved(w, w.github)).toMatchObject({ name: 'GitHub for everyone', credential: { credential_id: 'github_token' } });
-    expect(audit(w.t, 'toolkit.credential_change')).toEqual([]);
+    expect(await audit(w.t, 'toolkit.credential_change')).toEqual([]);
   });
 
   it('needs no confirmation in the Private workspace (nobody else is affected)', async () => {
@@ -561,6 +561,6 @@ describe('Credential Configuration Change', () => {
       form: { toolkit_id: String(made.json.id), name: 'Mine', type: 'github', setting_default_repository: '', credential_choice: 'private', private_credential_id: 'other_token' },
     });
     expect(res.status).toBe(303);
-    expect(audit(w.t, 'toolkit.credential_change').map((e) => [e.workspace, e.details.to])).toEqual([['private', { scope: 'private', credential_id: 'other_token' }]]);
+    expect((await audit(w.t, 'toolkit.credential_change')).map((e) => [e.workspace, e.details.to])).toEqual([['private', { scope: 'private', credential_id: 'other_token' }]]);
   });
 });

@@ -62,8 +62,8 @@ async function world(opts: Parameters<typeof s.fresh>[0] = {}): Promise<World> {
 }
 
 /** Every answer a test read, the log lines and the audit details hold no canary secret. */
-function expectNoCanary(w: World) {
-  const audit = (w.t.db.$client.prepare('SELECT details_json FROM audit_events').all() as { details_json: string }[]).map((r) => r.details_json);
+async function expectNoCanary(w: World) {
+  const audit = (await w.t.sql<{ details_json: string }>('SELECT details_json FROM audit_events')).map((r) => r.details_json);
   const everything = [...w.seen, ...w.t.logs, ...audit].join('\n');
   for (const c of Object.values(CANARY)) expect(everything).not.toContain(c);
 }
@@ -108,7 +108,7 @@ async function mcpStatus(t: TestApp, access: string) {
 }
 
 function auditRows(t: TestApp, action: string) {
-  return t.db.$client.prepare('SELECT actor, target, details_json FROM audit_events WHERE action = ? ORDER BY id').all(action) as { actor: string | null; target: string; details_json: string }[];
+  return t.sql<{ actor: string | null; target: string; details_json: string }>('SELECT actor, target, details_json FROM audit_events WHERE action = ? ORDER BY id', [action]);
 }
 
 describe('credential usage API', () => {
@@ -135,7 +135,7 @@ describe('credential usage API', () => {
       } else {
         expect(r.json.error).toBe('not_found');
       }
-      expectNoCanary(w);
+      await expectNoCanary(w);
     });
   }
 
@@ -149,7 +149,7 @@ describe('credential usage API', () => {
     const team = await w.t.api('GET', '/workspaces/platform/credentials/team_github/usage', w.u.alice.token);
     expect(team.json.last_used_at).toMatch(/^\d{4}-\d\d-\d\dT/);
     w.seen.push(own.text, team.text);
-    expectNoCanary(w);
+    await expectNoCanary(w);
   });
 });
 
@@ -163,7 +163,7 @@ describe('usage and dependencies with a fallback', () => {
     const deps = await w.t.api('GET', '/users/bob/dependencies', w.u.alice.token);
     expect(deps.json.projects[0].toolkits_only_they_make_ready).toContainEqual({ id: fb.json.id, name: 'Fallback GitHub', because: 'their_fallback_credential' });
     w.seen.push(usage.text, deps.text);
-    expectNoCanary(w);
+    await expectNoCanary(w);
   });
 });
 
@@ -180,7 +180,7 @@ describe('credential pages: Used by and the delete confirmation', () => {
     expect(usedBy).not.toContain('Theirs');
     const team = await read(w, w.t.browser('GET', '/w/platform/credentials/team_github/edit', { cookie: w.u.bob.cookie }));
     expect(team.text.slice(team.text.indexOf('id="used-by"'))).toContain(`href="/w/platform/toolkits/${w.tk.team}"`);
-    expectNoCanary(w);
+    await expectNoCanary(w);
   });
 
   it('deleting a credential that toolkits use names them before asking to confirm', async () => {
@@ -205,7 +205,7 @@ describe('credential pages: Used by and the delete confirmation', () => {
     expect(unused.text).toContain('Theirs');
     await w.t.api('DELETE', `/workspaces/other/toolkits/${w.tk.theirs}`, w.u.dave.token);
     expect((await read(w, w.t.browser('GET', '/w/private/credentials/github_token/delete', { cookie: w.u.dave.cookie }))).text).toContain('No toolkit uses this credential.');
-    expectNoCanary(w);
+    await expectNoCanary(w);
   });
 });
 
@@ -233,7 +233,7 @@ describe('offboarding', () => {
     expect((await w.t.api('GET', '/users/bob/dependencies', w.u.bob.token)).status).toBe(403);
     expect((await w.t.api('GET', '/users/nobody/dependencies', w.u.alice.token)).status).toBe(404);
     w.seen.push(r.text, dave.text);
-    expectNoCanary(w);
+    await expectNoCanary(w);
   });
 
   it('a deactivated member does not count as another ready member: the toolkit only bob makes ready is listed again', async () => {
@@ -253,7 +253,7 @@ describe('offboarding', () => {
     expect(erinDeps.json.projects[0].toolkits_only_they_make_ready).toEqual([]);
     expect((await w.t.api('POST', '/users/bob/deactivate', w.u.alice.token)).status).toBe(200);
     expect((await w.t.api('GET', '/users/bob/dependencies', w.u.alice.token)).json.projects[0].toolkits_only_they_make_ready).toEqual(BOB_IN_PLATFORM(w).toolkits_only_they_make_ready);
-    expectNoCanary(w);
+    await expectNoCanary(w);
   });
 
   it('the deactivation confirmation (page and dialog) shows what depends on them', async () => {
@@ -268,7 +268,7 @@ describe('offboarding', () => {
       expect(section).toContain('they are the only member whose private credential makes it ready');
     }
     expect((await read(w, w.t.browser('GET', '/admin/users/bob/disable', { cookie: w.u.bob.cookie }))).status).toBe(403);
-    expectNoCanary(w);
+    await expectNoCanary(w);
   });
 
   it('the removal page shows what depends on them in that project, then removes; access ends at the next request', async () => {
@@ -292,8 +292,8 @@ describe('offboarding', () => {
     expect((await w.t.api('POST', `/workspaces/platform/toolkits/${w.tk.github}/execute`, w.u.bob.token, { tool: 'get_authenticated_user', input: {} })).status).toBe(404);
     const pageAfter = await read(w, w.t.browser('GET', '/w/platform/toolkits', { cookie: w.u.bob.cookie }));
     expect(pageAfter.status).not.toBe(200);
-    expect(auditRows(w.t, 'member.remove')).toEqual([expect.objectContaining({ actor: 'alice', target: 'user:bob' })]);
-    expectNoCanary(w);
+    expect(await auditRows(w.t, 'member.remove')).toEqual([expect.objectContaining({ actor: 'alice', target: 'user:bob' })]);
+    await expectNoCanary(w);
   });
 
   it('deactivation by API ends sessions, tokens and OAuth grants at the next request; their private credentials stay unusable by others', async () => {
@@ -316,12 +316,12 @@ describe('offboarding', () => {
     expect(page.headers.get('Location')).toMatch(/^\/login/);
     expect(await mcpStatus(w.t, agent.access)).toBe(401);
     expect((await tokenCall(w.t, { grant_type: 'refresh_token', refresh_token: agent.refresh, client_id: agent.clientId })).status).toBe(400);
-    expect(auditRows(w.t, 'user.disable')).toEqual([{ actor: 'alice', target: 'user:bob', details_json: JSON.stringify({ sessions_ended: 1, tokens_revoked: 1, oauth_grants_revoked: 1 }) }]);
-    expect(w.t.db.$client.prepare('SELECT count(*) AS n FROM oauth_grants WHERE revoked_at IS NULL').get()).toEqual({ n: 0 });
+    expect(await auditRows(w.t, 'user.disable')).toEqual([{ actor: 'alice', target: 'user:bob', details_json: JSON.stringify({ sessions_ended: 1, tokens_revoked: 1, oauth_grants_revoked: 1 }) }]);
+    expect(await w.t.sqlOne('SELECT count(*) AS n FROM oauth_grants WHERE revoked_at IS NULL')).toEqual({ n: 0 });
     expect((await w.t.api('GET', '/users/bob/dependencies', w.u.alice.token)).json.active).toBe(false);
 
     // bob's private credential is still his (the row is there), and nobody else runs with it.
-    expect(w.t.db.$client.prepare("SELECT count(*) AS n FROM credentials WHERE credential_id = 'github_token'").get()).toEqual({ n: 3 });
+    expect(await w.t.sqlOne("SELECT count(*) AS n FROM credentials WHERE credential_id = 'github_token'")).toEqual({ n: 3 });
     w.svc.requests.length = 0;
     for (const who of ['alice', 'carol'] as const) {
       const run = await w.t.api('POST', `/workspaces/platform/toolkits/${w.tk.github}/execute`, w.u[who].token, { tool: 'get_authenticated_user', input: {} });
@@ -334,7 +334,7 @@ describe('offboarding', () => {
     const team = await w.t.api('POST', `/workspaces/platform/toolkits/${w.tk.team}/execute`, w.u.carol.token, { tool: 'get_authenticated_user', input: {} });
     expect(team.status).toBe(200);
     expect(JSON.stringify(w.svc.requests)).not.toContain(CANARY.bob);
-    expectNoCanary(w);
+    await expectNoCanary(w);
   });
 
   it('deactivation by the Users page uses the same service (sessions and tokens end)', async () => {
@@ -342,7 +342,7 @@ describe('offboarding', () => {
     const r = await read(w, w.t.browser('POST', '/admin/users/carol/disable', { cookie: w.u.alice.cookie, form: {} }));
     expect(r.status).toBe(303);
     expect((await w.t.api('GET', '/me', w.u.carol.token)).status).toBe(401);
-    expect(auditRows(w.t, 'user.disable').map((e) => [e.actor, e.target])).toEqual([['alice', 'user:carol']]);
+    expect((await auditRows(w.t, 'user.disable')).map((e) => [e.actor, e.target])).toEqual([['alice', 'user:carol']]);
   });
 
   it('deactivation by the CLI (another process on the same database) ends sessions, tokens and OAuth grants at the next request', async () => {
@@ -350,13 +350,14 @@ describe('offboarding', () => {
     const w = await world({ ring: parseKeyRing(key) });
     const agent = await connectAgent(w.t, w.u.bob.cookie);
     expect(await mcpStatus(w.t, agent.access)).toBe(200);
-    const run = await cli(w.t.dir, ['user', 'deactivate', 'bob'], { env: { SECRET_KEY: key } });
+    // On PostgreSQL the other process reaches the same database by its URL.
+    const run = await cli(w.t.dir, ['user', 'deactivate', 'bob'], { env: { SECRET_KEY: key, ...(w.t.databaseUrl ? { DATABASE_URL: w.t.databaseUrl } : {}) } });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('deactivated bob');
     expect((await w.t.api('GET', '/me', w.u.bob.token)).status).toBe(401);
     expect((await w.t.browser('GET', '/w/private/toolkits', { cookie: w.u.bob.cookie })).status).toBe(303);
     expect(await mcpStatus(w.t, agent.access)).toBe(401);
-    expect(auditRows(w.t, 'user.disable')).toEqual([expect.objectContaining({ actor: null, target: 'user:bob' })]);
+    expect(await auditRows(w.t, 'user.disable')).toEqual([expect.objectContaining({ actor: null, target: 'user:bob' })]);
     expect((await w.t.api('GET', '/me', w.u.alice.token)).status).toBe(200);
   }, 60_000);
 });

@@ -8,7 +8,7 @@ import { cookieFrom, createTestApp, PASSWORD, type TestApp } from '../helpers/ap
 type User = Awaited<ReturnType<TestApp['user']>>;
 
 function events(t: TestApp, action: string) {
-  return t.db.$client.prepare('SELECT actor, target, outcome, details_json FROM audit_events WHERE action = ? ORDER BY id').all(action) as { actor: string | null; target: string; outcome: string; details_json: string }[];
+  return t.sql<{ actor: string | null; target: string; outcome: string; details_json: string }>('SELECT actor, target, outcome, details_json FROM audit_events WHERE action = ? ORDER BY id', [action]);
 }
 
 /** True when the cookie still opens a signed-in page (no redirect to /login). */
@@ -44,8 +44,8 @@ describe('the Users page', () => {
       ['/admin/users/alice/password', { password: 'a brand new password' }],
     ];
     for (const [url, form] of posts) expect((await t.browser('POST', url, { cookie: bob.cookie, form })).status, url).toBe(403);
-    expect(events(t, 'user.admin_grant')).toHaveLength(0);
-    expect(t.db.$client.prepare(`SELECT count(*) AS n FROM users WHERE username = 'mallory'`).get()).toEqual({ n: 0 });
+    expect(await events(t, 'user.admin_grant')).toHaveLength(0);
+    expect(await t.sqlOne(`SELECT count(*) AS n FROM users WHERE username = 'mallory'`)).toEqual({ n: 0 });
     expect(await signedIn(t, alice.cookie)).toBe(true);
     // Nor does bob's sidebar offer it; alice's does.
     expect(await (await t.browser('GET', '/settings', { cookie: bob.cookie })).text()).not.toContain('/admin/users');
@@ -70,12 +70,12 @@ describe('the Users page', () => {
     expect(login.status).toBe(303);
     expect((await t.browser('GET', '/admin/users', { cookie: cookieFrom(login) })).status).toBe(200); // she is an instance admin
 
-    const created = events(t, 'user.create');
+    const created = await events(t, 'user.create');
     expect(created.map((e) => [e.actor, e.target])).toEqual([
       ['alice', 'user:bob'],
       ['alice', 'user:carol'],
     ]);
-    expect(JSON.stringify(t.db.$client.prepare('SELECT * FROM audit_events').all())).not.toContain('carol initial password');
+    expect(JSON.stringify(await t.sql('SELECT * FROM audit_events'))).not.toContain('carol initial password');
   });
 
   it('disabling ends the session and the API token at once; enabling lets them sign in again', async () => {
@@ -93,9 +93,9 @@ describe('the Users page', () => {
     expect(next.headers.get('location')).toMatch(/^\/login/);
     expect((await t.api('GET', '/me', bob.token)).status).toBe(401);
     expect((await t.browser('POST', '/login', { form: { username: 'bob', password: PASSWORD } })).status).toBe(401);
-    expect(t.db.$client.prepare(`SELECT count(*) AS n FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'bob'`).get()).toEqual({ n: 0 });
-    expect(t.db.$client.prepare(`SELECT count(*) AS n FROM api_tokens a JOIN users u ON u.id = a.user_id WHERE u.username = 'bob'`).get()).toEqual({ n: 0 });
-    expect(events(t, 'user.disable')).toEqual([expect.objectContaining({ actor: 'alice', target: 'user:bob', outcome: 'success' })]);
+    expect(await t.sqlOne(`SELECT count(*) AS n FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'bob'`)).toEqual({ n: 0 });
+    expect(await t.sqlOne(`SELECT count(*) AS n FROM api_tokens a JOIN users u ON u.id = a.user_id WHERE u.username = 'bob'`)).toEqual({ n: 0 });
+    expect(await events(t, 'user.disable')).toEqual([expect.objectContaining({ actor: 'alice', target: 'user:bob', outcome: 'success' })]);
     expect(await (await t.browser('GET', '/admin/users', { cookie: alice.cookie })).text()).toMatch(/id="user-bob"[\s\S]*?Disabled/);
 
     expect((await t.browser('POST', '/admin/users/bob/enable', { cookie: alice.cookie, form: {} })).status).toBe(303);
@@ -103,7 +103,7 @@ describe('the Users page', () => {
     expect(again.status).toBe(303);
     expect(await signedIn(t, cookieFrom(again))).toBe(true);
     expect((await t.api('GET', '/me', bob.token)).status).toBe(401); // revoked tokens stay revoked
-    expect(events(t, 'user.enable')).toHaveLength(1);
+    expect(await events(t, 'user.enable')).toHaveLength(1);
   });
 
   it('grants and removes instance admin; removing it ends that user’s sessions', async () => {
@@ -118,8 +118,8 @@ describe('the Users page', () => {
     const fresh = cookieFrom(await t.browser('POST', '/login', { form: { username: 'bob', password: PASSWORD } }));
     expect((await t.browser('GET', '/admin/users', { cookie: fresh })).status).toBe(403);
     expect((await t.browser('GET', '/admin/audit', { cookie: fresh })).status).toBe(403);
-    expect(events(t, 'user.admin_grant').map((e) => e.target)).toEqual(['user:bob']);
-    expect(events(t, 'user.admin_revoke').map((e) => e.target)).toEqual(['user:bob']);
+    expect((await events(t, 'user.admin_grant')).map((e) => e.target)).toEqual(['user:bob']);
+    expect((await events(t, 'user.admin_revoke')).map((e) => e.target)).toEqual(['user:bob']);
   });
 
   it('resets a password: the new one works, the old one and the old sessions do not', async () => {
@@ -136,8 +136,8 @@ describe('the Users page', () => {
     expect(await signedIn(t, bob.cookie)).toBe(false);
     expect((await t.browser('POST', '/login', { form: { username: 'bob', password: PASSWORD } })).status).toBe(401);
     expect((await t.browser('POST', '/login', { form: { username: 'bob', password: 'the reset password 42' } })).status).toBe(303);
-    expect(events(t, 'user.password_reset')).toEqual([expect.objectContaining({ actor: 'alice', target: 'user:bob' })]);
-    expect(JSON.stringify(t.db.$client.prepare('SELECT * FROM audit_events').all())).not.toContain('the reset password 42');
+    expect(await events(t, 'user.password_reset')).toEqual([expect.objectContaining({ actor: 'alice', target: 'user:bob' })]);
+    expect(JSON.stringify(await t.sql('SELECT * FROM audit_events'))).not.toContain('the reset password 42');
 
     // An admin resetting their own password stays signed in in this browser.
     const own = await t.browser('POST', '/admin/users/alice/password', { cookie: alice.cookie, form: { password: 'alice has a new one' } });
@@ -154,8 +154,8 @@ describe('the Users page', () => {
       expect(await res.text()).toContain('This is the last active instance admin.');
     }
     expect(await signedIn(t, alice.cookie)).toBe(true);
-    expect(events(t, 'user.disable')).toHaveLength(0);
-    expect(events(t, 'user.admin_revoke')).toHaveLength(0);
+    expect(await events(t, 'user.disable')).toHaveLength(0);
+    expect(await events(t, 'user.admin_revoke')).toHaveLength(0);
     // The page does not offer those buttons for her.
     const page = await (await t.browser('GET', '/admin/users', { cookie: alice.cookie })).text();
     expect(page).not.toContain('/admin/users/alice/disable');
@@ -171,12 +171,15 @@ describe('the Users page', () => {
     // so whichever runs second is refused and one admin always remains.
     const aliceActor = { id: alice.id, username: 'alice' };
     const bobActor = { id: bob.id, username: 'bob' };
-    const [first, second] = await Promise.all([setUserDisabled(t.deps.store, aliceActor, bob.id, true), setUserDisabled(t.deps.store, bobActor, alice.id, true)]);
-    expect(first).toMatchObject({ ok: true });
-    expect(second).toEqual({ ok: false, reason: 'last_admin' });
-    expect(await setUserAdmin(t.deps.store, bobActor, alice.id, false)).toEqual({ ok: false, reason: 'last_admin' });
-    const admins = t.db.$client.prepare('SELECT username FROM users WHERE is_admin = 1 AND disabled = 0').all();
-    expect(admins).toEqual([{ username: 'alice' }]);
+    // Which one runs first is the engine's choice (SQLite: the order asked; PostgreSQL: whichever
+    // transaction takes the write lock first): exactly one succeeds.
+    const results = await Promise.all([setUserDisabled(t.deps.store, aliceActor, bob.id, true), setUserDisabled(t.deps.store, bobActor, alice.id, true)]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, reason: 'last_admin' }]);
+    const [survivor, loser] = results[0].ok ? [alice, bobActor] : [bob, aliceActor];
+    expect(await setUserAdmin(t.deps.store, loser, survivor.id, false)).toEqual({ ok: false, reason: 'last_admin' });
+    const admins = await t.sql('SELECT username FROM users WHERE is_admin = TRUE AND disabled = FALSE');
+    expect(admins).toEqual([{ username: survivor.username }]);
   });
 
   it('answers 404 for a user that does not exist', async () => {

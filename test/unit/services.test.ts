@@ -27,7 +27,35 @@ async function setup() {
   return { t, svc, alice, bob, ws };
 }
 
-const count = (t: TestApp, table: string) => (t.db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const count = async (t: TestApp, table: string) => (await t.sqlOne<{ n: number }>(`SELECT count(*) AS n FROM ${table}`))!.n;
+
+/** Makes the database itself refuse to insert an audit event with this action (a trigger), on either engine. */
+async function refuseAudit(t: TestApp, action: string) {
+  if (t.engine.dialect === 'pg') {
+    await t.exec(
+      `CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.action = '${action}' THEN RAISE EXCEPTION 'audit refused'; END IF; RETURN NEW; END $$`,
+    );
+    await t.exec('CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit()');
+  } else {
+    await t.exec(`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events WHEN NEW.action = '${action}' BEGIN SELECT RAISE(ABORT, 'audit refused'); END`);
+  }
+}
+
+/** The messages of an error and of its causes, one per line. */
+function causes(err: unknown): string {
+  const out: string[] = [];
+  for (let e = err as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) out.push(String(e.message));
+  return out.join('\n');
+}
+
+async function allowAudit(t: TestApp) {
+  if (t.engine.dialect === 'pg') {
+    await t.exec('DROP TRIGGER refuse_audit ON audit_events');
+    await t.exec('DROP FUNCTION refuse_audit()');
+  } else {
+    await t.exec('DROP TRIGGER refuse_audit');
+  }
+}
 
 describe('runToolkit', () => {
   it('audits a run whose private credential is deleted between resolution and decryption', async () => {
@@ -55,7 +83,7 @@ describe('runToolkit', () => {
     );
     expect(result).toMatchObject({ ok: false, reason: 'credential_missing', credentialId: 'github_token', scope: 'private', tool: 'get_authenticated_user' });
     expect(svc.requests).toHaveLength(0);
-    const events = t.db.$client.prepare("SELECT actor, outcome, details_json FROM audit_events WHERE action = 'toolkit.execute'").all() as { actor: string; outcome: string; details_json: string }[];
+    const events = await t.sql<{ actor: string; outcome: string; details_json: string }>("SELECT actor, outcome, details_json FROM audit_events WHERE action = 'toolkit.execute'");
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ actor: 'alice', outcome: 'failure' });
     expect(JSON.parse(events[0].details_json)).toMatchObject({ tool: 'get_authenticated_user', error: 'credential_missing', credential: { scope: 'private', credential_id: 'github_token', owner: 'alice' } });
@@ -70,7 +98,7 @@ describe('runToolkit', () => {
     if (!created.ok) throw new Error(created.reason);
     const r = await runToolkit(t.deps, { user: alice, ws: own, toolkit: created.toolkit, tool: 'get_authenticated_user', input: {}, origin: { via: 'mcp', client: 'Claude Desktop' } });
     expect(r.ok).toBe(true);
-    const e = t.db.$client.prepare("SELECT details_json FROM audit_events WHERE action = 'toolkit.execute'").get() as { details_json: string };
+    const e = (await t.sqlOne<{ details_json: string }>("SELECT details_json FROM audit_events WHERE action = 'toolkit.execute'"))!;
     expect(JSON.parse(e.details_json)).toMatchObject({ via: 'mcp', client: 'Claude Desktop', credential: { owner: 'alice' } });
   });
 });
@@ -79,15 +107,18 @@ describe('saveCredential', () => {
   it('rolls back entirely when a step fails: no row, no key, no event', async () => {
     const { t, alice, ws } = await setup();
     const own = await ws(alice, 'private');
-    const before = { credentials: count(t, 'credentials'), events: count(t, 'audit_events') };
+    const before = { credentials: await count(t, 'credentials'), events: await count(t, 'audit_events') };
     // A real failure inside the transaction: the audit insert is refused by the database.
-    t.db.$client.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events WHEN NEW.action = 'credential.create' BEGIN SELECT RAISE(ABORT, 'audit refused'); END");
-    await expect(
-      saveCredential(t.deps, { actor: alice, ws: own }, { op: 'create', name: 'GitHub Token', type: 'github', credentialId: null, fields: {}, secrets: { token: SECRET } }),
-    ).rejects.toThrow(/audit refused/);
-    expect(count(t, 'credentials')).toBe(before.credentials);
-    expect(count(t, 'audit_events')).toBe(before.events);
-    t.db.$client.exec('DROP TRIGGER refuse_audit');
+    await refuseAudit(t, 'credential.create');
+    const failed = await saveCredential(t.deps, { actor: alice, ws: own }, { op: 'create', name: 'GitHub Token', type: 'github', credentialId: null, fields: {}, secrets: { token: SECRET } }).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    // The database's own refusal, possibly wrapped by the driver (drizzle's "Failed query" on PostgreSQL).
+    expect(causes(failed)).toMatch(/audit refused/);
+    expect(await count(t, 'credentials')).toBe(before.credentials);
+    expect(await count(t, 'audit_events')).toBe(before.events);
+    await allowAudit(t);
     expect((await verifyAuditChain(t.deps.store)).ok).toBe(true);
     // The same input then saves: nothing of the failed attempt was left behind to clash with.
     expect(await saveCredential(t.deps, { actor: alice, ws: own }, { op: 'create', name: 'GitHub Token', type: 'github', credentialId: null, fields: {}, secrets: { token: SECRET } })).toMatchObject({
