@@ -41,17 +41,25 @@ export function createGroupCommitter(engine: Engine, maxBatch = 256): GroupCommi
     // transaction rolls back whole and the batch runs again with a savepoint per write, so the
     // failing one rolls back alone; the writes are re-run from the start, which their functions
     // allow (they read what they need inside the transaction).
+    // Only a failure before the COMMIT is sent reruns the batch: a COMMIT that fails (a lost
+    // connection) may have committed, and a rerun would then write every event twice.
+    let committing = false;
     try {
       await engine.write(async (tx) => {
         const buffers = new Map<string, Buffer>();
         if (engine.dialect === 'pg') engine.txState(tx).set(BUFFERS, buffers);
         for (const item of batch) await item.fn(tx);
         for (const b of buffers.values()) await b.flush(b.items);
+        committing = true;
       });
       for (const item of batch) item.resolve();
       return;
-    } catch {
-      // fall through to the careful path
+    } catch (err) {
+      if (committing) {
+        for (const item of batch) item.reject(err);
+        return;
+      }
+      // else: the careful path below
     }
     try {
       await engine.write(async (tx) => {

@@ -100,6 +100,21 @@ describe(`group commit (${ENGINE})`, () => {
     expect(await committed()).toEqual([]);
   });
 
+  it('never reruns a batch whose COMMIT failed (it may have committed): every caller is rejected, each write ran once', async () => {
+    // The commit's answer is lost after the data was committed (a connection dropped during COMMIT).
+    const lossy: Engine = { ...engine, write: async (fn) => { await engine.write(fn); throw new Error('connection lost during COMMIT'); } };
+    const gc = createGroupCommitter(lossy);
+    let runs = 0;
+    const w = (k: string) => gc.run(async (tx) => {
+      runs++;
+      await insert(k)(tx);
+    });
+    const results = await Promise.allSettled([w('p'), w('q')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(runs).toBe(2);
+    expect(await committed()).toEqual(['p', 'q']);
+  });
+
   // appendAudit remembers the chain's last link for the rest of its transaction (Engine.txState).
   const ring = parseKeyRing(generateKey());
   const actions = async () => (await engine.rows<{ action: string }>('SELECT action FROM audit_events ORDER BY id')).map((r) => r.action);
