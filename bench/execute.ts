@@ -118,10 +118,15 @@ async function probeExecute(exec: ReturnType<typeof executeRequest>) {
   if (res.status !== 200 || !text.includes('"ok":true')) throw new Error(`execute did not run (${res.status}): ${text.slice(0, 300)}`);
 }
 
-/** Extra node flags for the Latchkey server (BENCH_CPU_PROF=dir profiles it: see bench/analysis.md). */
+/** Extra node flags for the Latchkey server (BENCH_CPU_PROF=dir, BENCH_HEAP_PROF=dir profile it: see bench/analysis.md). */
 function serverArgs(engine: string): string[] {
   const dir = process.env.BENCH_CPU_PROF;
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=latchkey-${engine}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.cpuprofile`] : [];
+  const heap = process.env.BENCH_HEAP_PROF; // a sampling profile of allocations (where the GC's work comes from)
+  const name = `latchkey-${engine}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`;
+  return [
+    ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`] : []),
+    ...(heap ? ['--heap-prof', `--heap-prof-dir=${heap}`, `--heap-prof-name=${name}.heapprofile`] : []),
+  ];
 }
 
 function withDatabase(url: string, name: string): string {
