@@ -103,7 +103,8 @@ export function openApiDocument(): Record<string, unknown> {
   for (const r of ROUTES) {
     const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     const responses: Record<string, unknown> = { [r.ok[0]]: { description: r.ok[1], ...(r.ok[0] === 204 ? {} : { content: { 'application/json': { schema: {} } } }) } };
-    for (const status of [401, ...(r.errors ?? [])]) responses[status] = { $ref: `#/components/responses/Error` };
+    // Every route: 401 without a valid token, 503 (`database_unavailable`) while the database cannot be reached.
+    for (const status of [401, ...(r.errors ?? []), 503]) responses[status] = { $ref: `#/components/responses/Error` };
     paths[r.path] ??= {};
     paths[r.path][r.method] = {
       summary: r.summary,

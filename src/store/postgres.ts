@@ -27,11 +27,6 @@ export type PgOpenOptions = {
   max?: number;
 };
 
-/** Thrown when the database cannot be reached; answered with 503 by the app. */
-export class DatabaseUnavailableError extends Error {
-  override name = 'DatabaseUnavailableError';
-}
-
 // int8 (count(*), max(id), bigint columns) as a JS number: every value Latchkey stores in one is
 // far below 2^53. Set on pg's global type table, because drizzle passes its own per-query parser
 // that falls back to it (a pool-level `types` would not reach raw queries).
@@ -135,7 +130,6 @@ const UNAVAILABLE = /^(08|57P0[1-3]|53300)/;
 /** True when `err` says the database is unreachable (connection refused, lost, shutting down). */
 export function isUnavailable(err: unknown): boolean {
   for (let e = err as { code?: string; cause?: unknown; message?: string } | undefined; e; e = e.cause as typeof e) {
-    if (e instanceof DatabaseUnavailableError) return true;
     const code = e.code ?? '';
     if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN'].includes(code) || UNAVAILABLE.test(code)) return true;
     if (/Connection terminated|connection timeout|Client has encountered a connection error|Cannot use a pool after calling end/i.test(e.message ?? '')) return true;

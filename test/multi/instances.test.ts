@@ -157,6 +157,38 @@ describe.skipIf(ENGINE !== 'pg')('several instances on one PostgreSQL database',
     expect((await request(b, 'GET', '/api/v1/me', { headers: auth })).status).toBe(401);
   });
 
+  it('a password change, a member removal and a deactivation on one instance take effect on the others at the next request', async () => {
+    servers ??= await Promise.all([0, 1, 2].map(() => startServer(dir(), envFor(url))));
+    const [a, b, c] = servers;
+    const env = envFor(url);
+    for (const [name, admin] of [['root', true], ['fred', false], ['gina', false]] as const) {
+      expect((await cli(dirs[0], ['user', 'create', name, ...(admin ? ['--admin'] : [])], { input: `${PASSWORD}\n`, env })).code).toBe(0);
+    }
+    const tokenOf = async (name: string) => (await cli(dirs[0], ['token', 'create', name], { env })).stdout.trim();
+    const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+    // Password change (CLI, as an operator would): fred's session on another instance ends.
+    const fred = await signIn(a, 'fred');
+    expect((await request(b, 'GET', '/settings', { headers: { Cookie: fred.cookie! } })).status).toBe(200);
+    expect((await cli(dirs[0], ['user', 'set-password', 'fred'], { input: 'another long passphrase 42\n', env })).code).toBe(0);
+    expect((await request(c, 'GET', '/settings', { headers: { Cookie: fred.cookie! } })).status).toBe(303);
+
+    // Member removal through one instance: the other refuses the project at once.
+    const root = await tokenOf('root');
+    const gina = await tokenOf('gina');
+    expect((await request(a, 'POST', '/api/v1/projects', { headers: bearer(root), body: { name: 'Multi' } })).status).toBe(201);
+    expect((await request(a, 'POST', '/api/v1/projects/multi/members', { headers: bearer(root), body: { username: 'gina', role: 'editor' } })).status).toBe(201);
+    expect((await request(b, 'GET', '/api/v1/workspaces/multi/credentials', { headers: bearer(gina) })).status).toBe(200);
+    expect((await request(c, 'DELETE', '/api/v1/projects/multi/members/gina', { headers: bearer(root) })).status).toBeLessThan(300);
+    expect((await request(b, 'GET', '/api/v1/workspaces/multi/credentials', { headers: bearer(gina) })).status).toBe(404);
+
+    // Deactivation through one instance: her token and session are refused by the others.
+    const session = await signIn(c, 'gina');
+    expect((await request(a, 'POST', '/api/v1/users/gina/deactivate', { headers: bearer(root) })).status).toBe(200);
+    expect((await request(b, 'GET', '/api/v1/me', { headers: bearer(gina) })).status).toBe(401);
+    expect((await request(c, 'GET', '/settings', { headers: { Cookie: session.cookie! } })).status).toBe(303);
+  });
+
   it('sign-in throttling counts failed attempts sent to different instances', async () => {
     servers ??= await Promise.all([0, 1, 2].map(() => startServer(dir(), envFor(url))));
     expect((await cli(dirs[0], ['user', 'create', 'bob'], { input: `${PASSWORD}\n`, env: envFor(url) })).code).toBe(0);
