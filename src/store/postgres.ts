@@ -49,20 +49,29 @@ export async function openPostgres(url: string, opts: PgOpenOptions = {}): Promi
   // Each transaction's memory (see Engine.txState), keyed by its handle: a new one per transaction.
   const states = new WeakMap<Tx, Map<string, unknown>>();
   const exec = (tx: Tx, text: string) => (tx as unknown as { execute(q: unknown): Promise<unknown> }).execute(sql.raw(text));
+  let queue: Promise<unknown> = Promise.resolve();
+  const writeLocked = async <T>(fn: (tx: Tx) => Promise<T>): Promise<T> => {
+    return (await db.transaction(async (tx) => {
+      await exec(tx, `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${WRITE_LOCK})`);
+      states.set(tx, new Map());
+      try {
+        return await fn(tx);
+      } finally {
+        states.delete(tx);
+      }
+    })) as T;
+  };
   return {
     dialect: 'pg',
     db,
     t: schema as unknown as Tables,
-    async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-      return (await db.transaction(async (tx) => {
-        await exec(tx, `SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${WRITE_LOCK})`);
-        states.set(tx, new Map());
-        try {
-          return await fn(tx);
-        } finally {
-          states.delete(tx);
-        }
-      })) as T;
+    write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      // One write transaction at a time per instance, queued here as on SQLite: waiting for the
+      // lock then holds no pool connection the reads need. The advisory lock orders instances.
+      const run = () => writeLocked(fn);
+      const result = queue.then(run, run);
+      queue = result.catch(() => undefined);
+      return result;
     },
     async savepoint<T>(tx: Tx, fn: () => Promise<T>): Promise<T> {
       const name = `sp${++savepoints}`;
