@@ -41,6 +41,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
 # node itself is PID 1 (no npm or shell in between), so `docker stop`'s SIGTERM reaches the
 # server's handler, which finishes requests in flight and closes the database.
-# --max-semi-space-size=8: a smaller young generation keeps the resident size down under load
-# (bench/RESULTS.md: about 35 MB less at 50 concurrent executes, for a few % of throughput).
-CMD ["node", "--enable-source-maps", "--max-semi-space-size=8", "dist/server.js"]
+# --max-semi-space-size=8 and --max-old-space-size=128: V8 grows its heap under load because it
+# may, not because Latchkey needs it (its live set is a few tens of MB); with these the resident
+# size stays under 150 MB at 50 concurrent executes for the same throughput (bench/analysis.md).
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=8", "--max-old-space-size=128", "dist/server.js"]

@@ -34,7 +34,7 @@ export function ensureBuilt(): void {
 
 /** The production server, as `npm start` and the container run it (same node flags). */
 export const SERVER = 'dist/server.js';
-const SERVER_FLAGS = ['--max-semi-space-size=8'];
+const SERVER_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=128', ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 
 /** Starts `node <script>` (.js) or `node --import tsx <script>` (.ts), waiting until `readyPath` answers 200. */
 export async function startNode(script: string, env: Record<string, string>, port: number, readyPath = '/healthz', args: string[] = []): Promise<Child & { startMs: number }> {

@@ -27,7 +27,7 @@ SERVER_PID=""
 COPY_BEFORE_INSTALL=(package.json package-lock.json scripts public)
 COPY_AFTER_INSTALL=(tsconfig.json db views src)
 # The Dockerfile's CMD and HEALTHCHECK.
-CMD=(node --enable-source-maps --max-semi-space-size=8 dist/server.js)
+CMD=(node --enable-source-maps --max-semi-space-size=8 --max-old-space-size=128 dist/server.js)
 HEALTHCHECK=(node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))")
 
 cleanup() {
