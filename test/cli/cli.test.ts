@@ -66,6 +66,17 @@ async function withDb<T>(dir: string, fn: (e: Engine) => Promise<T>): Promise<T>
   }
 }
 
+/** Flips one bit of a credential's wrapped data key, so no key in the ring can unwrap it. */
+async function tamperWrappedKey(dir: string, rowId: number): Promise<void> {
+  await withDb(dir, async (e) => {
+    const { credentials } = e.t;
+    const row = one(await e.db.select().from(credentials).where(eq(credentials.id, rowId)));
+    const tampered = Buffer.from(row.wrappedKey!);
+    tampered[tampered.length - 1] ^= 1;
+    await e.write(async (tx) => void (await tx.update(credentials).set({ wrappedKey: tampered }).where(eq(credentials.id, rowId))));
+  });
+}
+
 /** Runs a raw SQL statement that returns nothing (DDL, UPDATE) in a write transaction. */
 async function rawWrite(dir: string, text: string) {
   if (!PG) {
@@ -525,13 +536,7 @@ describe('cli', () => {
       const old = ringOf(dir);
       const seeded = await seedCredentials(dir, old, 3);
       const bad = seeded[1];
-      await withDb(dir, async (e) => {
-        const { credentials } = e.t;
-        const row = one(await e.db.select().from(credentials).where(eq(credentials.id, bad.id)));
-        const tampered = Buffer.from(row.wrappedKey!);
-        tampered[tampered.length - 1] ^= 1;
-        await e.write(async (tx) => void (await tx.update(credentials).set({ wrappedKey: tampered }).where(eq(credentials.id, bad.id))));
-      });
+      await tamperWrappedKey(dir, bad.id);
 
       const r = await cli(dir, ['keys', 'rotate']);
       expectFailure(r, new RegExp(`cannot rewrap the credential row ${bad.id}: wrapped data key failed authentication`));
@@ -754,13 +759,7 @@ describe('cli', () => {
       expectOk(await cli(dir, ['user', 'create', 'alice'], { input: `${PASSWORD}\n` }));
       const seeded = await seedCredentials(dir, parseKeyRing(oldKey), 3);
       const bad = seeded[1];
-      await withDb(dir, async (e) => {
-        const { credentials } = e.t;
-        const row = one(await e.db.select().from(credentials).where(eq(credentials.id, bad.id)));
-        const tampered = Buffer.from(row.wrappedKey!);
-        tampered[tampered.length - 1] ^= 1;
-        await e.write(async (tx) => void (await tx.update(credentials).set({ wrappedKey: tampered }).where(eq(credentials.id, bad.id))));
-      });
+      await tamperWrappedKey(dir, bad.id);
       const newKey = generateKey();
       const env = { SECRET_KEY: `${newKey},${oldKey}` };
       const r = await cli(dir, ['keys', 'rotate'], { env });

@@ -17,6 +17,21 @@ import { startFakeService, type FakeService } from '../helpers/fake-services';
 const canary = (label: string) => `canary-${label}-${randomBytes(12).toString('hex')}`;
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
+/** Each secret found in `bytes` in the clear (UTF-8), as base64 or as UTF-16LE, named with `where`. */
+function encodedLeaks(bytes: Buffer, secrets: string[], where: string): string[] {
+  const leaks: string[] = [];
+  for (const secret of secrets) {
+    for (const [how, needle] of [
+      ['utf8', Buffer.from(secret, 'utf8')],
+      ['base64', Buffer.from(b64(secret), 'utf8')],
+      ['utf16le', Buffer.from(secret, 'utf16le')],
+    ] as const) {
+      if (bytes.includes(needle)) leaks.push(`${where} holds ${secret} as ${how}`);
+    }
+  }
+  return leaks;
+}
+
 type User = Awaited<ReturnType<TestApp['user']>>;
 type Spec = {
   owner: 'alice' | 'ed' | 'otto';
@@ -283,20 +298,7 @@ describe('canary secrets', () => {
     t.db.$client.pragma('wal_checkpoint(PASSIVE)');
     const files = fs.readdirSync(t.dir).filter((f) => f.startsWith('latchkey.db'));
     expect(files).toContain('latchkey.db');
-    const leaks: string[] = [];
-    for (const f of files) {
-      const bytes = fs.readFileSync(path.join(t.dir, f));
-      for (const secret of forbidden) {
-        for (const [how, needle] of [
-          ['utf8', Buffer.from(secret, 'utf8')],
-          ['base64', Buffer.from(b64(secret), 'utf8')],
-          ['utf16le', Buffer.from(secret, 'utf16le')],
-        ] as const) {
-          if (bytes.includes(needle)) leaks.push(`${f} holds ${secret} as ${how}`);
-        }
-      }
-    }
-    expect(leaks).toEqual([]);
+    expect(files.flatMap((f) => encodedLeaks(fs.readFileSync(path.join(t.dir, f)), forbidden, f))).toEqual([]);
     // The credentials really are in the file (so the search above looked at real data).
     const dbBytes = fs.readFileSync(path.join(t.dir, 'latchkey.db'));
     expect(dbBytes.includes(Buffer.from('github_echo'))).toBe(true);
@@ -305,17 +307,7 @@ describe('canary secrets', () => {
   // PostgreSQL's files belong to the server: the same search over every stored value, blobs as their bytes.
   it('are in no value of any table, in the clear or encoded', async () => {
     const bytes = await databaseBytes(t);
-    const leaks: string[] = [];
-    for (const secret of forbidden) {
-      for (const [how, needle] of [
-        ['utf8', Buffer.from(secret, 'utf8')],
-        ['base64', Buffer.from(b64(secret), 'utf8')],
-        ['utf16le', Buffer.from(secret, 'utf16le')],
-      ] as const) {
-        if (bytes.includes(needle)) leaks.push(`the database holds ${secret} as ${how}`);
-      }
-    }
-    expect(leaks).toEqual([]);
+    expect(encodedLeaks(bytes, forbidden, 'the database')).toEqual([]);
     // The credentials really are in the tables (so the search above looked at real data).
     expect(bytes.includes(Buffer.from('github_echo'))).toBe(true);
   });
