@@ -35,9 +35,13 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 /** Returns the migrated PostgreSQL engine, or throws an Error with a one-line message (the password never in it). */
 export async function openPostgres(url: string, opts: PgOpenOptions = {}): Promise<Engine> {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
-  // A connection dropped while idle (PostgreSQL restarted) is replaced on the next query; without
-  // a listener the pool's 'error' event would end the process.
+  // A lost connection must fail only what uses it, never end the process. While idle in the pool
+  // its 'error' reaches the pool (and it is replaced on the next query); while checked out, say
+  // between two statements of a transaction, pg emits it on the client itself, where the pool has
+  // no listener. The transaction's next statement then fails as unavailable and the pool drops
+  // the dead client when it is released.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => void client.on('error', () => undefined));
   try {
     await migrateLocked(pool, opts);
   } catch (err) {

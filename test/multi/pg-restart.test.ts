@@ -42,6 +42,7 @@ it.skipIf(!URL_ || !STOP || !START)(
     await query(admin.toString(), `CREATE DATABASE ${name}`);
     const dbUrl = new URL(URL_!);
     dbUrl.pathname = `/${name}`;
+    let stopped = false; // so a failure midway still starts the server again for whatever runs next
     const env = { DATABASE_URL: dbUrl.toString(), SECRET_KEY: generateKey(), LOG_LEVEL: 'warn' };
     try {
       const s = await startServer(dir, env);
@@ -67,6 +68,7 @@ it.skipIf(!URL_ || !STOP || !START)(
               await sleep(50);
             } else throw new Error(`create answered ${res.status}: ${res.body}`);
           } catch (err) {
+            if (s.child.exitCode !== null || s.child.signalCode !== null) throw new Error(`the server exited (${s.child.exitCode ?? s.child.signalCode}):\n${s.stdout()}\n${s.stderr()}`);
             if (!/ECONNRESET|socket hang up/.test(String(err))) throw err;
           }
         }
@@ -75,11 +77,13 @@ it.skipIf(!URL_ || !STOP || !START)(
       for (const until = Date.now() + 10_000; acked.size < 20 && Date.now() < until; ) await sleep(20);
 
       execSync(STOP!, { stdio: 'pipe' });
+      stopped = true;
       let down = 0;
       for (const until = Date.now() + 15_000; down !== 503 && Date.now() < until; await sleep(100)) down = (await request(s, 'GET', '/healthz')).status;
       expect(down).toBe(503);
       await sleep(500);
       execSync(START!, { stdio: 'pipe' });
+      stopped = false;
 
       let up = 0;
       for (const until = Date.now() + 30_000; up !== 200 && Date.now() < until; await sleep(200)) up = (await request(s, 'GET', '/healthz')).status;
@@ -105,6 +109,7 @@ it.skipIf(!URL_ || !STOP || !START)(
       expect(verify.code, verify.stderr).toBe(0);
       expect(verify.stdout).toMatch(/^ok \d+\n$/);
     } finally {
+      if (stopped) execSync(START!, { stdio: 'pipe' });
       await killChildren();
       await query(admin.toString(), `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     }
