@@ -223,7 +223,12 @@ async function main() {
     const heapBefore = process.memoryUsage().heapUsed;
     let peak = heapBefore;
     const t1 = performance.now();
-    const res = await app.request(`http://localhost/admin/audit/export.csv${qs}`, { headers: { Cookie: adminCookie } });
+    const res = await app.request(`http://localhost/admin/audit/export.csv${qs}`, {
+      method: 'POST',
+      headers: { Cookie: adminCookie, Origin: 'http://localhost', 'Sec-Fetch-Site': 'same-origin', 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    if (res.status !== 200) throw new Error(`export.csv${qs} → ${res.status}: ${(await res.text()).slice(0, 300)}`);
     const reader = res.body!.getReader();
     let bytes = 0;
     let lines = 0;

@@ -210,6 +210,9 @@ export const auditEvents = pgTable(
     index('audit_actor_idx').on(t.actorUserId, t.id),
     index('audit_workspace_idx').on(t.workspaceId, t.id),
     index('audit_action_idx').on(t.action, t.id),
+    // A person's "you were added" notices, read on every page: every column it compares, so the
+    // planner never walks the (far larger) success outcomes instead.
+    index('audit_notice_idx').on(t.action, t.target, t.outcome, t.id),
     // Rare outcomes (failure, denied) and "any Private workspace" (the copied ref) would otherwise
     // walk the whole log to fill a page; see the driver choice in src/store/audit.ts.
     index('audit_outcome_idx').on(t.outcome, t.id),

@@ -9,17 +9,26 @@ export type MembershipNotice = { id: number; actor: string | null; projectRef: s
 
 /** Returns the member.add events naming this user that they have not dismissed, newest first (at most 20). */
 export async function listMembershipNotices(store: Store, userId: string): Promise<MembershipNotice[]> {
-  const { auditEvents, users } = store.t;
+  const { users } = store.t;
   const u = first(await store.db.select({ username: users.username, createdAt: users.createdAt, seen: users.noticesSeenId }).from(users).where(eq(users.id, userId)));
   if (!u) return [];
-  // Events from before the account existed name an earlier holder of the same username.
-  const rows = await store.db
+  const rows = await membershipNoticesQuery(store, u);
+  return rows.map((r) => ({ id: r.id, actor: r.actor, projectRef: r.workspace ?? '', role: roleOf(r.detailsJson) }));
+}
+
+/**
+ * The notices' query (read on every page, so it must seek `audit_notice_idx`, never walk the log:
+ * test/unit/query-plans.test.ts). Events from before the account existed name an earlier holder
+ * of the same username.
+ */
+export function membershipNoticesQuery(store: Store, u: { username: string; createdAt: number; seen: number }) {
+  const { auditEvents } = store.t;
+  return store.db
     .select({ id: auditEvents.id, actor: auditEvents.actor, workspace: auditEvents.workspace, detailsJson: auditEvents.detailsJson })
     .from(auditEvents)
-    .where(and(eq(auditEvents.action, 'member.add'), eq(auditEvents.target, `user:${u.username}`), gt(auditEvents.id, u.seen), gte(auditEvents.at, u.createdAt), eq(auditEvents.outcome, 'success')))
+    .where(and(eq(auditEvents.action, 'member.add'), eq(auditEvents.target, `user:${u.username}`), eq(auditEvents.outcome, 'success'), gt(auditEvents.id, u.seen), gte(auditEvents.at, u.createdAt)))
     .orderBy(desc(auditEvents.id))
     .limit(20);
-  return rows.map((r) => ({ id: r.id, actor: r.actor, projectRef: r.workspace ?? '', role: roleOf(r.detailsJson) }));
 }
 
 function roleOf(detailsJson: string): string {

@@ -1,0 +1,1 @@
+CREATE INDEX "audit_notice_idx" ON "audit_events" USING btree ("action","target","outcome","id");
