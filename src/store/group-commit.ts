@@ -1,5 +1,5 @@
-// Group commit: writes that arrive in the same turn of the event loop (concurrent toolkit runs
-// recording their audit events) share one transaction, so one fsync (SQLite, synchronous=FULL)
+// Group commit: writes that arrive in the same turn of the event loop, or while the previous
+// batch commits (concurrent toolkit runs recording their audit events), share one transaction, so one fsync (SQLite, synchronous=FULL)
 // or one commit round trip (PostgreSQL) serves them all. Every caller's promise settles only
 // after that commit is durable; one failing write rolls back alone and fails only its own caller
 // (the batch is then run again with a savepoint per write).
@@ -27,15 +27,27 @@ type Item = { fn: (tx: Tx) => Promise<void>; resolve: () => void; reject: (err: 
 
 export type GroupCommitter = { run(fn: (tx: Tx) => Promise<void>): Promise<void> };
 
-/** Returns a committer that batches `run` calls of one event-loop turn into one transaction. */
+/** Returns a committer that batches `run` calls of one event-loop turn, and those that arrive while a batch commits, into one transaction. */
 export function createGroupCommitter(engine: Engine, maxBatch = 256): GroupCommitter {
   const queue: Item[] = [];
   let scheduled = false;
+  // One batch in flight at a time: what arrives while it commits waits and goes into the next
+  // batch together, instead of each turn's few writes queueing a transaction of their own behind
+  // it (writes are serialized anyway; this only makes the batches larger under load).
+  let flushing = false;
 
   const flush = async () => {
     scheduled = false;
-    const batch = queue.splice(0, maxBatch);
-    if (queue.length) schedule();
+    flushing = true;
+    try {
+      await commit(queue.splice(0, maxBatch));
+    } finally {
+      flushing = false;
+      if (queue.length) schedule();
+    }
+  };
+
+  const commit = async (batch: Item[]) => {
     // First without savepoints (two statements and, on PostgreSQL, two round trips fewer per
     // write): if every write succeeds, one commit serves them all. If one throws, that
     // transaction rolls back whole and the batch runs again with a savepoint per write, so the
@@ -78,7 +90,7 @@ export function createGroupCommitter(engine: Engine, maxBatch = 256): GroupCommi
     for (const item of batch) (item.error === undefined ? item.resolve() : item.reject(item.error));
   };
   const schedule = () => {
-    if (scheduled) return;
+    if (scheduled || flushing) return;
     scheduled = true;
     setImmediate(() => void flush());
   };

@@ -70,6 +70,28 @@ describe(`group commit (${ENGINE})`, () => {
     expect(await committed()).toHaveLength(20);
   });
 
+  it('keeps one batch in flight: writes that arrive while it commits share the next transaction', async () => {
+    let transactions = 0;
+    const counted: Engine = { ...engine, write: (fn) => (transactions++, engine.write(fn)) };
+    const gc = createGroupCommitter(counted);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const first = gc.run(async (tx) => {
+      await insert('first')(tx);
+      await held; // the first batch stays open while the others arrive, each in a later turn
+    });
+    const later: Promise<void>[] = [];
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setImmediate(r));
+      later.push(gc.run(insert(`later${i}`)));
+    }
+    expect(transactions).toBe(1);
+    release();
+    await Promise.all([first, ...later]);
+    expect(transactions).toBe(2); // not one per turn: the five went together
+    expect(await committed()).toHaveLength(6);
+  });
+
   it('rolls back only the failing write and rejects only its caller', async () => {
     const gc = createGroupCommitter(engine);
     const ok1 = gc.run(insert('a'));
