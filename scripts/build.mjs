@@ -13,7 +13,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 if (process.argv.includes('--if-sources') && !fs.existsSync(path.join(root, 'src/server.ts'))) process.exit(0);
 await build({
   entryPoints: [path.join(root, 'src/server.ts')],
-  outfile: path.join(root, 'dist/server.js'),
+  outdir: path.join(root, 'dist'),
+  entryNames: '[name]',
+  // What is imported dynamically (the PostgreSQL engine) goes into a chunk of its own, loaded
+  // only when used: one bundle file would load its external imports (pg) at start-up.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -5,7 +5,7 @@ import { createApp } from './app';
 import { loadConfig } from './config';
 import type { Engine } from './store/engine';
 import { openDataDir } from './store/startup';
-import { safeTarget } from './store/postgres';
+import { safeTarget } from './store/pg-errors';
 import { createLogger } from './log';
 
 function fail(message: string): never {

@@ -7,7 +7,7 @@ import { ErrorPage } from '../../views/layout';
 import { Banner } from '../../views/ui';
 import type { AppEnv, Deps } from '../env';
 import { isHtmx } from './helpers';
-import { isUnavailable } from '../store/postgres';
+import { isUnavailable } from '../store/pg-errors';
 
 /** The answer while the database cannot be reached (PostgreSQL down or restarting): nothing was changed. */
 const UNAVAILABLE = 'The database cannot be reached right now, so nothing was changed. Try again in a moment.';

@@ -16,7 +16,6 @@ import type { Config } from '../config';
 import { KEY_FILE_NAME, keyCheck, loadKeyRing, type KeyRing } from '../crypto/keyring';
 import { openDatabase, sqliteEngine } from './db';
 import type { Engine } from './engine';
-import { openPostgres } from './postgres';
 import { KeyMismatchError } from './keys';
 
 export type LoadedKeys = ReturnType<typeof loadKeyRing>;
@@ -26,6 +25,8 @@ export async function openDataDir(config: Config, opts: { backupBeforeMigrate?: 
   if (config.databaseUrl) {
     // PostgreSQL: every instance shares the key ring through SECRET_KEY (config requires it); no key file.
     const keys = loadKeyRing({ secretKeyEnv: config.secretKey, dataDir: config.dataDir });
+    // Loaded only here: on SQLite the `pg` driver is never in memory (~15 MB of resident memory).
+    const { openPostgres } = await import('./postgres');
     const engine = await openPostgres(config.databaseUrl, { beforeMigrate: (stored) => preCheck(stored, keys.ring) });
     return { engine, keys };
   }
