@@ -366,5 +366,6 @@ export const authThrottle = pgTable(
     key: text('key').notNull(),
     at: ms('at').notNull(),
   },
-  (t) => [index('auth_throttle_key_at_idx').on(t.key, t.at)],
+  // By key for a window's count; by time alone for the sweep of stale rows (src/store/throttle.ts).
+  (t) => [index('auth_throttle_key_at_idx').on(t.key, t.at), index('auth_throttle_at_idx').on(t.at)],
 );

@@ -343,5 +343,6 @@ export const authThrottle = sqliteTable(
     key: text('key').notNull(),
     at: integer('at').notNull(),
   },
-  (t) => [index('auth_throttle_key_at_idx').on(t.key, t.at)],
+  // By key for a window's count; by time alone for the sweep of stale rows (src/store/throttle.ts).
+  (t) => [index('auth_throttle_key_at_idx').on(t.key, t.at), index('auth_throttle_at_idx').on(t.at)],
 );

@@ -44,3 +44,23 @@ describe('sign-in throttling behind a proxy', () => {
     expect((await failFrom(t, '198.51.100.99', 'nobody-more')).status).toBe(429);
   });
 });
+
+describe('throttle rows', () => {
+  let t: TestApp;
+  afterEach(() => t.close());
+
+  it('are swept once older than any window, even for keys that never fail again', async () => {
+    let now = Date.now();
+    t = await createTestApp({ now: () => now });
+    const count = async () => (await t.sqlOne<{ n: number }>('SELECT count(*) AS n FROM auth_throttle'))!.n;
+    // A client sprays usernames: each failure leaves rows under keys nobody will try again.
+    for (const u of ['spray-1', 'spray-2', 'spray-3']) await t.browser('POST', '/login', { form: { username: u, password: 'wrong wrong wrong' } });
+    const sprayed = await count();
+    expect(sprayed).toBeGreaterThanOrEqual(3);
+    now += 25 * 60 * 60_000;
+    await t.browser('POST', '/login', { form: { username: 'someone-else', password: 'wrong wrong wrong' } });
+    // Only the last failure's rows are left (one per limiter it counts against).
+    expect(await count()).toBe(sprayed / 3);
+    expect(await t.sql<{ at: number }>('SELECT at FROM auth_throttle WHERE at < ?', [now])).toEqual([]);
+  });
+});

@@ -1,0 +1,1 @@
+CREATE INDEX `auth_throttle_at_idx` ON `auth_throttle` (`at`);
