@@ -6,7 +6,7 @@
 // `origin` says where the run came from when it was not a page or the JSON API, e.g.
 // { via: 'mcp', client: 'Claude Desktop' }: it is written into the toolkit.execute audit event's
 // details as "via" and "client".
-import { findResolutionCandidates, openResolvedCredential, recordExecution } from '../store/toolkits';
+import { findRunCandidates, openRunCandidate, recordExecution, type RunCandidate } from '../store/toolkits';
 import type { Toolkit, Workspace } from '../domain/models';
 import { getCredentialType } from '../domain/credential-types';
 import { resolveCredential } from '../domain/resolution';
@@ -47,22 +47,12 @@ export function runOutcome(r: RunResult, serviceFailed = false): string {
 /** Runs `req.tool` of `req.toolkit` as `req.user`; never throws for expected failures. Every run is
  *  counted in the metrics and leaves one log line (ids, outcome and timings only). */
 export async function runToolkit(deps: Deps, req: RunRequest): Promise<RunResult> {
-  return runToolkitWith(deps, req, STORE_STEPS);
-}
-
-/** The two store reads of a run: finding the credential, then opening it for the call. */
-export type RunSteps = { findCandidates: typeof findResolutionCandidates; openCredential: typeof openResolvedCredential };
-
-const STORE_STEPS: RunSteps = { findCandidates: findResolutionCandidates, openCredential: openResolvedCredential };
-
-/** runToolkit with its store reads named: tests use it to delete a credential between the two. */
-export async function runToolkitWith(deps: Deps, req: RunRequest, steps: RunSteps): Promise<RunResult> {
   const { user, ws, toolkit, tool: toolName } = req;
   const started = performance.now();
   const timing: RunTiming = { upstreamMs: null, serviceFailed: false };
   let result: RunResult | undefined;
   try {
-    result = await run(deps, req, timing, steps);
+    result = await run(deps, req, timing);
     return result;
   } finally {
     const ms = performance.now() - started;
@@ -87,7 +77,7 @@ export async function runToolkitWith(deps: Deps, req: RunRequest, steps: RunStep
 
 type RunTiming = { upstreamMs: number | null; serviceFailed: boolean };
 
-async function run(deps: Deps, req: RunRequest, timing: RunTiming, steps: RunSteps): Promise<RunResult> {
+async function run(deps: Deps, req: RunRequest, timing: RunTiming): Promise<RunResult> {
   const { user, ws, toolkit, tool: toolName, input: rawInput, origin } = req;
   const started = performance.now();
   const kind = getToolkitType(toolkit.type);
@@ -110,7 +100,8 @@ async function run(deps: Deps, req: RunRequest, timing: RunTiming, steps: RunSte
 
   // Resolution decides, with the app clock, before anything is opened or sent: an expired
   // credential fails here, so the service never sees it.
-  const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, await steps.findCandidates(deps.store, ws, toolkit, user.id), deps.store.clock.now());
+  const found = await findRunCandidates(deps.store, ws, toolkit, user.id);
+  const resolution = resolveCredential(toolkit.credential, kind.credentialTypes, found, deps.store.clock.now());
   if (!resolution.ok) {
     await record('failure', { error: resolution.reason, credential: { scope: toolkit.credential.scope, credential_id: toolkit.credential.credentialId } }, null);
     return { ...resolution, tool: toolName };
@@ -118,12 +109,9 @@ async function run(deps: Deps, req: RunRequest, timing: RunTiming, steps: RunSte
   const owner = resolution.scope === 'private' ? user.username : ws.ref;
   const credential: RunCredential = { scope: resolution.scope, credentialId: resolution.credential.credentialId, owner, ...(resolution.runsWith === 'fallback' ? { fallback: true as const } : {}) };
   const auditCredential = { scope: credential.scope, credential_id: credential.credentialId, owner };
-  const opened = await steps.openCredential(deps.store, ws, resolution.scope, resolution.credential.rowId, user.id);
-  if (!opened) {
-    // Deleted between resolution and decryption: audited like every other run.
-    await record('failure', { error: 'credential_missing', credential: auditCredential }, null);
-    return { ok: false, reason: 'credential_missing', credentialId: credential.credentialId, scope: credential.scope, tool: toolName };
-  }
+  // The row resolution picked was read with its sealed columns in the same statement: opening it
+  // needs no second read, so nothing can change between choosing a credential and using it.
+  const opened = openRunCandidate(deps.store, ws, resolution.scope, pickedRow(found, resolution.credential.rowId), user.id);
   const type = getCredentialType(opened.type)!;
 
   // A connected account: refresh ahead of expiry, and once after a 401 (then retry the call once).
@@ -163,4 +151,11 @@ async function run(deps: Deps, req: RunRequest, timing: RunTiming, steps: RunSte
   timing.serviceFailed = !!failed;
   await record(result.status < 400 && !failed ? 'success' : 'failure', { status: result.status, ...(failed ? { service_error: failed } : {}), credential: auditCredential }, resolution.credential.rowId);
   return { ok: true, tool: toolName, result: { status: result.status, body: result.body }, credential, durationMs: Math.round(performance.now() - started), ...(rateLimit ? { rateLimit } : {}) };
+}
+
+/** The found row resolution picked (by row id: one of the at most three looked up). */
+function pickedRow(found: Awaited<ReturnType<typeof findRunCandidates>>, rowId: number): RunCandidate {
+  const row = [found.privateCredential, found.projectCredential, found.fallbackCredential].find((c) => c?.rowId === rowId);
+  if (!row) throw new Error(`resolution picked credential row ${rowId}, which was not looked up`);
+  return row;
 }

@@ -242,66 +242,65 @@ export async function memberCredentials(store: Store, ws: Pick<Workspace, 'id' |
   }));
 }
 
-export type ResolvedSecrets = { fields: Record<string, string>; secrets: Record<string, string>; type: string; ownerRef: string };
+/** A candidate read with the sealed columns a run opens: the same row, in the same statement. */
+export type RunCandidate = Candidate & { workspaceId: number; fieldsJson: string; wrappedKey: Buffer | null; secretBlob: Buffer | null };
+
+const runColumns = (t: Tables) => ({
+  ...candidateColumns(t),
+  workspaceId: t.credentials.workspaceId,
+  fieldsJson: t.credentials.fieldsJson,
+  wrappedKey: t.credentials.wrappedKey,
+  secretBlob: t.credentials.secretBlob,
+});
+
+type Candidates<C> = { projectCredential: C | null; privateCredential: C | null; fallbackCredential: C | null };
 
 /**
- * Looks up the credential a run uses, by the only keys allowed: the project's own credential row,
- * or the executing user's Private credential with the toolkit's Credential ID.
+ * Returns the lookup of the credential a run uses, by the only keys allowed: the project's own
+ * credential row, or the executing user's Private credential with the toolkit's Credential ID
+ * (and, for a private-scope toolkit, the project's fallback row). `columns` says what is read.
  */
-export async function findResolutionCandidates(store: Store, ws: Workspace, toolkit: Pick<Toolkit, 'credential'>, executingUserId: string): Promise<Required<Found>> {
-  const { credentials, workspaces } = store.t;
-  const projectRow = async (rowId: number | null | undefined) =>
-    rowId
-      ? (first(await prepared(store, 'projectCandidate', () =>
-          store.db
-            .select(candidateColumns(store.t))
-            .from(credentials)
-            .where(and(eq(credentials.id, sql.placeholder('rowId')), eq(credentials.workspaceId, sql.placeholder('ws'))))
-            
-        )({ rowId, ws: ws.id })) ?? null)
-      : null;
-  if (toolkit.credential.scope === 'project') {
-    return { projectCredential: await projectRow(toolkit.credential.rowId), privateCredential: null, fallbackCredential: null };
-  }
-  const r = first(await prepared(store, 'privateCandidate', () =>
-    store.db
-      .select(candidateColumns(store.t))
-      .from(credentials)
-      .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
-      .where(and(eq(workspaces.ownerUserId, sql.placeholder('userId')), eq(credentials.credentialId, sql.placeholder('cid'))))
-      
-  )({ userId: executingUserId, cid: toolkit.credential.credentialId }));
-  // The fallback is a row of this project (ws), like a project-scope toolkit's credential.
-  return { projectCredential: null, privateCredential: r ?? null, fallbackCredential: ws.kind === 'project' ? await projectRow(toolkit.credential.fallback?.rowId) : null };
+function candidateLookup<C>(columns: (t: Tables) => ReturnType<typeof candidateColumns>, key: string) {
+  return async (store: Store, ws: Workspace, toolkit: Pick<Toolkit, 'credential'>, executingUserId: string): Promise<Candidates<C>> => {
+    const { credentials, workspaces } = store.t;
+    const projectRow = async (rowId: number | null | undefined) =>
+      rowId
+        ? ((first(await prepared(store, `project${key}`, () =>
+            store.db
+              .select(columns(store.t))
+              .from(credentials)
+              .where(and(eq(credentials.id, sql.placeholder('rowId')), eq(credentials.workspaceId, sql.placeholder('ws')))),
+          )({ rowId, ws: ws.id })) ?? null) as C | null)
+        : null;
+    if (toolkit.credential.scope === 'project') {
+      return { projectCredential: await projectRow(toolkit.credential.rowId), privateCredential: null, fallbackCredential: null };
+    }
+    const r = first(await prepared(store, `private${key}`, () =>
+      store.db
+        .select(columns(store.t))
+        .from(credentials)
+        .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
+        .where(and(eq(workspaces.ownerUserId, sql.placeholder('userId')), eq(credentials.credentialId, sql.placeholder('cid')))),
+    )({ userId: executingUserId, cid: toolkit.credential.credentialId }));
+    // The fallback is a row of this project (ws), like a project-scope toolkit's credential.
+    return { projectCredential: null, privateCredential: (r ?? null) as C | null, fallbackCredential: ws.kind === 'project' ? await projectRow(toolkit.credential.fallback?.rowId) : null };
+  };
 }
 
-/** Decrypts a resolved credential for the outbound call. `scope` says whose it is. */
-export async function openResolvedCredential(store: Store, ws: Workspace, scope: CredentialScope, rowId: number, executingUserId: string) {
-  const { credentials, workspaces } = store.t;
-  // The row is fetched by id *and* the workspace it must live in: this project's, or the
-  // executing user's own Private workspace.
-  const row =
-    scope === 'project'
-      ? first(await prepared(store, 'credentialInWorkspace', () =>
-          store.db
-            .select()
-            .from(credentials)
-            .where(and(eq(credentials.id, sql.placeholder('rowId')), eq(credentials.workspaceId, sql.placeholder('ws'))))
-            
-        )({ rowId, ws: ws.id }))
-      : first(await prepared(store, 'credentialOfUser', () =>
-          store.db
-            .select({ c: credentials, wsId: workspaces.id })
-            .from(credentials)
-            .innerJoin(workspaces, eq(workspaces.id, credentials.workspaceId))
-            .where(and(eq(credentials.id, sql.placeholder('rowId')), eq(workspaces.ownerUserId, sql.placeholder('userId'))))
-            
-        )({ rowId, userId: executingUserId }))?.c;
+/** The candidates a page shows a toolkit's readiness from (never the sealed secrets). */
+export const findResolutionCandidates: (store: Store, ws: Workspace, toolkit: Pick<Toolkit, 'credential'>, executingUserId: string) => Promise<Required<Found>> = candidateLookup<Candidate>(candidateColumns, 'Candidate');
+
+/** The candidates of a run, each with its sealed columns, so the one resolution picks opens without a second read. */
+export const findRunCandidates = candidateLookup<RunCandidate>(runColumns, 'RunCandidate');
+
+/** Decrypts the candidate a run resolved to. `scope` says whose it is; the lookup already held it to this project or the executing user. */
+export function openRunCandidate(store: Store, ws: Workspace, scope: CredentialScope, c: RunCandidate, executingUserId: string): ResolvedCredential {
   const owner: Pick<Workspace, 'kind' | 'id' | 'ownerUserId'> =
-    scope === 'project' ? { kind: 'project', id: ws.id, ownerUserId: null } : { kind: 'private', id: row?.workspaceId ?? 0, ownerUserId: executingUserId };
-  if (!row) return null;
-  return { fields: JSON.parse(row.fieldsJson) as Record<string, string>, secrets: openCredentialSecrets(store, row, owner), type: row.type };
+    scope === 'project' ? { kind: 'project', id: ws.id, ownerUserId: null } : { kind: 'private', id: c.workspaceId, ownerUserId: executingUserId };
+  return { fields: JSON.parse(c.fieldsJson) as Record<string, string>, secrets: openCredentialSecrets(store, { id: c.rowId, wrappedKey: c.wrappedKey, secretBlob: c.secretBlob }, owner), type: c.type };
 }
+
+export type ResolvedCredential = { fields: Record<string, string>; secrets: Record<string, string>; type: string };
 
 export type ExecutionRecord = {
   actor: { id: string; username: string };

@@ -2,11 +2,11 @@
 // use case answers for its expected failures, that a failed step leaves nothing half-written,
 // and that a run whose credential vanishes mid-run is audited like every other run.
 import { describe, expect, it } from 'vitest';
-import { findResolutionCandidates, getToolkit, openResolvedCredential } from '../../src/store/toolkits';
+import { getToolkit } from '../../src/store/toolkits';
 import { findWorkspace } from '../../src/store/workspaces';
 import { getCredential } from '../../src/store/credentials';
 import { verifyAuditChain } from '../../src/store/audit';
-import { runToolkit, runToolkitWith } from '../../src/services/run-toolkit';
+import { runToolkit } from '../../src/services/run-toolkit';
 import { saveCredential } from '../../src/services/save-credential';
 import { saveToolkit } from '../../src/services/save-toolkit';
 import { changeMembership, createProject } from '../../src/services/change-membership';
@@ -58,7 +58,9 @@ async function allowAudit(t: TestApp) {
 }
 
 describe('runToolkit', () => {
-  it('audits a run whose private credential is deleted between resolution and decryption', async () => {
+  it('audits a run whose private credential was just deleted: setup required, the service never called', async () => {
+    // A run reads its credential once, with the sealed columns (src/store/toolkits.ts
+    // findRunCandidates): a credential deleted before that read is simply not there.
     const { t, svc, alice, ws } = await setup();
     const own = await ws(alice, 'private');
     const made = await saveCredential(t.deps, { actor: alice, ws: own }, { op: 'create', name: 'GitHub Token', type: 'github', credentialId: null, fields: { base_url: svc.url }, secrets: { token: SECRET } });
@@ -66,27 +68,16 @@ describe('runToolkit', () => {
     const platform = await ws(alice, 'platform');
     const created = await saveToolkit(t.deps, alice, platform, { op: 'create', body: { name: 'GitHub', type: 'github', settings: {}, credential: { scope: 'private', credential_id: 'github_token' } } });
     if (!created.ok) throw new Error(created.reason);
+    const gone = await saveCredential(t.deps, { actor: alice, ws: own }, { op: 'delete', existing: (await getCredential(t.deps.store, own, 'github_token'))! });
+    expect(gone.ok).toBe(true);
 
-    const result = await runToolkitWith(
-      t.deps,
-      { user: alice, ws: platform, toolkit: created.toolkit, tool: 'get_authenticated_user', input: {} },
-      {
-        findCandidates: async (...args) => {
-          const found = await findResolutionCandidates(...args);
-          // The owner deletes it right after the run found it.
-          const gone = await saveCredential(t.deps, { actor: alice, ws: own }, { op: 'delete', existing: (await getCredential(t.deps.store, own, 'github_token'))! });
-          expect(gone.ok).toBe(true);
-          return found;
-        },
-        openCredential: openResolvedCredential,
-      },
-    );
-    expect(result).toMatchObject({ ok: false, reason: 'credential_missing', credentialId: 'github_token', scope: 'private', tool: 'get_authenticated_user' });
+    const result = await runToolkit(t.deps, { user: alice, ws: platform, toolkit: created.toolkit, tool: 'get_authenticated_user', input: {} });
+    expect(result).toMatchObject({ ok: false, reason: 'setup_required', credentialId: 'github_token', tool: 'get_authenticated_user' });
     expect(svc.requests).toHaveLength(0);
     const events = await t.sql<{ actor: string; outcome: string; details_json: string }>("SELECT actor, outcome, details_json FROM audit_events WHERE action = 'toolkit.execute'");
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ actor: 'alice', outcome: 'failure' });
-    expect(JSON.parse(events[0].details_json)).toMatchObject({ tool: 'get_authenticated_user', error: 'credential_missing', credential: { scope: 'private', credential_id: 'github_token', owner: 'alice' } });
+    expect(JSON.parse(events[0].details_json)).toMatchObject({ tool: 'get_authenticated_user', error: 'setup_required', credential: { scope: 'private', credential_id: 'github_token' } });
     expect(events[0].details_json).not.toContain(SECRET);
   });
 
