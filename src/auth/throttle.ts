@@ -1,8 +1,9 @@
 // Sign-in (and client registration) throttling, kept in the database: every instance behind a
 // load balancer counts the same attempts, and a restart forgets nothing. Each failure is a row
 // (key, at); a window's count is an indexed range read; rows older than the window are dropped
-// as new ones arrive for the key, and rows older than any window whenever any key fails. Keys are stored as SHA-256 only: a key holds what was typed
-// as a username, which may be a password typed in the wrong field.
+// as new ones arrive for the key, and rows older than any window whenever any key fails. Keys
+// are stored as SHA-256 only: a key holds what was typed as a username, which may be a password
+// typed in the wrong field.
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/store';
 import { countFailures, dropFailures, recordFailure } from '../store/throttle';

@@ -1,6 +1,6 @@
 // Group commit: writes that arrive in the same turn of the event loop, or while the previous
-// batch commits (concurrent toolkit runs recording their audit events), share one transaction, so one fsync (SQLite, synchronous=FULL)
-// or one commit round trip (PostgreSQL) serves them all. Every caller's promise settles only
+// batch commits (concurrent toolkit runs recording their audit events), share one transaction,
+// so one fsync (SQLite, synchronous=FULL) or one commit round trip (PostgreSQL) serves them all. Every caller's promise settles only
 // after that commit is durable; one failing write rolls back alone and fails only its own caller
 // (the batch is then run again with a savepoint per write).
 import type { Engine, Tx } from './engine';

@@ -14,8 +14,6 @@ import { rawSql, type Engine, type Orm, type Tables, type Tx } from './engine';
 import { newerSchemaMessage } from './migrations';
 import { describePgError } from './pg-errors';
 
-export { describePgError, isUnavailable, safeTarget } from './pg-errors';
-
 /** Advisory lock keys (two int4s): Latchkey's class id, then what the lock guards. */
 const LOCK_CLASS = 0x4c4b;
 const MIGRATE_LOCK = 1;

@@ -25,7 +25,7 @@ export async function openDataDir(config: Config, opts: { backupBeforeMigrate?: 
   if (config.databaseUrl) {
     // PostgreSQL: every instance shares the key ring through SECRET_KEY (config requires it); no key file.
     const keys = loadKeyRing({ secretKeyEnv: config.secretKey, dataDir: config.dataDir });
-    // Loaded only here: on SQLite the `pg` driver is never in memory (~15 MB of resident memory).
+    // Loaded only here, so a SQLite instance never loads the `pg` driver (bench/analysis.md, f4).
     const { openPostgres } = await import('./postgres');
     const engine = await openPostgres(config.databaseUrl, { beforeMigrate: (stored) => preCheck(stored, keys.ring) });
     return { engine, keys };

@@ -6,7 +6,8 @@
 import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Engine } from '../../src/store/engine';
-import { isUnavailable, openPostgres } from '../../src/store/postgres';
+import { isUnavailable } from '../../src/store/pg-errors';
+import { openPostgres } from '../../src/store/postgres';
 import { ENGINE, freshPgDatabase } from '../helpers/database';
 
 const onPg = it.skipIf(ENGINE !== 'pg');
